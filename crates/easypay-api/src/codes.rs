@@ -1,0 +1,199 @@
+//! Every `resCd` the gateway answers. `docs/response-codes.md` lists the same table; a test in the
+//! gateway keeps the two identical.
+
+use std::fmt;
+
+/// A stable four-character response code. `V…` request validation, `M…` merchant, `D…` duplicates
+/// and idempotency, `F…` lookups, `W…` WeChat order state, `S…` sandbox actions, `E…` transport and
+/// system faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResCode {
+    Success,
+    MalformedBody,
+    FieldMissing,
+    FieldWrongType,
+    FieldTooLong,
+    FieldNotEucKr,
+    FieldForbiddenChar,
+    FieldNotEnglish,
+    FieldNotDigits,
+    FieldNotAllowedValue,
+    FieldBadAmount,
+    FieldBadUrl,
+    FieldBadEmail,
+    BodyTooLarge,
+    FieldBadFormat,
+    UnknownMerchant,
+    MerchantInactive,
+    DuplicateOrder,
+    DuplicateRequest,
+    RequestInProgress,
+    TransactionNotFound,
+    NotPaidYet,
+    DeclinedByWallet,
+    OrderExpired,
+    CancelledByCustomer,
+    TransitionNotAllowed,
+    UnknownPath,
+    MethodNotAllowed,
+    InternalError,
+}
+
+impl ResCode {
+    pub const ALL: [ResCode; 29] = [
+        ResCode::Success,
+        ResCode::MalformedBody,
+        ResCode::FieldMissing,
+        ResCode::FieldWrongType,
+        ResCode::FieldTooLong,
+        ResCode::FieldNotEucKr,
+        ResCode::FieldForbiddenChar,
+        ResCode::FieldNotEnglish,
+        ResCode::FieldNotDigits,
+        ResCode::FieldNotAllowedValue,
+        ResCode::FieldBadAmount,
+        ResCode::FieldBadUrl,
+        ResCode::FieldBadEmail,
+        ResCode::BodyTooLarge,
+        ResCode::FieldBadFormat,
+        ResCode::UnknownMerchant,
+        ResCode::MerchantInactive,
+        ResCode::DuplicateOrder,
+        ResCode::DuplicateRequest,
+        ResCode::RequestInProgress,
+        ResCode::TransactionNotFound,
+        ResCode::NotPaidYet,
+        ResCode::DeclinedByWallet,
+        ResCode::OrderExpired,
+        ResCode::CancelledByCustomer,
+        ResCode::TransitionNotAllowed,
+        ResCode::UnknownPath,
+        ResCode::MethodNotAllowed,
+        ResCode::InternalError,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ResCode::Success => "0000",
+            ResCode::MalformedBody => "V001",
+            ResCode::FieldMissing => "V002",
+            ResCode::FieldWrongType => "V003",
+            ResCode::FieldTooLong => "V004",
+            ResCode::FieldNotEucKr => "V005",
+            ResCode::FieldForbiddenChar => "V006",
+            ResCode::FieldNotEnglish => "V007",
+            ResCode::FieldNotDigits => "V008",
+            ResCode::FieldNotAllowedValue => "V009",
+            ResCode::FieldBadAmount => "V010",
+            ResCode::FieldBadUrl => "V011",
+            ResCode::FieldBadEmail => "V012",
+            ResCode::BodyTooLarge => "V013",
+            ResCode::FieldBadFormat => "V014",
+            ResCode::UnknownMerchant => "M001",
+            ResCode::MerchantInactive => "M002",
+            ResCode::DuplicateOrder => "D001",
+            ResCode::DuplicateRequest => "D002",
+            ResCode::RequestInProgress => "D003",
+            ResCode::TransactionNotFound => "F001",
+            ResCode::NotPaidYet => "W001",
+            ResCode::DeclinedByWallet => "W002",
+            ResCode::OrderExpired => "W003",
+            ResCode::CancelledByCustomer => "W004",
+            ResCode::TransitionNotAllowed => "S001",
+            ResCode::UnknownPath => "E404",
+            ResCode::MethodNotAllowed => "E405",
+            ResCode::InternalError => "E500",
+        }
+    }
+
+    /// HTTP status of an answer with this code (decision 1: 200 whenever the request was understood).
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ResCode::MalformedBody => 400,
+            ResCode::BodyTooLarge => 413,
+            ResCode::UnknownPath => 404,
+            ResCode::MethodNotAllowed => 405,
+            ResCode::InternalError => 500,
+            ResCode::Success
+            | ResCode::FieldMissing
+            | ResCode::FieldWrongType
+            | ResCode::FieldTooLong
+            | ResCode::FieldNotEucKr
+            | ResCode::FieldForbiddenChar
+            | ResCode::FieldNotEnglish
+            | ResCode::FieldNotDigits
+            | ResCode::FieldNotAllowedValue
+            | ResCode::FieldBadAmount
+            | ResCode::FieldBadUrl
+            | ResCode::FieldBadEmail
+            | ResCode::FieldBadFormat
+            | ResCode::UnknownMerchant
+            | ResCode::MerchantInactive
+            | ResCode::DuplicateOrder
+            | ResCode::DuplicateRequest
+            | ResCode::RequestInProgress
+            | ResCode::TransactionNotFound
+            | ResCode::NotPaidYet
+            | ResCode::DeclinedByWallet
+            | ResCode::OrderExpired
+            | ResCode::CancelledByCustomer
+            | ResCode::TransitionNotAllowed => 200,
+        }
+    }
+
+    /// What the code means, for the docs table and for merchants reading `resMsg`.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            ResCode::Success => "Success.",
+            ResCode::MalformedBody => "The body is not a JSON object (broken JSON, an array, a string…). HTTP 400.",
+            ResCode::FieldMissing => "A required field is absent, null or an empty string.",
+            ResCode::FieldWrongType => "A field has the wrong JSON type (e.g. an object where a string is expected).",
+            ResCode::FieldTooLong => "A field is longer than its limit, counted in EUC-KR bytes (a Hangul syllable counts 2).",
+            ResCode::FieldNotEucKr => "A field has a character EUC-KR (KS X 1001) cannot represent, such as an emoji.",
+            ResCode::FieldForbiddenChar => "A text field has one of ' \" < > \\ ; | or a control character (KICC's special-character rule).",
+            ResCode::FieldNotEnglish => "A field that must be English only (WeChat goodsName) has a non-ASCII or non-printable character.",
+            ResCode::FieldNotDigits => "A numbers-only field (customerContactNo) has something other than digits.",
+            ResCode::FieldNotAllowedValue => "A coded field has a value outside its list (tradeType, currency…).",
+            ResCode::FieldBadAmount => "An amount is not a positive integer (JSON number or digit string) up to 999999999999.",
+            ResCode::FieldBadUrl => "A URL is not an absolute http or https URL.",
+            ResCode::FieldBadEmail => "customerMail is not an e-mail address.",
+            ResCode::BodyTooLarge => "The body is larger than the gateway accepts (64 KiB). HTTP 413.",
+            ResCode::FieldBadFormat => "A field does not have its documented shape (shopOrderNo: letters, digits, _ and - only).",
+            ResCode::UnknownMerchant => "No merchant has this mallId.",
+            ResCode::MerchantInactive => "The merchant exists but is deactivated.",
+            ResCode::DuplicateOrder => "This merchant already used this shopOrderNo under another shopTransactionId.",
+            ResCode::DuplicateRequest => "This shopTransactionId was already used today for a different request (or for any request, with --idempotency strict).",
+            ResCode::RequestInProgress => "A request with this shopTransactionId is still being processed; retry with the same key to get its answer.",
+            ResCode::TransactionNotFound => "No transaction of this merchant has this pgCno.",
+            ResCode::NotPaidYet => "The WeChat order exists and is waiting for the customer to pay.",
+            ResCode::DeclinedByWallet => "The WeChat wallet declined the payment.",
+            ResCode::OrderExpired => "The WeChat order expired before it was paid (2 hours by default).",
+            ResCode::CancelledByCustomer => "The customer cancelled the payment in the WeChat cashier.",
+            ResCode::TransitionNotAllowed => "A sandbox action does not apply to the order's current state (e.g. approving a declined order).",
+            ResCode::UnknownPath => "No endpoint at this path. HTTP 404.",
+            ResCode::MethodNotAllowed => "The endpoint exists but not for this HTTP method (the API takes POST). HTTP 405.",
+            ResCode::InternalError => "The gateway failed internally (e.g. the database is unreachable). Nothing was committed; retry with the same shopTransactionId. HTTP 500.",
+        }
+    }
+}
+
+impl fmt::Display for ResCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_four_characters() {
+        let mut seen = HashSet::new();
+        for code in ResCode::ALL {
+            assert_eq!(code.as_str().len(), 4, "{code:?}");
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+        }
+    }
+}

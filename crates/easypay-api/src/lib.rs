@@ -1,0 +1,14 @@
+//! EasyPay wire protocol: request parsing with KICC's field rules, response types, response codes,
+//! Seoul time formats and `msgAuthValue`. Pure functions only: no I/O, shared by the gateway and SDK.
+
+pub mod codes;
+pub mod euc_kr;
+pub mod msg_auth;
+pub mod reader;
+pub mod rules;
+pub mod seoul_time;
+pub mod values;
+pub mod wechat;
+
+pub use codes::ResCode;
+pub use rules::{FieldError, Rule};

@@ -1,0 +1,161 @@
+//! Reads fields out of a JSON object, knowing each field's path so every error can name it.
+//! Unknown fields are ignored (KICC's compatibility policy); `null` counts as absent.
+
+use serde_json::{Map, Value};
+
+use crate::rules::{FieldError, Rule};
+
+pub struct ObjectReader<'a> {
+    prefix: String,
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> ObjectReader<'a> {
+    /// The top-level request object.
+    pub fn root(map: &'a Map<String, Value>) -> Self {
+        ObjectReader {
+            prefix: String::new(),
+            map,
+        }
+    }
+
+    /// The path of a field of this object, e.g. `amountInfo.currency`.
+    pub fn path(&self, name: &str) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+
+    fn present(&self, name: &str) -> Option<&'a Value> {
+        self.map.get(name).filter(|v| !v.is_null())
+    }
+
+    /// A required string: absent, `null` or `""` is [`Rule::Missing`] / [`Rule::Empty`].
+    pub fn required_str(&self, name: &str) -> Result<(String, &'a str), FieldError> {
+        match self.optional_str_raw(name)? {
+            Some("") => Err(FieldError::new(self.path(name), Rule::Empty)),
+            Some(text) => Ok((self.path(name), text)),
+            None => Err(FieldError::new(self.path(name), Rule::Missing)),
+        }
+    }
+
+    /// An optional string; `""` is treated as absent, as merchants often send empty optionals.
+    pub fn optional_str(&self, name: &str) -> Result<Option<(String, &'a str)>, FieldError> {
+        Ok(self
+            .optional_str_raw(name)?
+            .filter(|text| !text.is_empty())
+            .map(|text| (self.path(name), text)))
+    }
+
+    fn optional_str_raw(&self, name: &str) -> Result<Option<&'a str>, FieldError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.as_str())),
+            Some(_) => Err(FieldError::new(
+                self.path(name),
+                Rule::WrongType {
+                    expected: "a string",
+                },
+            )),
+        }
+    }
+
+    /// A required nested object.
+    pub fn required_object(&self, name: &str) -> Result<ObjectReader<'a>, FieldError> {
+        self.optional_object(name)?
+            .ok_or_else(|| FieldError::new(self.path(name), Rule::Missing))
+    }
+
+    pub fn optional_object(&self, name: &str) -> Result<Option<ObjectReader<'a>>, FieldError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(ObjectReader {
+                prefix: format!("{}{}.", self.prefix, name),
+                map,
+            })),
+            Some(_) => Err(FieldError::new(
+                self.path(name),
+                Rule::WrongType {
+                    expected: "an object",
+                },
+            )),
+        }
+    }
+
+    /// A required integer given as a JSON number or a string of ASCII digits (decision 1).
+    pub fn required_integer(&self, name: &str) -> Result<(String, i128), FieldError> {
+        let path = self.path(name);
+        let value = self
+            .present(name)
+            .ok_or_else(|| FieldError::new(path.clone(), Rule::Missing))?;
+        let parsed = match value {
+            Value::Number(number) => number
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| number.as_u64().map(i128::from))
+                .ok_or(Rule::NotInteger),
+            Value::String(text) if text.is_empty() => Err(Rule::Empty),
+            Value::String(text) if text.len() <= 30 && text.bytes().all(|b| b.is_ascii_digit()) => {
+                text.parse::<i128>().map_err(|_| Rule::NotInteger)
+            }
+            Value::String(_) => Err(Rule::NotInteger),
+            _ => Err(Rule::WrongType {
+                expected: "a number or a digit string",
+            }),
+        };
+        parsed
+            .map(|n| (path.clone(), n))
+            .map_err(|rule| FieldError::new(path, rule))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn with<T>(value: Value, f: impl FnOnce(ObjectReader<'_>) -> T) -> T {
+        let map = value.as_object().unwrap().clone();
+        f(ObjectReader::root(&map))
+    }
+
+    #[test]
+    fn nested_paths_are_dotted() {
+        let err = with(json!({"amountInfo": {"currency": 5}}), |r| {
+            r.required_object("amountInfo")?
+                .required_str("currency")
+                .map(|_| ())
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "amountInfo.currency: must be a string");
+    }
+
+    #[test]
+    fn null_and_empty_count_as_missing() {
+        with(json!({"a": null, "b": ""}), |r| {
+            assert_eq!(r.required_str("a").unwrap_err().rule, Rule::Missing);
+            assert_eq!(r.required_str("b").unwrap_err().rule, Rule::Empty);
+            assert_eq!(r.optional_str("b").unwrap(), None);
+            assert_eq!(r.required_str("c").unwrap_err().rule, Rule::Missing);
+        });
+    }
+
+    #[test]
+    fn integers_accept_numbers_and_digit_strings_only() {
+        with(
+            json!({"n": 1000, "s": "1000", "f": 10.5, "neg": "-5", "sp": " 1", "b": true}),
+            |r| {
+                assert_eq!(r.required_integer("n").unwrap().1, 1000);
+                assert_eq!(r.required_integer("s").unwrap().1, 1000);
+                assert_eq!(r.required_integer("f").unwrap_err().rule, Rule::NotInteger);
+                assert_eq!(
+                    r.required_integer("neg").unwrap_err().rule,
+                    Rule::NotInteger
+                );
+                assert_eq!(r.required_integer("sp").unwrap_err().rule, Rule::NotInteger);
+                assert!(matches!(
+                    r.required_integer("b").unwrap_err().rule,
+                    Rule::WrongType { .. }
+                ));
+            },
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! Request values that have passed their field rules. Once a request is parsed into these types
+//! the gateway never re-checks raw strings.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::euc_kr;
+use crate::rules::{FieldError, Rule};
+
+/// Characters KICC's special-character rule refuses in request values.
+const FORBIDDEN: [char; 7] = ['\'', '"', '<', '>', '\\', ';', '|'];
+
+/// Free text: no forbidden or control characters, representable in EUC-KR, at most `max` bytes.
+pub fn free_text(path: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    if let Some(ch) = raw
+        .chars()
+        .find(|c| FORBIDDEN.contains(c) || c.is_control())
+    {
+        return Err(FieldError::new(path, Rule::ForbiddenChar { ch }));
+    }
+    within_bytes(path, raw, max)?;
+    Ok(raw.to_owned())
+}
+
+fn within_bytes(path: &str, raw: &str, max: usize) -> Result<(), FieldError> {
+    let got = euc_kr::byte_len(raw)
+        .map_err(|euc_kr::Unencodable(ch)| FieldError::new(path, Rule::NotEucKr { ch }))?;
+    if got > max {
+        return Err(FieldError::new(path, Rule::TooLong { max, got }));
+    }
+    Ok(())
+}
+
+macro_rules! string_value {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_value!(
+    /// Merchant ID assigned by KICC (8 bytes), e.g. `T5102001`.
+    MallId
+);
+string_value!(
+    /// The merchant's idempotency key for one request (60 bytes).
+    ShopTransactionId
+);
+string_value!(
+    /// The merchant's order number: letters, digits, `_` and `-`, at most 40 bytes.
+    ShopOrderNo
+);
+string_value!(
+    /// KICC's transaction number as given in a request (60 bytes on input).
+    PgCnoInput
+);
+string_value!(
+    /// Text with KICC's special-character rule and an EUC-KR byte limit.
+    Text
+);
+string_value!(
+    /// Printable ASCII only (WeChat `goodsName`).
+    EnglishText
+);
+string_value!(
+    /// An absolute `http`/`https` URL, kept exactly as the merchant sent it.
+    HttpUrl
+);
+string_value!(
+    /// Digits only (`customerContactNo`).
+    Digits
+);
+string_value!(
+    /// An e-mail address (`customerMail`).
+    Email
+);
+
+impl MallId {
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        free_text(path, raw, 8).map(MallId)
+    }
+
+    /// A mall ID from trusted input (the database, the CLI after its own checks).
+    pub fn from_trusted(raw: impl Into<String>) -> Self {
+        MallId(raw.into())
+    }
+}
+
+impl ShopTransactionId {
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        free_text(path, raw, 60).map(ShopTransactionId)
+    }
+}
+
+impl ShopOrderNo {
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        within_bytes(path, raw, 40)?;
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(FieldError::new(
+                path,
+                Rule::BadFormat {
+                    expected: "letters, digits, '_' and '-' only",
+                },
+            ));
+        }
+        Ok(ShopOrderNo(raw.to_owned()))
+    }
+
+    pub fn from_trusted(raw: impl Into<String>) -> Self {
+        ShopOrderNo(raw.into())
+    }
+}
+
+impl PgCnoInput {
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        free_text(path, raw, 60).map(PgCnoInput)
+    }
+}
+
+impl Text {
+    pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
+        free_text(path, raw, max).map(Text)
+    }
+
+    pub fn from_trusted(raw: impl Into<String>) -> Self {
+        Text(raw.into())
+    }
+}
+
+impl EnglishText {
+    pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
+        if let Some(ch) = raw.chars().find(|c| !(' '..='~').contains(c)) {
+            let rule = if ch.is_control() {
+                Rule::ForbiddenChar { ch }
+            } else {
+                Rule::NotEnglish { ch }
+            };
+            return Err(FieldError::new(path, rule));
+        }
+        free_text(path, raw, max).map(EnglishText)
+    }
+
+    pub fn from_trusted(raw: impl Into<String>) -> Self {
+        EnglishText(raw.into())
+    }
+}
+
+impl HttpUrl {
+    pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
+        let bad = |reason| FieldError::new(path, Rule::BadUrl { reason });
+        // The URL parser silently strips whitespace and tabs; a merchant should hear about them.
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("contains whitespace or control characters"));
+        }
+        within_bytes(path, raw, max)?;
+        let url = url::Url::parse(raw).map_err(|_| bad("not a valid absolute URL"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad("the scheme is not http or https"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("it has no host"));
+        }
+        Ok(HttpUrl(raw.to_owned()))
+    }
+
+    pub fn from_trusted(raw: impl Into<String>) -> Self {
+        HttpUrl(raw.into())
+    }
+}
+
+impl Digits {
+    pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
+        if !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(FieldError::new(path, Rule::NotDigits));
+        }
+        within_bytes(path, raw, max)?;
+        Ok(Digits(raw.to_owned()))
+    }
+}
+
+impl Email {
+    pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
+        let text = free_text(path, raw, max)?;
+        let shaped = text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && text.is_ascii()
+                && !text.contains(' ')
+        });
+        if !shaped {
+            return Err(FieldError::new(path, Rule::BadEmail));
+        }
+        Ok(Email(text))
+    }
+}
+
+/// An amount in the currency's minor unit (KRW won, USD cents). Never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Amount(u64);
+
+impl Amount {
+    /// KICC's amount fields are 12 digits wide.
+    pub const MAX: u64 = 999_999_999_999;
+
+    pub fn parse(path: &str, value: i128) -> Result<Self, FieldError> {
+        if value <= 0 {
+            return Err(FieldError::new(path, Rule::NotPositive));
+        }
+        if value > i128::from(Self::MAX) {
+            return Err(FieldError::new(
+                path,
+                Rule::AmountTooLarge { max: Self::MAX },
+            ));
+        }
+        Ok(Amount(value as u64))
+    }
+
+    /// An amount read back from storage, where it was checked on the way in.
+    pub fn from_stored(value: i64) -> Self {
+        Amount(value.max(0) as u64)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    pub fn as_i64(self) -> i64 {
+        self.0 as i64
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_limit_is_inclusive_and_counts_hangul_twice() {
+        assert!(Text::parse("customerName", &"a".repeat(20), 20).is_ok());
+        let err = Text::parse("customerName", &"a".repeat(21), 20).unwrap_err();
+        assert_eq!(err.to_string(), "customerName: at most 20 bytes (got 21)");
+        assert!(Text::parse("customerName", &"홍".repeat(10), 20).is_ok());
+        let err = Text::parse("customerName", &format!("{}a", "홍".repeat(10)), 20).unwrap_err();
+        assert_eq!(err.rule, Rule::TooLong { max: 20, got: 21 });
+    }
+
+    #[test]
+    fn free_text_refuses_each_special_character() {
+        for ch in [
+            '\'', '"', '<', '>', '\\', ';', '|', '\n', '\r', '\t', '\u{7f}',
+        ] {
+            let err = Text::parse("customerAddr", &format!("a{ch}b"), 200).unwrap_err();
+            assert_eq!(err.rule, Rule::ForbiddenChar { ch }, "{ch:?}");
+        }
+        assert!(Text::parse("customerAddr", "Seoul, Korea (3F) #12-3 & co.", 200).is_ok());
+    }
+
+    #[test]
+    fn english_text_is_printable_ascii() {
+        assert!(EnglishText::parse("goodsName", "Sample Product (L) - 2", 100).is_ok());
+        let err = EnglishText::parse("goodsName", "샘플", 100).unwrap_err();
+        assert_eq!(err.rule, Rule::NotEnglish { ch: '샘' });
+        let err = EnglishText::parse("goodsName", "tab\there", 100).unwrap_err();
+        assert_eq!(err.rule, Rule::ForbiddenChar { ch: '\t' });
+        let err = EnglishText::parse("goodsName", &"x".repeat(101), 100).unwrap_err();
+        assert_eq!(err.rule, Rule::TooLong { max: 100, got: 101 });
+    }
+
+    #[test]
+    fn order_numbers_are_letters_digits_underscore_dash() {
+        assert!(ShopOrderNo::parse("shopOrderNo", "ORDER_2026-0001").is_ok());
+        assert!(ShopOrderNo::parse("shopOrderNo", &"9".repeat(40)).is_ok());
+        assert_eq!(
+            ShopOrderNo::parse("shopOrderNo", &"9".repeat(41))
+                .unwrap_err()
+                .rule,
+            Rule::TooLong { max: 40, got: 41 }
+        );
+        assert!(matches!(
+            ShopOrderNo::parse("shopOrderNo", "A.1").unwrap_err().rule,
+            Rule::BadFormat { .. }
+        ));
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http_or_https() {
+        assert!(HttpUrl::parse("returnUrl", "https://shop.example/return?x=1", 256).is_ok());
+        assert!(HttpUrl::parse("returnUrl", "http://127.0.0.1:9000/r", 256).is_ok());
+        for bad in [
+            "/relative",
+            "ftp://x.example/",
+            "javascript:alert(1)",
+            "https:// x",
+            "http://",
+        ] {
+            assert!(
+                matches!(
+                    HttpUrl::parse("returnUrl", bad, 256).unwrap_err().rule,
+                    Rule::BadUrl { .. }
+                ),
+                "{bad}"
+            );
+        }
+        let long = format!("https://a.example/{}", "p".repeat(256 - 18));
+        assert_eq!(long.len(), 256);
+        assert!(HttpUrl::parse("returnUrl", &long, 256).is_ok());
+        let err = HttpUrl::parse("returnUrl", &format!("{long}p"), 256).unwrap_err();
+        assert_eq!(err.rule, Rule::TooLong { max: 256, got: 257 });
+    }
+
+    #[test]
+    fn contact_numbers_are_digits_only() {
+        assert!(Digits::parse("customerContactNo", "01012345678", 11).is_ok());
+        assert_eq!(
+            Digits::parse("customerContactNo", "010-1234-5678", 11)
+                .unwrap_err()
+                .rule,
+            Rule::NotDigits
+        );
+        assert_eq!(
+            Digits::parse("customerContactNo", "010123456789", 11)
+                .unwrap_err()
+                .rule,
+            Rule::TooLong { max: 11, got: 12 }
+        );
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_domain() {
+        assert!(Email::parse("customerMail", "test@email.com", 50).is_ok());
+        for bad in [
+            "test",
+            "@email.com",
+            "a@b",
+            "a@.com",
+            "a b@c.com",
+            "홍@c.com",
+        ] {
+            assert!(Email::parse("customerMail", bad, 50).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn amounts_are_positive_and_twelve_digits_at_most() {
+        assert_eq!(Amount::parse("a", 1).unwrap().get(), 1);
+        assert_eq!(
+            Amount::parse("a", 999_999_999_999).unwrap().get(),
+            Amount::MAX
+        );
+        assert_eq!(Amount::parse("a", 0).unwrap_err().rule, Rule::NotPositive);
+        assert_eq!(Amount::parse("a", -1).unwrap_err().rule, Rule::NotPositive);
+        assert!(matches!(
+            Amount::parse("a", 1_000_000_000_000).unwrap_err().rule,
+            Rule::AmountTooLarge { .. }
+        ));
+    }
+}

@@ -1,0 +1,380 @@
+//! WeChat Pay: Create Transaction (`POST /api/trades/wechatpay`) and Check Payment Status
+//! (`POST /api/trades/wechatpay/find`), field for field as KICC documents them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::reader::ObjectReader;
+use crate::rules::{FieldError, Rule};
+use crate::values::{
+    Amount, Digits, Email, EnglishText, HttpUrl, MallId, PgCnoInput, ShopOrderNo,
+    ShopTransactionId, Text,
+};
+
+/// `tradeType`: `native` answers a code URL for a QR code, `mweb` a mobile-web cashier URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TradeType {
+    Native,
+    Mweb,
+}
+
+impl TradeType {
+    pub const ALLOWED: &'static [&'static str] = &["native", "mweb"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TradeType::Native => "native",
+            TradeType::Mweb => "mweb",
+        }
+    }
+
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "native" => Ok(TradeType::Native),
+            "mweb" => Ok(TradeType::Mweb),
+            _ => Err(not_one_of(path, Self::ALLOWED, raw)),
+        }
+    }
+}
+
+/// `amountInfo.currency` of WeChat requests; amounts are in the minor unit (USD cents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Currency {
+    Krw,
+    Usd,
+}
+
+impl Currency {
+    pub const ALLOWED: &'static [&'static str] = &["KRW", "USD"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Currency::Krw => "KRW",
+            Currency::Usd => "USD",
+        }
+    }
+
+    /// Digits after the decimal point: the amount is `major * 10^minor_digits`.
+    pub fn minor_digits(self) -> u32 {
+        match self {
+            Currency::Krw => 0,
+            Currency::Usd => 2,
+        }
+    }
+
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "KRW" => Ok(Currency::Krw),
+            "USD" => Ok(Currency::Usd),
+            _ => Err(not_one_of(path, Self::ALLOWED, raw)),
+        }
+    }
+}
+
+fn not_one_of(path: &str, allowed: &'static [&'static str], got: &str) -> FieldError {
+    FieldError::new(
+        path,
+        Rule::NotOneOf {
+            allowed,
+            got: got.chars().take(40).collect(),
+        },
+    )
+}
+
+/// `amountInfo` of a create request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestAmountInfo {
+    pub currency: Currency,
+    pub total_amount: Amount,
+}
+
+/// `customerInfo`: every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_mail: Option<Email>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_contact_no: Option<Digits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_addr: Option<Text>,
+}
+
+impl CustomerInfo {
+    fn read(object: &ObjectReader<'_>) -> Result<Self, FieldError> {
+        let text = |name, max| -> Result<Option<Text>, FieldError> {
+            object
+                .optional_str(name)?
+                .map(|(path, raw)| Text::parse(&path, raw, max))
+                .transpose()
+        };
+        Ok(CustomerInfo {
+            customer_id: text("customerId", 20)?,
+            customer_name: text("customerName", 20)?,
+            customer_mail: object
+                .optional_str("customerMail")?
+                .map(|(path, raw)| Email::parse(&path, raw, 50))
+                .transpose()?,
+            customer_contact_no: object
+                .optional_str("customerContactNo")?
+                .map(|(path, raw)| Digits::parse(&path, raw, 11))
+                .transpose()?,
+            customer_addr: text("customerAddr", 200)?,
+        })
+    }
+}
+
+/// A parsed `POST /api/trades/wechatpay` request. Serializing it gives the canonical form used to
+/// recognise a retried request (field order, whitespace and unknown fields do not matter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWechatRequest {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    pub shop_order_no: ShopOrderNo,
+    pub goods_name: EnglishText,
+    pub return_url: HttpUrl,
+    pub trade_type: TradeType,
+    pub notify_url: HttpUrl,
+    pub amount_info: RequestAmountInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_info: Option<CustomerInfo>,
+}
+
+impl CreateWechatRequest {
+    /// Checks every field in the order KICC's table lists them; the first broken rule is reported.
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let (path, raw) = root.required_str("mallId")?;
+        let mall_id = MallId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopTransactionId")?;
+        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopOrderNo")?;
+        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
+        let (path, raw) = root.required_str("goodsName")?;
+        let goods_name = EnglishText::parse(&path, raw, 100)?;
+        let (path, raw) = root.required_str("returnUrl")?;
+        let return_url = HttpUrl::parse(&path, raw, 256)?;
+        let (path, raw) = root.required_str("tradeType")?;
+        let trade_type = TradeType::parse(&path, raw)?;
+        let (path, raw) = root.required_str("notifyUrl")?;
+        let notify_url = HttpUrl::parse(&path, raw, 256)?;
+        let amount = root.required_object("amountInfo")?;
+        let (path, raw) = amount.required_str("currency")?;
+        let currency = Currency::parse(&path, raw)?;
+        let (path, value) = amount.required_integer("totalAmount")?;
+        let total_amount = Amount::parse(&path, value)?;
+        let customer_info = root
+            .optional_object("customerInfo")?
+            .map(|customer| CustomerInfo::read(&customer))
+            .transpose()?
+            .filter(|info| *info != CustomerInfo::default());
+        Ok(CreateWechatRequest {
+            mall_id,
+            shop_transaction_id,
+            shop_order_no,
+            goods_name,
+            return_url,
+            trade_type,
+            notify_url,
+            amount_info: RequestAmountInfo {
+                currency,
+                total_amount,
+            },
+            customer_info,
+        })
+    }
+}
+
+/// A parsed `POST /api/trades/wechatpay/find` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindWechatRequest {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    pub pg_cno: PgCnoInput,
+}
+
+impl FindWechatRequest {
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let (path, raw) = root.required_str("mallId")?;
+        let mall_id = MallId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopTransactionId")?;
+        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("pgCno")?;
+        let pg_cno = PgCnoInput::parse(&path, raw)?;
+        Ok(FindWechatRequest {
+            mall_id,
+            shop_transaction_id,
+            pg_cno,
+        })
+    }
+}
+
+/// Answer of Create Transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWechatResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mall_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_cno: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_page_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub res_detail_msg: Option<String>,
+}
+
+/// `amountInfo` of a find answer: the amount the wallet approved, in the order's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseAmountInfo {
+    pub currency: String,
+    pub tot_amount: u64,
+}
+
+/// Answer of Check Payment Status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindWechatResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub shop_transaction_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mall_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_order_no: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_cno: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_cd: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub res_detail_msg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_info: Option<ResponseAmountInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seed_example() -> Value {
+        json!({
+            "mallId": "T5102001",
+            "shopTransactionId": "2f0e6c1e-8b0b-4f5e-9d3e-0b1c2d3e4f50",
+            "shopOrderNo": "ORDER-0001",
+            "goodsName": "Sample Product",
+            "returnUrl": "https://shop.example/return",
+            "tradeType": "native",
+            "notifyUrl": "https://shop.example/notify",
+            "amountInfo": {"currency": "KRW", "totalAmount": 1000},
+            "customerInfo": {
+                "customerId": "User123",
+                "customerName": "John Doe",
+                "customerMail": "test@email.com",
+                "customerContactNo": "01012345678",
+                "customerAddr": "Seoul, Korea"
+            }
+        })
+    }
+
+    fn parse(value: Value) -> Result<CreateWechatRequest, FieldError> {
+        CreateWechatRequest::parse(value.as_object().unwrap())
+    }
+
+    #[test]
+    fn parses_the_seed_example() {
+        let request = parse(seed_example()).unwrap();
+        assert_eq!(request.trade_type, TradeType::Native);
+        assert_eq!(request.amount_info.total_amount.get(), 1000);
+        assert_eq!(
+            request
+                .customer_info
+                .unwrap()
+                .customer_name
+                .unwrap()
+                .as_str(),
+            "John Doe"
+        );
+    }
+
+    #[test]
+    fn canonical_form_ignores_key_order_unknown_fields_and_amount_spelling() {
+        let mut other = seed_example();
+        other["amountInfo"]["totalAmount"] = json!("1000");
+        other["somethingNew"] = json!({"ignored": true});
+        assert_eq!(
+            serde_json::to_string(&parse(seed_example()).unwrap()).unwrap(),
+            serde_json::to_string(&parse(other).unwrap()).unwrap()
+        );
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("/mallId", Value::Null, "mallId: is required"),
+            (
+                "/tradeType",
+                json!("app"),
+                r#"tradeType: must be one of "native", "mweb" (got "app")"#,
+            ),
+            (
+                "/amountInfo/currency",
+                json!("CNY"),
+                r#"amountInfo.currency: must be one of "KRW", "USD" (got "CNY")"#,
+            ),
+            (
+                "/amountInfo/totalAmount",
+                json!(0),
+                "amountInfo.totalAmount: must be greater than 0",
+            ),
+            (
+                "/amountInfo/totalAmount",
+                json!(12.5),
+                "amountInfo.totalAmount: must be an integer (a JSON number or a digit string)",
+            ),
+            (
+                "/customerInfo/customerContactNo",
+                json!("010-1234"),
+                "customerInfo.customerContactNo: must contain digits only",
+            ),
+            (
+                "/goodsName",
+                json!("상품"),
+                "goodsName: must be English only (printable ASCII), got '상'",
+            ),
+            (
+                "/notifyUrl",
+                json!("notify"),
+                "notifyUrl: must be an absolute http or https URL (not a valid absolute URL)",
+            ),
+        ];
+        for (pointer, value, message) in cases {
+            let mut body = seed_example();
+            *body.pointer_mut(pointer).unwrap() = value;
+            assert_eq!(parse(body).unwrap_err().to_string(), message, "{pointer}");
+        }
+    }
+
+    #[test]
+    fn empty_customer_info_is_dropped() {
+        let mut body = seed_example();
+        body["customerInfo"] = json!({"customerId": ""});
+        assert_eq!(parse(body).unwrap().customer_info, None);
+    }
+}

@@ -1,0 +1,97 @@
+//! Assembles and runs a gateway: database, sandbox bootstrap, HTTP server, graceful stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, IdempotencyMode};
+use crate::store::Db;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+/// The parts of [`Config`] handlers need, resolved (e.g. the public URL once the port is known).
+#[derive(Debug)]
+pub struct Settings {
+    pub public_url: String,
+    pub sandbox: bool,
+    pub idempotency: IdempotencyMode,
+    pub order_ttl: chrono::Duration,
+}
+
+impl AppState {
+    /// An absolute URL of one of the gateway's pages.
+    pub fn page_url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.public_url)
+    }
+}
+
+/// A gateway serving on [`RunningGateway::addr`] until [`RunningGateway::stop`].
+pub struct RunningGateway {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    pub db: Db,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
+    let db = Db::connect(&config.database_url, config.lock_wait).await?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let state = AppState {
+        db: db.clone(),
+        settings: Arc::new(Settings {
+            public_url: public_url.clone(),
+            sandbox: config.sandbox,
+            idempotency: config.idempotency,
+            order_ttl: chrono::Duration::from_std(config.order_ttl)
+                .context("--order-ttl is too long")?,
+        }),
+    };
+    if config.sandbox {
+        crate::sandbox::ensure_sandbox_merchant(&state).await?;
+    }
+    let router = crate::http::router(state);
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningGateway {
+        addr,
+        public_url,
+        db,
+        shutdown,
+        server,
+    })
+}
+
+impl RunningGateway {
+    /// Stops accepting connections, lets in-flight requests finish, closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.server.await.context("the server task panicked")??;
+        self.db.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+//! Durations on the command line: `90s`, `30m`, `2h`, or plain seconds.
+
+use std::time::Duration;
+
+pub fn parse(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => raw.split_at(at),
+        None => (raw, "s"),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 90s, 30m or 2h"))?;
+    let seconds = match unit {
+        "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        _ => return Err(format!("{raw:?}: the unit must be s, m or h")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_plain_seconds() {
+        assert_eq!(parse("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse("45s"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse("10"), Ok(Duration::from_secs(10)));
+        assert!(parse("2d").is_err());
+        assert!(parse("h").is_err());
+    }
+}

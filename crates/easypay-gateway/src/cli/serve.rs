@@ -1,0 +1,79 @@
+//! `easypay serve`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::{duration, DatabaseArg};
+use crate::app;
+use crate::config::{Config, IdempotencyMode};
+use crate::sandbox::{SANDBOX_MALL_ID, SANDBOX_SECRET_KEY};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "EASYPAY_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    #[command(flatten)]
+    database: DatabaseArg,
+    /// Base URL written into page links (default: http://ADDR).
+    #[arg(long, env = "EASYPAY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Turn off sandbox mode: no /_sandbox/ control plane, no sandbox merchant.
+    #[arg(long, env = "EASYPAY_NO_SANDBOX")]
+    no_sandbox: bool,
+    /// `strict` refuses every reuse of a shopTransactionId the same day.
+    #[arg(
+        long,
+        env = "EASYPAY_IDEMPOTENCY",
+        value_enum,
+        default_value = "standard"
+    )]
+    idempotency: IdempotencyMode,
+    /// How long a WeChat order stays payable (e.g. 2h, 30m, 90s).
+    #[arg(long, env = "EASYPAY_ORDER_TTL", default_value = "2h", value_parser = duration::parse)]
+    order_ttl: Duration,
+    /// How long a request waits for another one holding the same key before answering D003.
+    #[arg(long, env = "EASYPAY_LOCK_WAIT", default_value = "10s", value_parser = duration::parse)]
+    lock_wait: Duration,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config {
+        addr: args.addr,
+        database_url: args.database.database_url,
+        public_url: args.public_url,
+        sandbox: !args.no_sandbox,
+        idempotency: args.idempotency,
+        order_ttl: args.order_ttl,
+        lock_wait: args.lock_wait,
+    };
+    let sandbox = config.sandbox;
+    let gateway = app::start(config).await?;
+    tracing::info!(url = %gateway.public_url, "easypay gateway listening");
+    if sandbox {
+        tracing::info!(
+            mall_id = SANDBOX_MALL_ID,
+            secret_key = SANDBOX_SECRET_KEY,
+            "sandbox mode: control plane at /_sandbox/"
+        );
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    gateway.stop().await
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

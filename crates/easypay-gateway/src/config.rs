@@ -1,0 +1,40 @@
+//! How a gateway runs: the settings of `easypay serve` (decision 25).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IdempotencyMode {
+    /// Same key and same request replays the first answer; a different request is refused.
+    Standard,
+    /// Every reuse of a key the same day is refused, as KICC's documents word it.
+    Strict,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    /// Base URL written into page links; `http://{addr}` when not given.
+    pub public_url: Option<String>,
+    pub sandbox: bool,
+    pub idempotency: IdempotencyMode,
+    /// How long a WeChat order stays payable.
+    pub order_ttl: Duration,
+    /// How long a request waits for a concurrent request holding the same key (or SQLite's writer).
+    pub lock_wait: Duration,
+}
+
+impl Config {
+    pub fn new(addr: SocketAddr, database_url: impl Into<String>) -> Self {
+        Config {
+            addr,
+            database_url: database_url.into(),
+            public_url: None,
+            sandbox: true,
+            idempotency: IdempotencyMode::Standard,
+            order_ttl: Duration::from_secs(2 * 60 * 60),
+            lock_wait: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The request body of every API call: a JSON object, at most [`MAX_BODY_BYTES`].
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, OptionalFromRequest, Request};
+use axum::http::StatusCode;
+use easypay_api::ResCode;
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A body that parsed as a JSON object. Content-Type is not checked: the body decides.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        parse(&read(request, state).await?)
+    }
+}
+
+/// An empty body is `None` (sandbox actions take an optional body).
+impl<S: Send + Sync> OptionalFromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let bytes = read(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        parse(&bytes).map(Some)
+    }
+}
+
+async fn read<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ResCode::BodyTooLarge,
+                    format!("body: at most {MAX_BODY_BYTES} bytes"),
+                )
+            } else {
+                ApiError::new(ResCode::MalformedBody, "body: could not be read")
+            }
+        })
+}
+
+fn parse(bytes: &[u8]) -> Result<JsonObject, ApiError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(JsonObject(map)),
+        Ok(_) => Err(ApiError::new(
+            ResCode::MalformedBody,
+            "body: must be a JSON object",
+        )),
+        Err(error) => Err(ApiError::new(
+            ResCode::MalformedBody,
+            format!("body: not valid JSON ({error})"),
+        )),
+    }
+}

@@ -1,0 +1,41 @@
+//! Routes, the request body rules and the error envelope.
+
+pub mod body;
+pub mod error;
+mod wechat;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+use axum::Router;
+use easypay_api::ResCode;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use error::ApiError;
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/api/trades/wechatpay", post(wechat::create))
+        .route("/api/trades/wechatpay/find", post(wechat::find))
+        .merge(crate::pages::routes());
+    if state.settings.sandbox {
+        router = router.merge(crate::sandbox::routes());
+    }
+    router
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn unknown_path() -> ApiError {
+    ApiError::new(ResCode::UnknownPath, "no endpoint at this path")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ResCode::MethodNotAllowed,
+        "this endpoint does not take this HTTP method",
+    )
+}

@@ -1,0 +1,31 @@
+//! `POST /api/trades/wechatpay` and `POST /api/trades/wechatpay/find`.
+
+use axum::extract::State;
+use axum::response::Response;
+use easypay_api::wechat::{CreateWechatRequest, FindWechatRequest};
+
+use super::body::JsonObject;
+use super::error::{json_response, ApiError};
+use crate::app::AppState;
+use crate::service::wechat;
+use crate::store::idempotency::StoredResponse;
+
+pub async fn create(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let request = CreateWechatRequest::parse(&body)?;
+    Ok(send(wechat::create(&state, request).await?))
+}
+
+pub async fn find(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let request = FindWechatRequest::parse(&body)?;
+    Ok(send(wechat::find(&state, request).await?))
+}
+
+fn send(stored: StoredResponse) -> Response {
+    json_response(stored.response_status as u16, stored.response_body)
+}

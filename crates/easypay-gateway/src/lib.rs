@@ -1,0 +1,12 @@
+//! The easypay gateway: KICC EasyPay's API, hosted pages, storage and simulated processors.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod pages;
+pub mod processor;
+pub mod sandbox;
+pub mod service;
+pub mod store;

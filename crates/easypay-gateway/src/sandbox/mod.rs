@@ -1,0 +1,138 @@
+//! The sandbox control plane under `/_sandbox/` (decision 26). Mounted only in sandbox mode.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, put};
+use axum::Router;
+use chrono::Utc;
+use easypay_api::reader::ObjectReader;
+use easypay_api::values::{Amount, HttpUrl, MallId, Text};
+use easypay_api::ResCode;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::domain::merchant::Merchant;
+use crate::domain::wechat_payment::{WalletEvent, WechatPayment};
+use crate::http::body::JsonObject;
+use crate::http::error::{json_response, ApiError};
+use crate::processor::wechat_wallet::{self, OrderRef};
+use crate::store::merchants;
+
+pub const SANDBOX_MALL_ID: &str = "T5102001";
+pub const SANDBOX_SECRET_KEY: &str = "easypay-sandbox-secret";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_sandbox/wechat/{pg_cno}/{action}", post(wechat_action))
+        .route("/_sandbox/merchants/{mall_id}", put(upsert_merchant))
+}
+
+/// Creates the sandbox merchant on first start; an existing one is left as it is.
+pub async fn ensure_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
+    merchants::insert(
+        state.db.pool(),
+        &Merchant {
+            mall_id: SANDBOX_MALL_ID.into(),
+            name: "EasyPay Sandbox Merchant".into(),
+            secret_key: SANDBOX_SECRET_KEY.into(),
+            noti_url: None,
+            active: true,
+            created_at: Utc::now(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum WalletAction {
+    Approve,
+    Decline,
+    Expire,
+    Void,
+}
+
+impl WalletAction {
+    fn parse(raw: &str) -> Result<Self, ApiError> {
+        match raw {
+            "approve" => Ok(WalletAction::Approve),
+            "decline" => Ok(WalletAction::Decline),
+            "expire" => Ok(WalletAction::Expire),
+            "void" => Ok(WalletAction::Void),
+            other => Err(ApiError::new(
+                ResCode::UnknownPath,
+                format!("no sandbox action {other:?}; use approve, decline, expire or void"),
+            )),
+        }
+    }
+}
+
+/// `POST /_sandbox/wechat/{pgCno}/approve|decline|expire|void`. `approve` takes an optional
+/// `{"amount": N}` to approve a different amount than ordered.
+async fn wechat_action(
+    State(state): State<AppState>,
+    Path((pg_cno, action)): Path<(String, String)>,
+    body: Option<JsonObject>,
+) -> Result<Response, ApiError> {
+    let approve_amount = match &body {
+        Some(JsonObject(map)) => {
+            let reader = ObjectReader::root(map);
+            match reader.required_integer("amount") {
+                Ok((path, value)) => Some(Amount::parse(&path, value)?),
+                Err(error) if error.rule == easypay_api::Rule::Missing => None,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        None => None,
+    };
+    let action = WalletAction::parse(&action)?;
+    let event = |payment: &WechatPayment| match action {
+        WalletAction::Approve => WalletEvent::Approve {
+            amount: approve_amount.unwrap_or(payment.amount),
+        },
+        WalletAction::Decline => WalletEvent::Decline,
+        WalletAction::Expire => WalletEvent::Expire,
+        WalletAction::Void => WalletEvent::Void,
+    };
+    let payment = wechat_wallet::apply(&state.db, OrderRef::PgCno(&pg_cno), event).await?;
+    let body = json!({
+        "resCd": ResCode::Success.as_str(),
+        "resMsg": "Success",
+        "pgCno": payment.pg_cno,
+        "state": payment.state.as_str(),
+        "approvedAmount": payment.approved_amount.map(Amount::get),
+    });
+    Ok(json_response(200, body.to_string()))
+}
+
+/// `PUT /_sandbox/merchants/{mallId}` with `{"secretKey": …, "notiUrl": …}`: create or update.
+async fn upsert_merchant(
+    State(state): State<AppState>,
+    Path(mall_id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mall_id = MallId::parse("mallId", &mall_id)?;
+    let reader = ObjectReader::root(&body);
+    let (path, secret) = reader.required_str("secretKey")?;
+    let secret = Text::parse(&path, secret, 200)?;
+    let noti_url = reader
+        .optional_str("notiUrl")?
+        .map(|(path, raw)| HttpUrl::parse(&path, raw, 256))
+        .transpose()?;
+    let merchant = Merchant {
+        mall_id: mall_id.to_string(),
+        name: mall_id.to_string(),
+        secret_key: secret.to_string(),
+        noti_url: noti_url.map(|url| url.to_string()),
+        active: true,
+        created_at: Utc::now(),
+    };
+    merchants::upsert_keys(state.db.pool(), &merchant).await?;
+    let body = json!({
+        "resCd": ResCode::Success.as_str(),
+        "resMsg": "Success",
+        "mallId": merchant.mall_id,
+        "notiUrl": merchant.noti_url,
+    });
+    Ok(json_response(200, body.to_string()).into_response())
+}

@@ -1,0 +1,205 @@
+//! WeChat Pay: Create Transaction and Check Payment Status.
+
+use chrono::Utc;
+use easypay_api::wechat::{
+    CreateWechatRequest, CreateWechatResponse, FindWechatRequest, FindWechatResponse,
+    ResponseAmountInfo, TradeType,
+};
+use easypay_api::{seoul_time, ResCode};
+
+use super::idempotent::{self, answer, Proceed};
+use super::merchant_gate::active_merchant;
+use crate::app::AppState;
+use crate::domain::ids;
+use crate::domain::wechat_payment::{PaymentState, WechatPayment};
+use crate::http::error::ApiError;
+use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::payments::{self, InsertOutcome};
+
+/// Fresh identifiers are tried this many times if the random part collides (practically never).
+const ID_ATTEMPTS: usize = 5;
+
+pub async fn create(
+    state: &AppState,
+    request: CreateWechatRequest,
+) -> Result<StoredResponse, ApiError> {
+    active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let scope = KeyScope {
+        mall_id: request.mall_id.as_str(),
+        endpoint: Endpoint::WechatCreate,
+        shop_transaction_id: request.shop_transaction_id.as_str(),
+    };
+    let hash = idempotent::request_hash(&request);
+    for _ in 0..ID_ATTEMPTS {
+        let now = Utc::now();
+        let mut tx = state.db.begin_write().await?;
+        if let Proceed::Replay(stored) =
+            idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
+        {
+            return Ok(stored);
+        }
+        let payment = WechatPayment {
+            pg_cno: ids::new_pg_cno(now),
+            mall_id: request.mall_id.clone(),
+            shop_order_no: request.shop_order_no.clone(),
+            page_token: ids::new_token(),
+            trade_type: request.trade_type,
+            goods_name: request.goods_name.clone(),
+            currency: request.amount_info.currency,
+            amount: request.amount_info.total_amount,
+            return_url: request.return_url.clone(),
+            notify_url: request.notify_url.clone(),
+            customer: request.customer_info.clone(),
+            state: PaymentState::Pending,
+            approved_amount: None,
+            approved_at: None,
+            closed_at: None,
+            created_at: now,
+            expires_at: now + state.settings.order_ttl,
+            version: 0,
+        };
+        let response = match payments::insert(&mut tx, &payment).await? {
+            InsertOutcome::IdentifierTaken => continue,
+            InsertOutcome::Inserted => CreateWechatResponse {
+                res_cd: ResCode::Success.as_str().into(),
+                res_msg: "Success".into(),
+                shop_transaction_id: Some(scope.shop_transaction_id.into()),
+                mall_id: Some(scope.mall_id.into()),
+                pg_cno: Some(payment.pg_cno.clone()),
+                payment_page_url: Some(payment_page_url(state, &payment)),
+                res_detail_msg: None,
+            },
+            InsertOutcome::DuplicateOrder => CreateWechatResponse {
+                res_cd: ResCode::DuplicateOrder.as_str().into(),
+                res_msg: format!(
+                    "shopOrderNo: {} was already used by this merchant",
+                    request.shop_order_no
+                ),
+                shop_transaction_id: Some(scope.shop_transaction_id.into()),
+                mall_id: Some(scope.mall_id.into()),
+                pg_cno: None,
+                payment_page_url: None,
+                res_detail_msg: None,
+            },
+        };
+        return idempotent::finish(tx, &scope, answer(&response)).await;
+    }
+    Err(ApiError::internal("could not draw a unique pgCno"))
+}
+
+/// Decision 16: a WeChat code URL for QR payments, the gateway's cashier page for mobile web.
+fn payment_page_url(state: &AppState, payment: &WechatPayment) -> String {
+    match payment.trade_type {
+        TradeType::Native => format!("weixin://wxpay/bizpayurl?pr={}", payment.page_token),
+        TradeType::Mweb => state.page_url(&format!("/wechat/cashier/{}", payment.page_token)),
+    }
+}
+
+pub async fn find(
+    state: &AppState,
+    request: FindWechatRequest,
+) -> Result<StoredResponse, ApiError> {
+    active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let scope = KeyScope {
+        mall_id: request.mall_id.as_str(),
+        endpoint: Endpoint::WechatFind,
+        shop_transaction_id: request.shop_transaction_id.as_str(),
+    };
+    let hash = idempotent::request_hash(&request);
+    let now = Utc::now();
+    let mut tx = state.db.begin_write().await?;
+    if let Proceed::Replay(stored) =
+        idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
+    {
+        return Ok(stored);
+    }
+    let payment =
+        payments::find_for_merchant(&mut **tx, scope.mall_id, request.pg_cno.as_str()).await?;
+    let mut response = FindWechatResponse {
+        res_cd: String::new(),
+        res_msg: String::new(),
+        shop_transaction_id: scope.shop_transaction_id.into(),
+        mall_id: Some(scope.mall_id.into()),
+        shop_order_no: None,
+        pg_cno: Some(request.pg_cno.to_string()),
+        approval_date: None,
+        status_cd: None,
+        res_detail_msg: None,
+        amount_info: None,
+    };
+    let (code, message) = match payment {
+        None => (
+            ResCode::TransactionNotFound,
+            format!("pgCno: no transaction {} for this merchant", request.pg_cno),
+        ),
+        Some(payment) => {
+            response.shop_order_no = Some(payment.shop_order_no.to_string());
+            describe_status(&payment, now, &mut response)
+        }
+    };
+    response.res_cd = code.as_str().into();
+    response.res_msg = message;
+    idempotent::finish(tx, &scope, answer(&response)).await
+}
+
+/// Decision 18: an approved (or since voided) payment is a success with its `statusCd`; an order
+/// that is not paid answers a code saying why.
+fn describe_status(
+    payment: &WechatPayment,
+    now: chrono::DateTime<Utc>,
+    response: &mut FindWechatResponse,
+) -> (ResCode, String) {
+    let paid = |response: &mut FindWechatResponse, status_cd: &str| {
+        response.status_cd = Some(status_cd.into());
+        response.approval_date = payment.approved_at.map(seoul_time::timestamp);
+        response.amount_info = payment.approved_amount.map(|amount| ResponseAmountInfo {
+            currency: payment.currency.as_str().into(),
+            tot_amount: amount.get(),
+        });
+    };
+    match payment.state_at(now) {
+        PaymentState::Approved => {
+            paid(response, "TS01");
+            (ResCode::Success, "Success".into())
+        }
+        PaymentState::Voided => {
+            paid(response, "TS12");
+            (
+                ResCode::Success,
+                "Success (network cancel: the wallet voided the payment)".into(),
+            )
+        }
+        PaymentState::Pending => (
+            ResCode::NotPaidYet,
+            format!(
+                "not paid yet: waiting for the customer (payable until {})",
+                seoul_time::timestamp(payment.expires_at)
+            ),
+        ),
+        PaymentState::Declined => {
+            response.res_detail_msg = Some(url_encoded(
+                "PAYMENT_DECLINED: the wallet declined the payment",
+            ));
+            (
+                ResCode::DeclinedByWallet,
+                "declined: the WeChat wallet declined the payment".into(),
+            )
+        }
+        PaymentState::CancelledByCustomer => (
+            ResCode::CancelledByCustomer,
+            "cancelled: the customer cancelled the payment in the cashier".into(),
+        ),
+        PaymentState::Expired => (
+            ResCode::OrderExpired,
+            format!(
+                "expired: the order was not paid by {}",
+                seoul_time::timestamp(payment.closed_at.unwrap_or(payment.expires_at))
+            ),
+        ),
+    }
+}
+
+/// KICC sends `resDetailMsg` URL-encoded.
+fn url_encoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

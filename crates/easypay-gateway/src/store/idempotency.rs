@@ -1,0 +1,119 @@
+//! The `idempotency_keys` table: one row per (`mallId`, endpoint, `shopTransactionId`), written in
+//! the same transaction as the effect it records, so a key and its effect exist together or not at all.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, FromRow};
+
+/// Which endpoint a key belongs to (decision 9 scopes keys per endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    WechatCreate,
+    WechatFind,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::WechatCreate => "wechat.create",
+            Endpoint::WechatFind => "wechat.find",
+        }
+    }
+}
+
+pub struct KeyScope<'a> {
+    pub mall_id: &'a str,
+    pub endpoint: Endpoint,
+    pub shop_transaction_id: &'a str,
+}
+
+/// A response as it was sent: replayed byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct StoredResponse {
+    pub response_status: i64,
+    pub response_body: String,
+}
+
+#[derive(FromRow)]
+struct ExistingKey {
+    request_hash: String,
+    response_status: i64,
+    response_body: String,
+}
+
+pub enum Claim {
+    /// The key is new (or its day is over): go ahead, then [`record`] the answer.
+    New,
+    /// The key was used today for a request with this hash.
+    SameRequest(StoredResponse),
+    /// The key was used today for a different request.
+    DifferentRequest,
+}
+
+/// Claims a key inside the caller's write transaction. On PostgreSQL a concurrent claim of the same
+/// key waits here until the first transaction ends, then sees its answer.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    scope: &KeyScope<'_>,
+    request_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<Claim, sqlx::Error> {
+    let now_ms = now.timestamp_millis();
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys \
+         (mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, 0, '', $5, $6) \
+         ON CONFLICT (mall_id, endpoint, shop_transaction_id) DO UPDATE SET \
+         request_hash = excluded.request_hash, response_status = 0, response_body = '', \
+         created_at = excluded.created_at, expires_at = excluded.expires_at \
+         WHERE idempotency_keys.expires_at <= excluded.created_at",
+    )
+    .bind(scope.mall_id)
+    .bind(scope.endpoint.as_str())
+    .bind(scope.shop_transaction_id)
+    .bind(request_hash)
+    .bind(now_ms)
+    .bind(expires_at.timestamp_millis())
+    .execute(&mut *conn)
+    .await?;
+    if claimed.rows_affected() == 1 {
+        return Ok(Claim::New);
+    }
+    let existing: ExistingKey = sqlx::query_as(
+        "SELECT request_hash, response_status, response_body FROM idempotency_keys \
+         WHERE mall_id = $1 AND endpoint = $2 AND shop_transaction_id = $3",
+    )
+    .bind(scope.mall_id)
+    .bind(scope.endpoint.as_str())
+    .bind(scope.shop_transaction_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if existing.request_hash == request_hash {
+        Ok(Claim::SameRequest(StoredResponse {
+            response_status: existing.response_status,
+            response_body: existing.response_body,
+        }))
+    } else {
+        Ok(Claim::DifferentRequest)
+    }
+}
+
+/// Stores the answer for a key claimed in this transaction.
+pub async fn record(
+    conn: &mut AnyConnection,
+    scope: &KeyScope<'_>,
+    response: &StoredResponse,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
+         WHERE mall_id = $3 AND endpoint = $4 AND shop_transaction_id = $5",
+    )
+    .bind(response.response_status)
+    .bind(&response.response_body)
+    .bind(scope.mall_id)
+    .bind(scope.endpoint.as_str())
+    .bind(scope.shop_transaction_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

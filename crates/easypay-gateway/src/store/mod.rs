@@ -1,0 +1,233 @@
+//! Durable storage. One SQL dialect for SQLite and PostgreSQL through `sqlx::Any` (`$n` placeholders,
+//! `ON CONFLICT`, `RETURNING`), embedded migrations, and write transactions that serialise the way
+//! each database needs.
+
+pub mod idempotency;
+pub mod merchants;
+pub mod payments;
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Why a write transaction could not be opened or finished.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another transaction held the rows (or SQLite's single writer slot) longer than the wait bound.
+    #[error("another request held the lock longer than the wait bound")]
+    LockWaitExceeded,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Classifies a database error: a lock timeout is [`StoreError::LockWaitExceeded`].
+    pub fn classify(error: sqlx::Error) -> Self {
+        let lock_timeout = error
+            .as_database_error()
+            .and_then(|db| db.code())
+            .is_some_and(|code| code == "55P03");
+        if lock_timeout {
+            StoreError::LockWaitExceeded
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer; queueing writers here is fairer and cheaper than SQLite's busy loop.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+    lock_wait: Duration,
+}
+
+/// A write transaction. Dropping it without [`WriteTx::commit`] rolls it back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _writer_slot: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(StoreError::classify)
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Db {
+    /// Connects, creating the SQLite file if needed, and applies the embedded migrations.
+    /// `lock_wait` bounds how long a write waits for a concurrent one (e.g. the same idempotency key).
+    pub async fn connect(url: &str, lock_wait: Duration) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalise_url(url)?;
+        let options: AnyConnectOptions = url.parse().context("invalid --database-url")?;
+        let pool_options = match backend {
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL with FULL sync: a committed answer survives kill -9 and power loss.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA foreign_keys = ON",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(10),
+        };
+        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("cannot apply the database migrations")?;
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            lock_wait,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads that need no transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Opens a write transaction, waiting at most the lock-wait bound for a concurrent writer.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let slot = self
+                    .sqlite_writer
+                    .clone()
+                    .expect("SQLite has a writer slot");
+                let guard = tokio::time::timeout(self.lock_wait, slot.lock_owned())
+                    .await
+                    .map_err(|_| StoreError::LockWaitExceeded)?;
+                // IMMEDIATE takes the write lock now, so another process (the CLI) cannot slip in.
+                let tx = self
+                    .pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(StoreError::classify)?;
+                Ok(WriteTx {
+                    tx,
+                    _writer_slot: Some(guard),
+                })
+            }
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await.map_err(StoreError::classify)?;
+                let millis = self.lock_wait.as_millis();
+                tx.execute(format!("SET LOCAL lock_timeout = '{millis}ms'").as_str())
+                    .await
+                    .map_err(StoreError::classify)?;
+                Ok(WriteTx {
+                    tx,
+                    _writer_slot: None,
+                })
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Recognises the backend and makes a bare SQLite path creatable (`mode=rwc`).
+fn normalise_url(url: &str) -> anyhow::Result<(Backend, String)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    if url.starts_with("sqlite:") {
+        if url.contains("mode=") || url.contains(":memory:") {
+            return Ok((Backend::Sqlite, url.to_owned()));
+        }
+        let separator = if url.contains('?') { '&' } else { '?' };
+        return Ok((Backend::Sqlite, format!("{url}{separator}mode=rwc")));
+    }
+    anyhow::bail!(
+        "--database-url must start with sqlite: or postgres:// (got {})",
+        redact(url)
+    )
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_become_creatable() {
+        assert_eq!(
+            normalise_url("sqlite://easypay.db").unwrap(),
+            (Backend::Sqlite, "sqlite://easypay.db?mode=rwc".to_owned())
+        );
+        assert_eq!(
+            normalise_url("sqlite://x.db?mode=ro").unwrap().1,
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(
+            normalise_url("postgres://u@h/db").unwrap().0,
+            Backend::Postgres
+        );
+        assert!(normalise_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://easypay.db"), "sqlite://easypay.db");
+    }
+}

@@ -1,0 +1,205 @@
+//! The `payments` table (WeChat orders for now).
+
+use anyhow::{anyhow, Context};
+use easypay_api::values::{Amount, EnglishText, HttpUrl, MallId, ShopOrderNo};
+use easypay_api::wechat::{Currency, TradeType};
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use super::merchants::from_millis;
+use crate::domain::wechat_payment::{PaymentState, WechatPayment};
+
+const METHOD_WECHAT: &str = "wechat";
+
+const COLUMNS: &str =
+    "pg_cno, mall_id, shop_order_no, page_token, trade_type, goods_name, currency, \
+    amount, return_url, notify_url, customer_json, state, approved_amount, approved_at, closed_at, \
+    created_at, expires_at, version";
+
+#[derive(FromRow)]
+struct PaymentRow {
+    pg_cno: String,
+    mall_id: String,
+    shop_order_no: String,
+    page_token: String,
+    trade_type: String,
+    goods_name: String,
+    currency: String,
+    amount: i64,
+    return_url: String,
+    notify_url: String,
+    customer_json: Option<String>,
+    state: String,
+    approved_amount: Option<i64>,
+    approved_at: Option<i64>,
+    closed_at: Option<i64>,
+    created_at: i64,
+    expires_at: i64,
+    version: i64,
+}
+
+impl TryFrom<PaymentRow> for WechatPayment {
+    type Error = anyhow::Error;
+
+    fn try_from(row: PaymentRow) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str| anyhow!("payment {} has an unreadable {what}", row.pg_cno);
+        Ok(WechatPayment {
+            trade_type: match row.trade_type.as_str() {
+                "native" => TradeType::Native,
+                "mweb" => TradeType::Mweb,
+                _ => return Err(corrupt("trade_type")),
+            },
+            currency: match row.currency.as_str() {
+                "KRW" => Currency::Krw,
+                "USD" => Currency::Usd,
+                _ => return Err(corrupt("currency")),
+            },
+            state: PaymentState::parse(&row.state).ok_or_else(|| corrupt("state"))?,
+            customer: row
+                .customer_json
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .with_context(|| corrupt("customer_json"))?,
+            mall_id: MallId::from_trusted(row.mall_id),
+            shop_order_no: ShopOrderNo::from_trusted(row.shop_order_no),
+            page_token: row.page_token,
+            goods_name: EnglishText::from_trusted(row.goods_name),
+            amount: Amount::from_stored(row.amount),
+            return_url: HttpUrl::from_trusted(row.return_url),
+            notify_url: HttpUrl::from_trusted(row.notify_url),
+            approved_amount: row.approved_amount.map(Amount::from_stored),
+            approved_at: row.approved_at.map(from_millis),
+            closed_at: row.closed_at.map(from_millis),
+            created_at: from_millis(row.created_at),
+            expires_at: from_millis(row.expires_at),
+            version: row.version,
+            pg_cno: row.pg_cno,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreReadError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Corrupt(#[from] anyhow::Error),
+}
+
+pub enum InsertOutcome {
+    Inserted,
+    DuplicateOrder,
+    /// The random part of the `pgCno` or the token collided: try again with fresh ones.
+    IdentifierTaken,
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    payment: &WechatPayment,
+) -> Result<InsertOutcome, sqlx::Error> {
+    let customer_json = payment
+        .customer
+        .as_ref()
+        .map(|customer| serde_json::to_string(customer).expect("customer info serialises"));
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO payments ({COLUMNS}, method) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         ON CONFLICT DO NOTHING"
+    ))
+    .bind(&payment.pg_cno)
+    .bind(payment.mall_id.as_str())
+    .bind(payment.shop_order_no.as_str())
+    .bind(&payment.page_token)
+    .bind(payment.trade_type.as_str())
+    .bind(payment.goods_name.as_str())
+    .bind(payment.currency.as_str())
+    .bind(payment.amount.as_i64())
+    .bind(payment.return_url.as_str())
+    .bind(payment.notify_url.as_str())
+    .bind(customer_json)
+    .bind(payment.state.as_str())
+    .bind(payment.approved_amount.map(Amount::as_i64))
+    .bind(payment.approved_at.map(|at| at.timestamp_millis()))
+    .bind(payment.closed_at.map(|at| at.timestamp_millis()))
+    .bind(payment.created_at.timestamp_millis())
+    .bind(payment.expires_at.timestamp_millis())
+    .bind(payment.version)
+    .bind(METHOD_WECHAT)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(InsertOutcome::Inserted);
+    }
+    let order_taken: Option<(String,)> =
+        sqlx::query_as("SELECT pg_cno FROM payments WHERE mall_id = $1 AND shop_order_no = $2")
+            .bind(payment.mall_id.as_str())
+            .bind(payment.shop_order_no.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(match order_taken {
+        Some(_) => InsertOutcome::DuplicateOrder,
+        None => InsertOutcome::IdentifierTaken,
+    })
+}
+
+async fn find_where<'e>(
+    db: impl Executor<'e, Database = Any>,
+    condition: &str,
+    values: &[&str],
+) -> Result<Option<WechatPayment>, StoreReadError> {
+    let sql = format!("SELECT {COLUMNS} FROM payments WHERE method = 'wechat' AND {condition}");
+    let mut query = sqlx::query_as::<_, PaymentRow>(&sql);
+    for value in values {
+        query = query.bind(*value);
+    }
+    Ok(query
+        .fetch_optional(db)
+        .await?
+        .map(WechatPayment::try_from)
+        .transpose()?)
+}
+
+/// The merchant's own order with this `pgCno`.
+pub async fn find_for_merchant<'e>(
+    db: impl Executor<'e, Database = Any>,
+    mall_id: &str,
+    pg_cno: &str,
+) -> Result<Option<WechatPayment>, StoreReadError> {
+    find_where(db, "mall_id = $1 AND pg_cno = $2", &[mall_id, pg_cno]).await
+}
+
+pub async fn find_by_pg_cno<'e>(
+    db: impl Executor<'e, Database = Any>,
+    pg_cno: &str,
+) -> Result<Option<WechatPayment>, StoreReadError> {
+    find_where(db, "pg_cno = $1", &[pg_cno]).await
+}
+
+pub async fn find_by_token<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token: &str,
+) -> Result<Option<WechatPayment>, StoreReadError> {
+    find_where(db, "page_token = $1", &[token]).await
+}
+
+/// Stores a transition of `next` from version `next.version - 1`. `false` if someone else changed
+/// the order first (the caller reloads and decides again).
+pub async fn update_state(
+    conn: &mut AnyConnection,
+    next: &WechatPayment,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE payments SET state = $1, approved_amount = $2, approved_at = $3, closed_at = $4, \
+         version = $5 WHERE pg_cno = $6 AND version = $7",
+    )
+    .bind(next.state.as_str())
+    .bind(next.approved_amount.map(Amount::as_i64))
+    .bind(next.approved_at.map(|at| at.timestamp_millis()))
+    .bind(next.closed_at.map(|at| at.timestamp_millis()))
+    .bind(next.version)
+    .bind(&next.pg_cno)
+    .bind(next.version - 1)
+    .execute(&mut *conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
