@@ -20,11 +20,11 @@ pub async fn active_merchant(
     match merchants::find(db.pool(), mall_id.as_str()).await? {
         None => Err(refuse(
             ResCode::UnknownMerchant,
-            format!("mallId: no merchant {mall_id}"),
+            format!("mallId: no merchant {:?}", mall_id.as_str()),
         )),
         Some(merchant) if !merchant.active => Err(refuse(
             ResCode::MerchantInactive,
-            format!("mallId: merchant {mall_id} is deactivated"),
+            format!("mallId: merchant {:?} is deactivated", mall_id.as_str()),
         )),
         Some(merchant) => Ok(merchant),
     }

@@ -1,3 +1,7 @@
 //! HTTP-level tests against a spawned gateway, each on SQLite and on PostgreSQL.
 
+mod bad_input;
 mod helpers;
+mod idempotency;
+mod wechat_create;
+mod wechat_find;
