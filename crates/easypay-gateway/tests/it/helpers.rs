@@ -86,10 +86,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("easypay.db").display()),
-        Backend::Postgres { admin_url } => fresh_postgres_database(&admin_url).await,
-    };
+    let database_url = fresh_database(&backend, &dir).await;
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), database_url.clone());
     adjust(&mut config);
     let gateway = app::start(config.clone()).await.expect("gateway starts");
@@ -108,7 +105,16 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> T
     }
 }
 
-async fn fresh_postgres_database(admin_url: &str) -> String {
+/// The URL of a new, empty database: a file in `dir` or a fresh PostgreSQL database.
+pub async fn fresh_database(backend: &Backend, dir: &tempfile::TempDir) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("easypay.db").display()),
+        Backend::Postgres { admin_url } => fresh_postgres_database(admin_url).await,
+    }
+}
+
+/// A new, empty PostgreSQL database; answers its URL.
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     sqlx::any::install_default_drivers();
     let name = format!("easypay_test_{}", uuid_like());
     let mut admin = sqlx::AnyConnection::connect(admin_url)

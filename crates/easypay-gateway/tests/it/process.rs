@@ -1,0 +1,195 @@
+//! The `easypay` binary itself: durability across `kill -9`, and merchant administration.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{create_body, fresh_database, new_key, spawn_with, Backend, MALL_ID};
+use crate::on_both_backends;
+
+const EASYPAY: &str = env!("CARGO_BIN_EXE_easypay");
+
+struct ServeProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl ServeProcess {
+    async fn start(database_url: &str) -> ServeProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(EASYPAY)
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                database_url,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("easypay serve starts");
+        let base_url = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .post(format!("{base_url}/api/trades/wechatpay"))
+                .body("{}")
+                .send()
+                .await
+                .is_ok()
+            {
+                return ServeProcess { child, base_url };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("easypay serve did not start listening within 10 s");
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.base_url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().unwrap();
+    }
+}
+
+/// A `"0000"` answer is committed before it is sent: SIGKILL right after loses nothing.
+async fn answered_orders_survive_kill_9(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(&backend, &dir).await;
+    let gateway = ServeProcess::start(&database_url).await;
+    let create = create_body("native");
+    let created = gateway.post("/api/trades/wechatpay", &create).await;
+    let pg_cno = serde_json::from_str::<Value>(&created).unwrap()["pgCno"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    gateway
+        .post(&format!("/_sandbox/wechat/{pg_cno}/approve"), &json!({}))
+        .await;
+    gateway.kill_9();
+
+    let gateway = ServeProcess::start(&database_url).await;
+    assert_eq!(
+        gateway.post("/api/trades/wechatpay", &create).await,
+        created
+    );
+    let find = json!({"mallId": MALL_ID, "shopTransactionId": new_key(), "pgCno": pg_cno});
+    let found: Value =
+        serde_json::from_str(&gateway.post("/api/trades/wechatpay/find", &find).await).unwrap();
+    assert_eq!(
+        (found["resCd"].as_str(), found["statusCd"].as_str()),
+        (Some("0000"), Some("TS01"))
+    );
+    gateway.kill_9();
+}
+
+fn easypay(args: &[&str], database_url: &str) -> Output {
+    Command::new(EASYPAY)
+        .args(args)
+        .args(["--database-url", database_url])
+        .output()
+        .expect("easypay runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+async fn merchants_are_administered_from_the_cli(backend: Backend) {
+    let app = spawn_with(backend, |_| {}).await;
+    let db = app.database_url.as_str();
+
+    let added = stdout(&easypay(
+        &["merchant", "add", "T0000077", "--name", "Coffee Shop"],
+        db,
+    ));
+    let secret = added
+        .lines()
+        .find_map(|line| line.strip_prefix("secret key: "))
+        .expect("add prints the secret key")
+        .to_owned();
+    assert_eq!(secret.len(), 48);
+
+    let listed = stdout(&easypay(&["merchant", "list"], db));
+    assert!(
+        listed.contains("T0000077") && listed.contains(MALL_ID),
+        "{listed}"
+    );
+    let shown = stdout(&easypay(&["merchant", "show", "T0000077"], db));
+    assert!(
+        shown.contains("Coffee Shop") && shown.contains("active"),
+        "{shown}"
+    );
+    for output in [&listed, &shown] {
+        assert!(!output.contains(&secret), "the secret key leaked: {output}");
+        assert!(
+            !output.contains("easypay-sandbox-secret"),
+            "the sandbox key leaked: {output}"
+        );
+    }
+    assert!(
+        shown.contains(&format!("********{}", &secret[secret.len() - 4..])),
+        "{shown}"
+    );
+
+    let again = easypay(&["merchant", "add", "T0000077"], db);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let bad = easypay(&["merchant", "add", "TOO-LONG-ID"], db);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("mallId: at most 8 bytes"));
+
+    let mut body = create_body("native");
+    body["mallId"] = json!("T0000077");
+    app.create_ok(&body).await;
+    stdout(&easypay(&["merchant", "deactivate", "T0000077"], db));
+    body["shopTransactionId"] = json!(new_key());
+    assert_eq!(app.create(&body).await["resCd"], "M002");
+    stdout(&easypay(&["merchant", "activate", "T0000077"], db));
+    body["shopOrderNo"] = json!("ORDER-AFTER-REACTIVATION");
+    app.create_ok(&body).await;
+}
+
+on_both_backends!(
+    answered_orders_survive_kill_9,
+    merchants_are_administered_from_the_cli
+);
+
+/// SQLite runs in WAL mode with FULL synchronous commits on every connection.
+#[tokio::test]
+async fn sqlite_commits_are_durable() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+    let pool = app.gateway().db.pool();
+    for _ in 0..4 {
+        let mut conn = pool.acquire().await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
+    }
+}
