@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// A stable four-character response code. `V…` request validation, `M…` merchant, `D…` duplicates
-/// and idempotency, `F…` lookups, `W…` WeChat order state, `S…` sandbox actions, `E…` transport and
+/// and idempotency, `F…` lookups, `A…` authentication, `W…` WeChat order state, `S…` sandbox actions, `E…` transport and
 /// system faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResCode {
@@ -29,6 +29,8 @@ pub enum ResCode {
     DuplicateRequest,
     RequestInProgress,
     TransactionNotFound,
+    NotificationNotFound,
+    AuthenticationFailed,
     NotPaidYet,
     DeclinedByWallet,
     OrderExpired,
@@ -40,7 +42,7 @@ pub enum ResCode {
 }
 
 impl ResCode {
-    pub const ALL: [ResCode; 29] = [
+    pub const ALL: [ResCode; 31] = [
         ResCode::Success,
         ResCode::MalformedBody,
         ResCode::FieldMissing,
@@ -62,6 +64,8 @@ impl ResCode {
         ResCode::DuplicateRequest,
         ResCode::RequestInProgress,
         ResCode::TransactionNotFound,
+        ResCode::NotificationNotFound,
+        ResCode::AuthenticationFailed,
         ResCode::NotPaidYet,
         ResCode::DeclinedByWallet,
         ResCode::OrderExpired,
@@ -95,6 +99,8 @@ impl ResCode {
             ResCode::DuplicateRequest => "D002",
             ResCode::RequestInProgress => "D003",
             ResCode::TransactionNotFound => "F001",
+            ResCode::NotificationNotFound => "F002",
+            ResCode::AuthenticationFailed => "A001",
             ResCode::NotPaidYet => "W001",
             ResCode::DeclinedByWallet => "W002",
             ResCode::OrderExpired => "W003",
@@ -114,6 +120,7 @@ impl ResCode {
             ResCode::UnknownPath => 404,
             ResCode::MethodNotAllowed => 405,
             ResCode::InternalError => 500,
+            ResCode::AuthenticationFailed => 401,
             ResCode::Success
             | ResCode::FieldMissing
             | ResCode::FieldWrongType
@@ -133,6 +140,7 @@ impl ResCode {
             | ResCode::DuplicateRequest
             | ResCode::RequestInProgress
             | ResCode::TransactionNotFound
+            | ResCode::NotificationNotFound
             | ResCode::NotPaidYet
             | ResCode::DeclinedByWallet
             | ResCode::OrderExpired
@@ -165,6 +173,8 @@ impl ResCode {
             ResCode::DuplicateRequest => "This shopTransactionId was already used today for a different request (or for any request, with --idempotency strict).",
             ResCode::RequestInProgress => "A request with this shopTransactionId is still being processed; retry with the same key to get its answer.",
             ResCode::TransactionNotFound => "No transaction of this merchant has this pgCno.",
+            ResCode::NotificationNotFound => "No notification of this merchant has this id.",
+            ResCode::AuthenticationFailed => "The notification API needs HTTP Basic authentication with the mallId and its secret key. HTTP 401.",
             ResCode::NotPaidYet => "The WeChat order exists and is waiting for the customer to pay.",
             ResCode::DeclinedByWallet => "The WeChat wallet declined the payment.",
             ResCode::OrderExpired => "The WeChat order expired before it was paid (2 hours by default).",

@@ -4,10 +4,12 @@
 pub mod codes;
 pub mod euc_kr;
 pub mod msg_auth;
+pub mod notification;
 pub mod reader;
 pub mod rules;
 pub mod seoul_time;
 pub mod values;
+pub mod webhook_signature;
 pub mod wechat;
 
 pub use codes::ResCode;

@@ -4,6 +4,7 @@ CREATE TABLE merchants (
     mall_id     TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
     secret_key  TEXT NOT NULL,
+    webhook_secret TEXT NOT NULL,
     noti_url    TEXT,
     active      BIGINT NOT NULL DEFAULT 1,
     created_at  BIGINT NOT NULL,

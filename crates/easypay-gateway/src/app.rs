@@ -1,14 +1,16 @@
-//! Assembles and runs a gateway: database, sandbox bootstrap, HTTP server, graceful stop.
+//! Assembles and runs a gateway: database, sandbox bootstrap, notification worker, HTTP server,
+//! graceful stop.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, IdempotencyMode};
+use crate::notify::Notifier;
 use crate::store::Db;
 
 /// Shared by every handler.
@@ -16,6 +18,7 @@ use crate::store::Db;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub notifier: Notifier,
 }
 
 /// The parts of [`Config`] handlers need, resolved (e.g. the public URL once the port is known).
@@ -39,8 +42,10 @@ pub struct RunningGateway {
     pub addr: SocketAddr,
     pub public_url: String,
     pub db: Db,
-    shutdown: oneshot::Sender<()>,
+    stop_server: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
+    stop_worker: watch::Sender<bool>,
+    worker: JoinHandle<()>,
 }
 
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
@@ -55,6 +60,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
+    let notifier = Notifier::new(db.clone(), config.notify.clone())?;
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(Settings {
@@ -64,33 +70,33 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
             order_ttl: chrono::Duration::from_std(config.order_ttl)
                 .context("--order-ttl is too long")?,
         }),
+        notifier: notifier.clone(),
     };
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;
     }
+    let (stop_worker, worker_stopped) = watch::channel(false);
+    let worker = notifier.spawn(worker_stopped);
     let router = crate::http::router(state);
-    let (shutdown, stopped) = oneshot::channel::<()>();
+    let (stop_server, server_stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
-                let _ = stopped.await;
+                let _ = server_stopped.await;
             })
             .await
     });
-    Ok(RunningGateway {
-        addr,
-        public_url,
-        db,
-        shutdown,
-        server,
-    })
+    Ok(RunningGateway { addr, public_url, db, stop_server, server, stop_worker, worker })
 }
 
 impl RunningGateway {
-    /// Stops accepting connections, lets in-flight requests finish, closes the database.
+    /// Stops accepting connections, lets in-flight requests and notification attempts finish,
+    /// closes the database.
     pub async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.shutdown.send(());
+        let _ = self.stop_server.send(());
         self.server.await.context("the server task panicked")??;
+        let _ = self.stop_worker.send(true);
+        self.worker.await.context("the notification worker panicked")?;
         self.db.close().await;
         Ok(())
     }

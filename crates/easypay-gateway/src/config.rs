@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::notify::NotifySettings;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum IdempotencyMode {
     /// Same key and same request replays the first answer; a different request is refused.
@@ -23,6 +25,7 @@ pub struct Config {
     pub order_ttl: Duration,
     /// How long a request waits for a concurrent request holding the same key (or SQLite's writer).
     pub lock_wait: Duration,
+    pub notify: NotifySettings,
 }
 
 impl Config {
@@ -35,6 +38,7 @@ impl Config {
             idempotency: IdempotencyMode::Standard,
             order_ttl: Duration::from_secs(2 * 60 * 60),
             lock_wait: Duration::from_secs(10),
+            notify: NotifySettings::defaults(true),
         }
     }
 }

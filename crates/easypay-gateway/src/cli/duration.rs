@@ -1,4 +1,4 @@
-//! Durations on the command line: `90s`, `30m`, `2h`, or plain seconds.
+//! Durations on the command line: `250ms`, `90s`, `30m`, `2h`, or plain seconds.
 
 use std::time::Duration;
 
@@ -11,13 +11,13 @@ pub fn parse(raw: &str) -> Result<Duration, String> {
     let value: u64 = digits
         .parse()
         .map_err(|_| format!("{raw:?} is not a duration like 90s, 30m or 2h"))?;
-    let seconds = match unit {
-        "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
-        _ => return Err(format!("{raw:?}: the unit must be s, m or h")),
-    };
-    Ok(Duration::from_secs(seconds))
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value * 60)),
+        "h" => Ok(Duration::from_secs(value * 3600)),
+        _ => Err(format!("{raw:?}: the unit must be ms, s, m or h")),
+    }
 }
 
 #[cfg(test)]
@@ -30,6 +30,7 @@ mod tests {
         assert_eq!(parse("30m"), Ok(Duration::from_secs(1800)));
         assert_eq!(parse("45s"), Ok(Duration::from_secs(45)));
         assert_eq!(parse("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse("2d").is_err());
         assert!(parse("h").is_err());
     }

@@ -78,6 +78,7 @@ pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {
                 mall_id: mall_id.to_string(),
                 name: name.to_string(),
                 secret_key: secret_key.unwrap_or_else(ids::new_secret_key),
+                webhook_secret: ids::new_webhook_secret(),
                 noti_url: noti_url.map(|url| url.to_string()),
                 active: true,
                 created_at: Utc::now(),
@@ -88,7 +89,8 @@ pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {
             }
             println!("added merchant {}", merchant.mall_id);
             println!("secret key: {}", merchant.secret_key);
-            println!("keep it now: it is never shown in full again");
+            println!("webhook secret: {}", merchant.webhook_secret);
+            println!("keep them now: they are never shown in full again");
         }
         MerchantCommand::List { database } => {
             let db = open(&database).await?;
@@ -116,6 +118,7 @@ pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {
             println!("name:       {}", merchant.name);
             println!("status:     {}", status(&merchant));
             println!("secretKey:  {}", merchant.masked_secret_key());
+            println!("webhookSecret: {}", merchant.masked_webhook_secret());
             println!(
                 "notiUrl:    {}",
                 merchant.noti_url.as_deref().unwrap_or("-")

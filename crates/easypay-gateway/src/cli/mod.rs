@@ -1,12 +1,15 @@
 //! The `easypay` command line: `serve` and `merchant …`.
 
 mod duration;
+mod notifications;
 mod merchant;
 mod serve;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+pub use duration::parse as parse_duration;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://easypay.db";
 
@@ -28,6 +31,9 @@ enum Command {
     /// Add, list, show, activate or deactivate merchants.
     #[command(subcommand)]
     Merchant(merchant::MerchantCommand),
+    /// List, show and resend notifications to merchants.
+    #[command(subcommand)]
+    Notifications(notifications::NotificationsCommand),
 }
 
 #[derive(clap::Args, Clone)]
@@ -57,6 +63,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Merchant(command) => merchant::run(command).await,
+            Command::Notifications(command) => notifications::run(command).await,
         }
     });
     match outcome {

@@ -6,6 +6,9 @@ use std::time::Duration;
 use super::{duration, DatabaseArg};
 use crate::app;
 use crate::config::{Config, IdempotencyMode};
+use crate::notify::schedule::RetrySchedule;
+use crate::notify::target::TargetPolicy;
+use crate::notify::NotifySettings;
 use crate::sandbox::{SANDBOX_MALL_ID, SANDBOX_SECRET_KEY};
 
 #[derive(clap::Args)]
@@ -35,6 +38,22 @@ pub struct ServeArgs {
     /// How long a request waits for another one holding the same key before answering D003.
     #[arg(long, env = "EASYPAY_LOCK_WAIT", default_value = "10s", value_parser = duration::parse)]
     lock_wait: Duration,
+    /// Delays between WeChat notification attempts (`3m*10` repeats a delay).
+    #[arg(long, env = "EASYPAY_WECHAT_NOTIFY_SCHEDULE", value_parser = RetrySchedule::parse,
+          default_value = "10s,30s,1m,2m,5m,10m,20m,30m,1h,1h,2h,2h,4h,4h,6h")]
+    wechat_notify_schedule: RetrySchedule,
+    /// Delays between card notification attempts.
+    #[arg(long, env = "EASYPAY_CARD_NOTIFY_SCHEDULE", value_parser = RetrySchedule::parse, default_value = "3m*10")]
+    card_notify_schedule: RetrySchedule,
+    /// How long a merchant has to answer a notification.
+    #[arg(long, env = "EASYPAY_NOTIFY_TIMEOUT", default_value = "10s", value_parser = duration::parse)]
+    notify_timeout: Duration,
+    /// Notifications in flight at once.
+    #[arg(long, env = "EASYPAY_NOTIFY_CONCURRENCY", default_value_t = 32)]
+    notify_concurrency: usize,
+    /// Outside sandbox mode, internal networks notifications may still go to (CIDR, repeatable).
+    #[arg(long = "notify-allow", env = "EASYPAY_NOTIFY_ALLOW", value_delimiter = ',')]
+    notify_allow: Vec<ipnet::IpNet>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -46,6 +65,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         idempotency: args.idempotency,
         order_ttl: args.order_ttl,
         lock_wait: args.lock_wait,
+        notify: NotifySettings {
+            wechat_schedule: args.wechat_notify_schedule,
+            card_schedule: args.card_notify_schedule,
+            timeout: args.notify_timeout,
+            concurrency: args.notify_concurrency,
+            policy: TargetPolicy { allow_internal: !args.no_sandbox, allowlist: args.notify_allow },
+            ..NotifySettings::defaults(!args.no_sandbox)
+        },
     };
     let sandbox = config.sandbox;
     let gateway = app::start(config).await?;

@@ -19,6 +19,13 @@ pub fn new_token() -> String {
     hex::encode(bytes)
 }
 
+/// A Standard Webhooks secret (`whsec_…`) for signing notifications: 256 random bits.
+pub fn new_webhook_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    easypay_api::webhook_signature::encode_secret(&bytes)
+}
+
 /// A merchant secret for `msgAuthValue`: 192 random bits.
 pub fn new_secret_key() -> String {
     let mut bytes = [0u8; 24];

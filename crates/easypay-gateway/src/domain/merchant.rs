@@ -8,6 +8,9 @@ pub struct Merchant {
     pub name: String,
     /// Key for `msgAuthValue`. Shown in full only when created.
     pub secret_key: String,
+    /// Key of the Standard Webhooks signature on notifications (`whsec_…`). Shown in full only
+    /// when created.
+    pub webhook_secret: String,
     /// Where card notifications go (registered per merchant, not per request).
     pub noti_url: Option<String>,
     pub active: bool,
@@ -18,6 +21,10 @@ impl Merchant {
     /// The secret key with all but its last four characters hidden.
     pub fn masked_secret_key(&self) -> String {
         mask_secret(&self.secret_key)
+    }
+
+    pub fn masked_webhook_secret(&self) -> String {
+        mask_secret(&self.webhook_secret)
     }
 }
 

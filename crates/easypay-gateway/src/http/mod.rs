@@ -2,10 +2,11 @@
 
 pub mod body;
 pub mod error;
+mod notifications;
 mod wechat;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use easypay_api::ResCode;
 use tower_http::trace::TraceLayer;
@@ -17,6 +18,9 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/api/trades/wechatpay", post(wechat::create))
         .route("/api/trades/wechatpay/find", post(wechat::find))
+        .route("/api/notifications", get(notifications::list))
+        .route("/api/notifications/{id}", get(notifications::show))
+        .route("/api/notifications/{id}/resend", post(notifications::resend))
         .merge(crate::pages::routes());
     if state.settings.sandbox {
         router = router.merge(crate::sandbox::routes());

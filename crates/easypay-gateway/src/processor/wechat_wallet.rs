@@ -4,7 +4,8 @@
 use chrono::Utc;
 use easypay_api::ResCode;
 
-use crate::domain::wechat_payment::{WalletEvent, WechatPayment};
+use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
+use crate::notify::outbox;
 use crate::http::error::ApiError;
 use crate::store::payments;
 use crate::store::Db;
@@ -19,8 +20,9 @@ pub enum OrderRef<'a> {
     PageToken(&'a str),
 }
 
-/// Applies `event` to the order and stores the result. Repeating an event the order already went
-/// through is refused with `S001`, naming the current state.
+/// Applies `event` to the order and stores the result; an approval queues the merchant's
+/// notification in the same transaction. Repeating an event the order already went through is
+/// refused with `S001`, naming the current state.
 pub async fn apply(
     db: &Db,
     order: OrderRef<'_>,
@@ -35,6 +37,9 @@ pub async fn apply(
         })?;
         let mut tx = db.begin_write().await?;
         if payments::update_state(&mut tx, &next).await? {
+            if next.state == PaymentState::Approved {
+                outbox::wechat_approval(&mut tx, &next, now).await?;
+            }
             tx.commit().await?;
             return Ok(next);
         }

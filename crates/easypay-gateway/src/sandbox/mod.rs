@@ -11,6 +11,7 @@ use easypay_api::ResCode;
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::domain::ids;
 use crate::domain::merchant::Merchant;
 use crate::domain::wechat_payment::{WalletEvent, WechatPayment};
 use crate::http::body::JsonObject;
@@ -20,11 +21,14 @@ use crate::store::merchants;
 
 pub const SANDBOX_MALL_ID: &str = "T5102001";
 pub const SANDBOX_SECRET_KEY: &str = "easypay-sandbox-secret";
+/// Fixed so that sandbox users can verify notification signatures without looking it up.
+pub const SANDBOX_WEBHOOK_SECRET: &str = "whsec_ZWFzeXBheS1zYW5kYm94LXdlYmhvb2sta2V5LTIwMjY=";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/_sandbox/wechat/{pg_cno}/{action}", post(wechat_action))
         .route("/_sandbox/merchants/{mall_id}", put(upsert_merchant))
+        .route("/_sandbox/notifications/flush", post(flush_notifications))
 }
 
 /// Creates the sandbox merchant on first start; an existing one is left as it is.
@@ -35,6 +39,7 @@ pub async fn ensure_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
             mall_id: SANDBOX_MALL_ID.into(),
             name: "EasyPay Sandbox Merchant".into(),
             secret_key: SANDBOX_SECRET_KEY.into(),
+            webhook_secret: SANDBOX_WEBHOOK_SECRET.into(),
             noti_url: None,
             active: true,
             created_at: Utc::now(),
@@ -105,7 +110,9 @@ async fn wechat_action(
     Ok(json_response(200, body.to_string()))
 }
 
-/// `PUT /_sandbox/merchants/{mallId}` with `{"secretKey": …, "notiUrl": …}`: create or update.
+/// `PUT /_sandbox/merchants/{mallId}` with `{"secretKey": …, "notiUrl": …}` and optionally
+/// `"webhookSecret": "whsec_…"`: create or update. A new merchant without a webhook secret gets a
+/// generated one, returned in the answer; an existing one keeps its own.
 async fn upsert_merchant(
     State(state): State<AppState>,
     Path(mall_id): Path<String>,
@@ -119,10 +126,18 @@ async fn upsert_merchant(
         .optional_str("notiUrl")?
         .map(|(path, raw)| HttpUrl::parse(&path, raw, 256))
         .transpose()?;
+    let webhook_secret = match reader.optional_str("webhookSecret")? {
+        Some((path, raw)) => parse_webhook_secret(&path, raw)?,
+        None => merchants::find(state.db.pool(), mall_id.as_str())
+            .await?
+            .map(|existing| existing.webhook_secret)
+            .unwrap_or_else(ids::new_webhook_secret),
+    };
     let merchant = Merchant {
         mall_id: mall_id.to_string(),
         name: mall_id.to_string(),
         secret_key: secret.to_string(),
+        webhook_secret,
         noti_url: noti_url.map(|url| url.to_string()),
         active: true,
         created_at: Utc::now(),
@@ -133,6 +148,33 @@ async fn upsert_merchant(
         "resMsg": "Success",
         "mallId": merchant.mall_id,
         "notiUrl": merchant.noti_url,
+        "webhookSecret": merchant.webhook_secret,
     });
     Ok(json_response(200, body.to_string()).into_response())
+}
+
+fn parse_webhook_secret(path: &str, raw: &str) -> Result<String, ApiError> {
+    let valid = raw.starts_with("whsec_")
+        && easypay_api::webhook_signature::sign(raw, "probe", 0, b"").is_some();
+    if !valid {
+        return Err(easypay_api::FieldError::new(
+            path,
+            easypay_api::Rule::BadFormat { expected: "whsec_ followed by base64" },
+        )
+        .into());
+    }
+    Ok(raw.to_owned())
+}
+
+/// `POST /_sandbox/notifications/flush`: attempts every undelivered notification now, whatever its
+/// schedule, and answers when done with how many were delivered and how many failed.
+async fn flush_notifications(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let report = state.notifier.flush().await?;
+    let body = json!({
+        "resCd": ResCode::Success.as_str(),
+        "resMsg": "Success",
+        "delivered": report.delivered,
+        "failed": report.failed,
+    });
+    Ok(json_response(200, body.to_string()))
 }

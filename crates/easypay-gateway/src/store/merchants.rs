@@ -10,6 +10,7 @@ struct MerchantRow {
     mall_id: String,
     name: String,
     secret_key: String,
+    webhook_secret: String,
     noti_url: Option<String>,
     active: i64,
     created_at: i64,
@@ -21,6 +22,7 @@ impl From<MerchantRow> for Merchant {
             mall_id: row.mall_id,
             name: row.name,
             secret_key: row.secret_key,
+            webhook_secret: row.webhook_secret,
             noti_url: row.noti_url,
             active: row.active != 0,
             created_at: from_millis(row.created_at),
@@ -32,7 +34,7 @@ pub fn from_millis(millis: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis).unwrap_or_default()
 }
 
-const COLUMNS: &str = "mall_id, name, secret_key, noti_url, active, created_at";
+const COLUMNS: &str = "mall_id, name, secret_key, webhook_secret, noti_url, active, created_at";
 
 pub async fn find<'e>(
     db: impl Executor<'e, Database = Any>,
@@ -62,12 +64,13 @@ pub async fn insert<'e>(
 ) -> Result<bool, sqlx::Error> {
     let now = merchant.created_at.timestamp_millis();
     let inserted = sqlx::query(
-        "INSERT INTO merchants (mall_id, name, secret_key, noti_url, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (mall_id) DO NOTHING",
+        "INSERT INTO merchants (mall_id, name, secret_key, webhook_secret, noti_url, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (mall_id) DO NOTHING",
     )
     .bind(&merchant.mall_id)
     .bind(&merchant.name)
     .bind(&merchant.secret_key)
+    .bind(&merchant.webhook_secret)
     .bind(&merchant.noti_url)
     .bind(i64::from(merchant.active))
     .bind(now)
@@ -76,20 +79,22 @@ pub async fn insert<'e>(
     Ok(inserted.rows_affected() == 1)
 }
 
-/// Creates the merchant, or updates its secret key and notification URL (sandbox upsert).
+/// Creates the merchant, or updates its keys and notification URL (sandbox upsert).
 pub async fn upsert_keys<'e>(
     db: impl Executor<'e, Database = Any>,
     merchant: &Merchant,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO merchants (mall_id, name, secret_key, noti_url, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 1, $5, $5) \
+        "INSERT INTO merchants (mall_id, name, secret_key, webhook_secret, noti_url, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $6) \
          ON CONFLICT (mall_id) DO UPDATE SET secret_key = excluded.secret_key, \
-         noti_url = excluded.noti_url, updated_at = excluded.updated_at",
+         webhook_secret = excluded.webhook_secret, noti_url = excluded.noti_url, \
+         updated_at = excluded.updated_at",
     )
     .bind(&merchant.mall_id)
     .bind(&merchant.name)
     .bind(&merchant.secret_key)
+    .bind(&merchant.webhook_secret)
     .bind(&merchant.noti_url)
     .bind(merchant.created_at.timestamp_millis())
     .execute(db)

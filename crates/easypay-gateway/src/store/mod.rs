@@ -4,6 +4,7 @@
 
 pub mod idempotency;
 pub mod merchants;
+pub mod notifications;
 pub mod payments;
 
 use std::ops::{Deref, DerefMut};
@@ -13,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -55,17 +56,30 @@ pub struct Db {
     /// SQLite allows one writer; queueing writers here is fairer and cheaper than SQLite's busy loop.
     sqlite_writer: Option<Arc<Mutex<()>>>,
     lock_wait: Duration,
+    /// Signalled after a transaction that wrote to the notification outbox commits.
+    outbox_written: Arc<Notify>,
 }
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls it back.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _writer_slot: Option<OwnedMutexGuard<()>>,
+    outbox_written: Arc<Notify>,
+    wrote_outbox: bool,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(StoreError::classify)
+        self.tx.commit().await.map_err(StoreError::classify)?;
+        if self.wrote_outbox {
+            self.outbox_written.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Notes that this transaction queued a notification, so the worker hears of it on commit.
+    pub fn mark_outbox_written(&mut self) {
+        self.wrote_outbox = true;
     }
 }
 
@@ -122,7 +136,13 @@ impl Db {
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             lock_wait,
+            outbox_written: Arc::new(Notify::new()),
         })
+    }
+
+    /// Notified whenever a transaction that queued a notification commits.
+    pub fn outbox_written(&self) -> Arc<Notify> {
+        self.outbox_written.clone()
     }
 
     pub fn backend(&self) -> Backend {
@@ -151,10 +171,7 @@ impl Db {
                     .begin_with("BEGIN IMMEDIATE")
                     .await
                     .map_err(StoreError::classify)?;
-                Ok(WriteTx {
-                    tx,
-                    _writer_slot: Some(guard),
-                })
+                Ok(self.write_tx(tx, Some(guard)))
             }
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await.map_err(StoreError::classify)?;
@@ -162,11 +179,17 @@ impl Db {
                 tx.execute(format!("SET LOCAL lock_timeout = '{millis}ms'").as_str())
                     .await
                     .map_err(StoreError::classify)?;
-                Ok(WriteTx {
-                    tx,
-                    _writer_slot: None,
-                })
+                Ok(self.write_tx(tx, None))
             }
+        }
+    }
+
+    fn write_tx(&self, tx: Transaction<'static, Any>, slot: Option<OwnedMutexGuard<()>>) -> WriteTx {
+        WriteTx {
+            tx,
+            _writer_slot: slot,
+            outbox_written: self.outbox_written.clone(),
+            wrote_outbox: false,
         }
     }
 

@@ -1,0 +1,108 @@
+//! `easypay notifications list|show|resend`: what was sent to merchants, every attempt, and a way
+//! to send again.
+
+use std::time::Duration;
+
+use anyhow::bail;
+use chrono::Utc;
+use clap::Subcommand;
+
+use super::DatabaseArg;
+use crate::store::merchants::from_millis;
+use crate::store::notifications::{self, DeliveryStatus};
+use crate::store::Db;
+
+#[derive(Subcommand)]
+pub enum NotificationsCommand {
+    /// List notifications, newest first.
+    List {
+        /// Only this merchant's.
+        #[arg(long)]
+        mall_id: Option<String>,
+        /// Only those with this status: pending, delivered or failed.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<DeliveryStatus>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Show one notification with its body and every attempt.
+    Show {
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Send it again now, starting a new cycle of tries (the running gateway delivers it).
+    Resend {
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+fn parse_status(raw: &str) -> Result<DeliveryStatus, String> {
+    DeliveryStatus::parse(raw).ok_or_else(|| format!("{raw:?}: use pending, delivered or failed"))
+}
+
+async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
+    Db::connect(&database.database_url, Duration::from_secs(10)).await
+}
+
+pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
+    match command {
+        NotificationsCommand::List { mall_id, status, limit, database } => {
+            let db = open(&database).await?;
+            let rows = notifications::list(db.pool(), mall_id.as_deref(), status, limit).await?;
+            println!("{:<36}  {:<8}  {:<16}  {:<9}  {:>8}  created", "id", "mallId", "kind", "status", "attempts");
+            for row in rows {
+                println!(
+                    "{:<36}  {:<8}  {:<16}  {:<9}  {:>8}  {}",
+                    row.id,
+                    row.mall_id,
+                    row.kind,
+                    row.status,
+                    row.attempts_total,
+                    from_millis(row.created_at).to_rfc3339()
+                );
+            }
+        }
+        NotificationsCommand::Show { id, database } => {
+            let db = open(&database).await?;
+            let Some(row) = notifications::find(db.pool(), &id).await? else {
+                bail!("no notification {id}");
+            };
+            println!("id:        {}", row.id);
+            println!("mallId:    {}", row.mall_id);
+            println!("kind:      {}", row.kind);
+            println!("pgCno:     {}", row.pg_cno);
+            println!("target:    {}", row.target_url);
+            println!("status:    {}", row.status);
+            println!("created:   {}", from_millis(row.created_at).to_rfc3339());
+            if row.status == DeliveryStatus::Pending.as_str() {
+                println!("next try:  {}", from_millis(row.next_attempt_at).to_rfc3339());
+            }
+            println!("body:      {}", row.body);
+            println!("attempts:");
+            for attempt in notifications::attempts(db.pool(), &id).await? {
+                println!(
+                    "  #{:<3} {}  {:<18} http {:<4} {:>6} ms  {}",
+                    attempt.attempt,
+                    from_millis(attempt.started_at).to_rfc3339(),
+                    attempt.outcome,
+                    attempt.http_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                    attempt.latency_ms,
+                    attempt.response_excerpt.unwrap_or_default().replace('\n', " ")
+                );
+            }
+        }
+        NotificationsCommand::Resend { id, database } => {
+            let db = open(&database).await?;
+            if !notifications::resend(db.pool(), &id, Utc::now()).await? {
+                bail!("no notification {id}");
+            }
+            println!("notification {id} will be sent again now");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! The `notifications` outbox and its `notification_attempts`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Any, Executor, FromRow};
+
+use super::{Backend, Db, StoreError, WriteTx};
+
+/// Where a notification is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt (or being attempted under a lease).
+    Pending,
+    Delivered,
+    /// Every try of the schedule failed; a resend starts a new cycle.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+    }
+}
+
+pub struct NewNotification<'a> {
+    pub id: &'a str,
+    pub mall_id: &'a str,
+    pub kind: &'a str,
+    pub pg_cno: &'a str,
+    pub target_url: &'a str,
+    pub body: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Writes a notification into the outbox, due now, inside the transaction of its cause.
+pub async fn insert(tx: &mut WriteTx, new: &NewNotification<'_>) -> Result<(), sqlx::Error> {
+    tx.mark_outbox_written();
+    sqlx::query(
+        "INSERT INTO notifications (id, mall_id, kind, pg_cno, target_url, body, status, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)",
+    )
+    .bind(new.id)
+    .bind(new.mall_id)
+    .bind(new.kind)
+    .bind(new.pg_cno)
+    .bind(new.target_url)
+    .bind(new.body)
+    .bind(new.now.timestamp_millis())
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
+/// A notification claimed for one attempt, with what is needed to send and sign it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub mall_id: String,
+    pub kind: String,
+    pub target_url: String,
+    pub body: String,
+    pub attempts_in_cycle: i64,
+    pub attempts_total: i64,
+    pub webhook_secret: String,
+}
+
+/// Which notifications a claim takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Due {
+    /// Pending ones whose next attempt is due.
+    BySchedule,
+    /// Every pending or failed one, whatever its schedule (the sandbox flush).
+    Everything,
+}
+
+/// Leases up to `limit` notifications to `owner` until `lease_until`. On PostgreSQL concurrent
+/// claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite has one writer anyway.
+pub async fn claim(
+    db: &Db,
+    owner: &str,
+    due: Due,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Claimed>, StoreError> {
+    let condition = match due {
+        Due::BySchedule => "status = 'pending' AND next_attempt_at <= $3",
+        Due::Everything => "status IN ('pending', 'failed')",
+    };
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE notifications SET lease_owner = $1, lease_until = $2 WHERE id IN ( \
+           SELECT id FROM notifications WHERE {condition} \
+           AND (lease_until IS NULL OR lease_until < $3) \
+           ORDER BY next_attempt_at LIMIT $4 {lock}) \
+         RETURNING id"
+    );
+    let mut tx = db.begin_write().await?;
+    let ids: Vec<(String,)> = sqlx::query_as(&sql)
+        .bind(owner)
+        .bind(lease_until.timestamp_millis())
+        .bind(now.timestamp_millis())
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(StoreError::classify)?;
+    let mut claimed = Vec::with_capacity(ids.len());
+    for (id,) in ids {
+        let row: Claimed = sqlx::query_as(
+            "SELECT n.id, n.mall_id, n.kind, n.target_url, n.body, n.attempts_in_cycle, \
+             n.attempts_total, m.webhook_secret \
+             FROM notifications n JOIN merchants m ON m.mall_id = n.mall_id WHERE n.id = $1",
+        )
+        .bind(&id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(StoreError::classify)?;
+        claimed.push(row);
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// One try at delivering a notification, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Attempt {
+    pub attempt: i64,
+    pub started_at: i64,
+    pub latency_ms: i64,
+    pub http_status: Option<i64>,
+    pub outcome: String,
+    pub response_excerpt: Option<String>,
+}
+
+/// What an attempt leads to.
+pub enum AfterAttempt {
+    Delivered,
+    RetryAt(DateTime<Utc>),
+    GiveUp,
+}
+
+/// Records an attempt and its consequence, and releases the lease, in one transaction.
+pub async fn finish_attempt(
+    db: &Db,
+    claimed: &Claimed,
+    attempt: &Attempt,
+    after: AfterAttempt,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO notification_attempts (notification_id, attempt, started_at, latency_ms, \
+         http_status, outcome, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&claimed.id)
+    .bind(attempt.attempt)
+    .bind(attempt.started_at)
+    .bind(attempt.latency_ms)
+    .bind(attempt.http_status)
+    .bind(&attempt.outcome)
+    .bind(&attempt.response_excerpt)
+    .execute(&mut **tx)
+    .await?;
+    let (status, next_attempt_at, delivered_at) = match after {
+        AfterAttempt::Delivered => (DeliveryStatus::Delivered, now, Some(now.timestamp_millis())),
+        AfterAttempt::RetryAt(at) => (DeliveryStatus::Pending, at, None),
+        AfterAttempt::GiveUp => (DeliveryStatus::Failed, now, None),
+    };
+    sqlx::query(
+        "UPDATE notifications SET status = $1, next_attempt_at = $2, delivered_at = $3, \
+         attempts_in_cycle = attempts_in_cycle + 1, attempts_total = attempts_total + 1, \
+         lease_owner = NULL, lease_until = NULL WHERE id = $4",
+    )
+    .bind(status.as_str())
+    .bind(next_attempt_at.timestamp_millis())
+    .bind(delivered_at)
+    .bind(&claimed.id)
+    .execute(&mut **tx)
+    .await?;
+    tx.commit().await
+}
+
+/// A notification as listed and shown.
+#[derive(Debug, Clone, FromRow)]
+pub struct NotificationRecord {
+    pub id: String,
+    pub mall_id: String,
+    pub kind: String,
+    pub pg_cno: String,
+    pub target_url: String,
+    pub body: String,
+    pub status: String,
+    pub attempts_total: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+const RECORD_COLUMNS: &str = "id, mall_id, kind, pg_cno, target_url, body, status, attempts_total, \
+    next_attempt_at, created_at, delivered_at";
+
+/// Newest first; `mall_id` and `status` narrow the list when given.
+pub async fn list<'e>(
+    db: impl Executor<'e, Database = Any>,
+    mall_id: Option<&str>,
+    status: Option<DeliveryStatus>,
+    limit: i64,
+) -> Result<Vec<NotificationRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {RECORD_COLUMNS} FROM notifications \
+         WHERE ($1 = '' OR mall_id = $1) AND ($2 = '' OR status = $2) \
+         ORDER BY created_at DESC, id LIMIT $3"
+    ))
+    .bind(mall_id.unwrap_or(""))
+    .bind(status.map(DeliveryStatus::as_str).unwrap_or(""))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<NotificationRecord>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {RECORD_COLUMNS} FROM notifications WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn attempts<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Vec<Attempt>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT attempt, started_at, latency_ms, http_status, outcome, response_excerpt \
+         FROM notification_attempts WHERE notification_id = $1 ORDER BY attempt",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+}
+
+/// Starts a new delivery cycle now (KICC's manual resend). `false` if there is no such notification.
+pub async fn resend<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE notifications SET status = 'pending', attempts_in_cycle = 0, next_attempt_at = $1, \
+         delivered_at = NULL WHERE id = $2",
+    )
+    .bind(now.timestamp_millis())
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
