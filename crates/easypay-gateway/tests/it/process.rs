@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{create_body, fresh_database, new_key, spawn_with, Backend, MALL_ID};
+use crate::receiver::Receiver;
 use crate::on_both_backends;
 
 const EASYPAY: &str = env!("CARGO_BIN_EXE_easypay");
@@ -17,6 +18,10 @@ struct ServeProcess {
 
 impl ServeProcess {
     async fn start(database_url: &str) -> ServeProcess {
+        ServeProcess::start_with(database_url, &[]).await
+    }
+
+    async fn start_with(database_url: &str, extra: &[&str]) -> ServeProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -30,6 +35,7 @@ impl ServeProcess {
                 "--database-url",
                 database_url,
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -129,6 +135,12 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
         .find_map(|line| line.strip_prefix("secret key: "))
         .expect("add prints the secret key")
         .to_owned();
+    let webhook_secret = added
+        .lines()
+        .find_map(|line| line.strip_prefix("webhook secret: "))
+        .expect("add prints the webhook secret")
+        .to_owned();
+    assert!(webhook_secret.starts_with("whsec_"));
     assert_eq!(secret.len(), 48);
 
     let listed = stdout(&easypay(&["merchant", "list"], db));
@@ -143,6 +155,7 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
     );
     for output in [&listed, &shown] {
         assert!(!output.contains(&secret), "the secret key leaked: {output}");
+        assert!(!output.contains(&webhook_secret), "the webhook secret leaked: {output}");
         assert!(
             !output.contains("easypay-sandbox-secret"),
             "the sandbox key leaked: {output}"
@@ -170,10 +183,68 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
     app.create_ok(&body).await;
 }
 
+/// Receiver down, notification pending, gateway killed, restarted, receiver up: it arrives.
+async fn a_pending_notification_survives_kill_9(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(&backend, &dir).await;
+    let fast = ["--wechat-notify-schedule", "200ms*100"];
+    let mut receiver = Receiver::stopped().await;
+    let gateway = ServeProcess::start_with(&database_url, &fast).await;
+    let mut body = create_body("native");
+    body["notifyUrl"] = json!(receiver.url);
+    let created: Value = serde_json::from_str(&gateway.post("/api/trades/wechatpay", &body).await).unwrap();
+    let pg_cno = created["pgCno"].as_str().unwrap();
+    gateway.post(&format!("/_sandbox/wechat/{pg_cno}/approve"), &json!({})).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gateway.kill_9();
+
+    let gateway = ServeProcess::start_with(&database_url, &fast).await;
+    receiver.resume().await;
+    let received = receiver.wait_for(1, Duration::from_secs(15)).await;
+    assert!(received[0].body.contains(pg_cno));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let listed = stdout(&easypay(&["notifications", "list", "--status", "delivered"], &database_url));
+    assert!(listed.contains("wechat.approval"), "{listed}");
+    let id = &received[0].headers["webhook-id"];
+    let shown = stdout(&easypay(&["notifications", "show", id], &database_url));
+    assert!(shown.contains("connection_refused") && shown.contains("acknowledged"), "{shown}");
+    gateway.kill_9();
+}
+
 on_both_backends!(
     answered_orders_survive_kill_9,
-    merchants_are_administered_from_the_cli
+    merchants_are_administered_from_the_cli,
+    a_pending_notification_survives_kill_9,
 );
+
+/// Two gateway processes on one PostgreSQL share the outbox: every notification arrives, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_on_one_postgres_deliver_each_notification_once() {
+    let Some(backend) = Backend::postgres() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(&backend, &dir).await;
+    let receiver = Receiver::start().await;
+    let flags = ["--notify-concurrency", "4"];
+    let first = ServeProcess::start_with(&database_url, &flags).await;
+    let second = ServeProcess::start_with(&database_url, &flags).await;
+    const ORDERS: usize = 60;
+    for i in 0..ORDERS {
+        let mut body = create_body("native");
+        body["notifyUrl"] = json!(receiver.url);
+        let gateway = if i % 2 == 0 { &first } else { &second };
+        let created: Value = serde_json::from_str(&gateway.post("/api/trades/wechatpay", &body).await).unwrap();
+        let pg_cno = created["pgCno"].as_str().unwrap();
+        gateway.post(&format!("/_sandbox/wechat/{pg_cno}/approve"), &json!({})).await;
+    }
+    receiver.wait_for(ORDERS, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let received = receiver.received();
+    let ids: std::collections::HashSet<&str> =
+        received.iter().map(|r| r.headers["webhook-id"].as_str()).collect();
+    assert_eq!((received.len(), ids.len()), (ORDERS, ORDERS));
+    first.kill_9();
+    second.kill_9();
+}
 
 /// SQLite runs in WAL mode with FULL synchronous commits on every connection.
 #[tokio::test]
