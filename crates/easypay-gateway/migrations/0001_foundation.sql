@@ -45,3 +45,13 @@ CREATE TABLE idempotency_keys (
     expires_at          BIGINT NOT NULL,
     PRIMARY KEY (mall_id, endpoint, shop_transaction_id)
 );
+
+-- Decision 15: a merchant's shopOrderNo is unique among its payments (every method) and,
+-- separately, among its billing-key registrations.
+CREATE TABLE order_numbers (
+    mall_id       TEXT NOT NULL,
+    scope         TEXT NOT NULL,
+    shop_order_no TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    PRIMARY KEY (mall_id, scope, shop_order_no)
+);

@@ -14,6 +14,7 @@ use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 use crate::http::error::ApiError;
 use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::order_numbers::{self, Scope};
 use crate::store::payments::{self, InsertOutcome};
 
 /// Fresh identifiers are tried this many times if the random part collides (practically never).
@@ -58,7 +59,20 @@ pub async fn create(
             expires_at: now + state.settings.order_ttl,
             version: 0,
         };
-        let response = match payments::insert(&mut tx, &payment).await? {
+        let order_number_free = order_numbers::claim(
+            &mut tx,
+            scope.mall_id,
+            Scope::Payment,
+            request.shop_order_no.as_str(),
+            now,
+        )
+        .await?;
+        let outcome = if order_number_free {
+            payments::insert(&mut tx, &payment).await?
+        } else {
+            InsertOutcome::DuplicateOrder
+        };
+        let response = match outcome {
             InsertOutcome::IdentifierTaken => continue,
             InsertOutcome::Inserted => CreateWechatResponse {
                 res_cd: ResCode::Success.as_str().into(),

@@ -5,6 +5,7 @@
 pub mod idempotency;
 pub mod merchants;
 pub mod notifications;
+pub mod order_numbers;
 pub mod payments;
 
 use std::ops::{Deref, DerefMut};

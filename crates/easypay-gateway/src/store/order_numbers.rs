@@ -1,0 +1,45 @@
+//! The `order_numbers` table: claims a merchant's `shopOrderNo` once per scope (decision 15).
+
+use chrono::{DateTime, Utc};
+
+use super::WriteTx;
+
+/// What an order number must be unique among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every payment, whatever its method (WeChat order, card charge).
+    Payment,
+    /// Billing-key registrations (the registration window).
+    Registration,
+}
+
+impl Scope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scope::Payment => "payment",
+            Scope::Registration => "registration",
+        }
+    }
+}
+
+/// Claims `shop_order_no` inside the transaction that uses it; `false` if it was already taken.
+/// On PostgreSQL a concurrent claim of the same number waits for the first transaction to end.
+pub async fn claim(
+    tx: &mut WriteTx,
+    mall_id: &str,
+    scope: Scope,
+    shop_order_no: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(mall_id)
+    .bind(scope.as_str())
+    .bind(shop_order_no)
+    .bind(now.timestamp_millis())
+    .execute(&mut ***tx)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
