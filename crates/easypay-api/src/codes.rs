@@ -23,6 +23,7 @@ pub enum ResCode {
     FieldBadEmail,
     BodyTooLarge,
     FieldBadFormat,
+    RequestDateNotToday,
     UnknownMerchant,
     MerchantInactive,
     DuplicateOrder,
@@ -42,7 +43,7 @@ pub enum ResCode {
 }
 
 impl ResCode {
-    pub const ALL: [ResCode; 31] = [
+    pub const ALL: [ResCode; 32] = [
         ResCode::Success,
         ResCode::MalformedBody,
         ResCode::FieldMissing,
@@ -58,6 +59,7 @@ impl ResCode {
         ResCode::FieldBadEmail,
         ResCode::BodyTooLarge,
         ResCode::FieldBadFormat,
+        ResCode::RequestDateNotToday,
         ResCode::UnknownMerchant,
         ResCode::MerchantInactive,
         ResCode::DuplicateOrder,
@@ -93,6 +95,7 @@ impl ResCode {
             ResCode::FieldBadEmail => "V012",
             ResCode::BodyTooLarge => "V013",
             ResCode::FieldBadFormat => "V014",
+            ResCode::RequestDateNotToday => "V015",
             ResCode::UnknownMerchant => "M001",
             ResCode::MerchantInactive => "M002",
             ResCode::DuplicateOrder => "D001",
@@ -134,6 +137,7 @@ impl ResCode {
             | ResCode::FieldBadUrl
             | ResCode::FieldBadEmail
             | ResCode::FieldBadFormat
+            | ResCode::RequestDateNotToday
             | ResCode::UnknownMerchant
             | ResCode::MerchantInactive
             | ResCode::DuplicateOrder
@@ -167,6 +171,7 @@ impl ResCode {
             ResCode::FieldBadEmail => "customerMail is not an e-mail address.",
             ResCode::BodyTooLarge => "The body is larger than the gateway accepts (64 KiB). HTTP 413.",
             ResCode::FieldBadFormat => "A field does not have its documented shape (shopOrderNo: letters, digits, _ and - only).",
+            ResCode::RequestDateNotToday => "A request date (approvalReqDate, cancelReqDate, removeReqDate) is not today in Seoul (yesterday is accepted until 00:10).",
             ResCode::UnknownMerchant => "No merchant has this mallId.",
             ResCode::MerchantInactive => "The merchant exists but is deactivated.",
             ResCode::DuplicateOrder => "This merchant already used this shopOrderNo under another shopTransactionId.",

@@ -50,6 +50,10 @@ pub enum Rule {
     BadFormat {
         expected: &'static str,
     },
+    /// A `yyyyMMdd` request date that is not today in Seoul (decision 5).
+    NotToday {
+        today: String,
+    },
 }
 
 impl Rule {
@@ -69,6 +73,7 @@ impl Rule {
             Rule::BadUrl { .. } => ResCode::FieldBadUrl,
             Rule::BadEmail => ResCode::FieldBadEmail,
             Rule::BadFormat { .. } => ResCode::FieldBadFormat,
+            Rule::NotToday { .. } => ResCode::RequestDateNotToday,
         }
     }
 }
@@ -103,6 +108,9 @@ impl fmt::Display for Rule {
             Rule::BadUrl { reason } => write!(f, "must be an absolute http or https URL ({reason})"),
             Rule::BadEmail => write!(f, "must be an e-mail address like name@example.com"),
             Rule::BadFormat { expected } => write!(f, "must be {expected}"),
+            Rule::NotToday { today } => {
+                write!(f, "must be today in Seoul ({today}), as yyyyMMdd")
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! EasyPay times are Korea Standard Time (UTC+9, no daylight saving): `yyyyMMddHHmmss` timestamps
 //! and `yyyyMMdd` dates.
 
-use chrono::{DateTime, Days, FixedOffset, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
 pub fn seoul() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
@@ -32,9 +32,41 @@ pub fn next_midnight(at: DateTime<Utc>) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// Decision 5: a request date (`approvalReqDate`, `cancelReqDate`, `removeReqDate`) must be
+/// today in Seoul, or yesterday during the first 10 minutes after midnight.
+pub fn is_valid_request_date(raw: &str, now: DateTime<Utc>) -> bool {
+    let Ok(given) = NaiveDate::parse_from_str(raw, "%Y%m%d") else {
+        return false;
+    };
+    let local = now.with_timezone(&seoul());
+    let today = local.date_naive();
+    let just_after_midnight = local.hour() == 0 && local.minute() < 10;
+    given == today || (just_after_midnight && today.pred_opt() == Some(given))
+}
+
+/// `yyyyMMdd` of a request date: eight digits forming a real calendar date.
+pub fn is_date(raw: &str) -> bool {
+    raw.len() == 8 && NaiveDate::parse_from_str(raw, "%Y%m%d").is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_dates_are_today_or_yesterday_just_after_midnight() {
+        // 00:05 in Seoul on 2023-03-12.
+        let just_after = utc("2023-03-11T15:05:00Z");
+        assert!(is_valid_request_date("20230312", just_after));
+        assert!(is_valid_request_date("20230311", just_after));
+        assert!(!is_valid_request_date("20230310", just_after));
+        // 00:10 in Seoul: yesterday no longer counts.
+        let later = utc("2023-03-11T15:10:00Z");
+        assert!(!is_valid_request_date("20230311", later));
+        assert!(!is_valid_request_date("20230313", later));
+        assert!(!is_valid_request_date("2023-03-12", later));
+        assert!(is_date("20240229") && !is_date("20230229") && !is_date("2023031"));
+    }
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)

@@ -215,6 +215,28 @@ impl Email {
     }
 }
 
+/// A request date (`yyyyMMdd`) that is today in Seoul, or yesterday until 00:10 (decision 5).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestDate(String);
+
+impl RequestDate {
+    pub fn parse(path: &str, raw: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Self, FieldError> {
+        if !crate::seoul_time::is_date(raw) {
+            return Err(FieldError::new(path, Rule::BadFormat { expected: "a date as yyyyMMdd" }));
+        }
+        if !crate::seoul_time::is_valid_request_date(raw, now) {
+            let today = crate::seoul_time::date(now);
+            return Err(FieldError::new(path, Rule::NotToday { today }));
+        }
+        Ok(RequestDate(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An amount in the currency's minor unit (KRW won, USD cents). Never a float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
