@@ -26,6 +26,7 @@ CREATE TABLE payments (
     customer_json   TEXT,
     state           TEXT NOT NULL,
     approved_amount BIGINT,
+    cancelled_amount BIGINT NOT NULL DEFAULT 0,
     approved_at     BIGINT,
     closed_at       BIGINT,
     created_at      BIGINT NOT NULL,

@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! Pending ──approve──▶ Approved ──void──▶ Voided
-//!    │ ├──decline──▶ Declined
-//!    │ ├──customer cancel──▶ CancelledByCustomer
+//!    │ ├──decline──▶ Declined     │ └──cancel part──▶ PartiallyCancelled ──cancel part──▶ …
+//!    │ ├──customer cancel──▶ CancelledByCustomer      └──cancel the rest──▶ Cancelled
 //!    │ └──expire / time passes──▶ Expired ──late approve──▶ Voided
 //! ```
 //! An approval that arrives after expiry is voided at once (WeChat's network cancel, `TS12`).
+//! A merchant's cancel takes back part or all of what remains; nothing remaining is `Cancelled`.
 
 use chrono::{DateTime, Utc};
 use easypay_api::values::{Amount, EnglishText, HttpUrl, MallId, ShopOrderNo};
@@ -20,6 +21,10 @@ pub enum PaymentState {
     CancelledByCustomer,
     Expired,
     Voided,
+    /// Part of the approved amount was cancelled (`TS06`).
+    PartiallyCancelled,
+    /// The whole approved amount was cancelled (`TS02`).
+    Cancelled,
 }
 
 impl PaymentState {
@@ -31,6 +36,8 @@ impl PaymentState {
             PaymentState::CancelledByCustomer => "cancelled_by_customer",
             PaymentState::Expired => "expired",
             PaymentState::Voided => "voided",
+            PaymentState::PartiallyCancelled => "partially_cancelled",
+            PaymentState::Cancelled => "cancelled",
         }
     }
 
@@ -42,6 +49,8 @@ impl PaymentState {
             PaymentState::CancelledByCustomer,
             PaymentState::Expired,
             PaymentState::Voided,
+            PaymentState::PartiallyCancelled,
+            PaymentState::Cancelled,
         ]
         .into_iter()
         .find(|state| state.as_str() == raw)
@@ -59,6 +68,8 @@ pub enum WalletEvent {
     CustomerCancel,
     Expire,
     Void,
+    /// The merchant cancels `amount` of what remains approved.
+    Cancel { amount: Amount },
 }
 
 impl WalletEvent {
@@ -69,15 +80,17 @@ impl WalletEvent {
             WalletEvent::CustomerCancel => "cancel",
             WalletEvent::Expire => "expire",
             WalletEvent::Void => "void",
+            WalletEvent::Cancel { .. } => "cancel",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the order is {}; the {} action does not apply", from.as_str(), event.name())]
-pub struct TransitionRefused {
-    pub from: PaymentState,
-    pub event: WalletEvent,
+pub enum TransitionRefused {
+    #[error("the order is {}; the {} action does not apply", from.as_str(), event.name())]
+    NotApplicable { from: PaymentState, event: WalletEvent },
+    #[error("the cancel amount {requested} exceeds the {remaining} that remains")]
+    ExceedsRemaining { requested: u64, remaining: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +109,8 @@ pub struct WechatPayment {
     /// The stored state; see [`WechatPayment::state_at`] for the state including expiry.
     pub state: PaymentState,
     pub approved_amount: Option<Amount>,
+    /// Sum of the merchant's cancels so far.
+    pub cancelled_amount: u64,
     pub approved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -111,6 +126,11 @@ impl WechatPayment {
             PaymentState::Pending if now >= self.expires_at => PaymentState::Expired,
             state => state,
         }
+    }
+
+    /// What is still approved and can be cancelled.
+    pub fn remaining(&self) -> u64 {
+        self.approved_amount.map_or(0, Amount::get).saturating_sub(self.cancelled_amount)
     }
 
     /// The order after `event` at `now`, or why the event does not apply.
@@ -148,12 +168,36 @@ impl WechatPayment {
                 next.state = Voided;
                 next.closed_at = Some(now);
             }
-            (Approved | Declined | CancelledByCustomer | Voided, Approve { .. })
-            | (Approved | Declined | CancelledByCustomer | Expired | Voided, Decline)
-            | (Approved | Declined | CancelledByCustomer | Expired | Voided, CustomerCancel)
-            | (Approved | Declined | CancelledByCustomer | Expired | Voided, Expire)
-            | (Pending | Declined | CancelledByCustomer | Expired | Voided, Void) => {
-                return Err(TransitionRefused { from, event });
+            (Approved | PartiallyCancelled, Cancel { amount }) => {
+                let remaining = self.remaining();
+                if amount.get() > remaining {
+                    return Err(TransitionRefused::ExceedsRemaining { requested: amount.get(), remaining });
+                }
+                next.cancelled_amount += amount.get();
+                next.state = if next.remaining() == 0 { Cancelled } else { PartiallyCancelled };
+                if next.state == Cancelled {
+                    next.closed_at = Some(now);
+                }
+            }
+            (
+                Approved | Declined | CancelledByCustomer | Voided | PartiallyCancelled | Cancelled,
+                Approve { .. },
+            )
+            | (
+                Approved | Declined | CancelledByCustomer | Expired | Voided | PartiallyCancelled
+                | Cancelled,
+                Decline | CustomerCancel | Expire,
+            )
+            | (
+                Pending | Declined | CancelledByCustomer | Expired | Voided | PartiallyCancelled
+                | Cancelled,
+                Void,
+            )
+            | (
+                Pending | Declined | CancelledByCustomer | Expired | Voided | Cancelled,
+                Cancel { .. },
+            ) => {
+                return Err(TransitionRefused::NotApplicable { from, event });
             }
         }
         Ok(next)
@@ -180,6 +224,7 @@ mod tests {
             customer: None,
             state: PaymentState::Pending,
             approved_amount: None,
+            cancelled_amount: 0,
             approved_at: None,
             closed_at: None,
             created_at: now,
@@ -260,11 +305,27 @@ mod tests {
         ] {
             assert_eq!(
                 declined.apply(event, now).unwrap_err(),
-                TransitionRefused {
-                    from: PaymentState::Declined,
-                    event
-                }
+                TransitionRefused::NotApplicable { from: PaymentState::Declined, event }
             );
         }
+    }
+
+    #[test]
+    fn cancels_take_back_what_remains_and_no_more() {
+        let now = Utc::now();
+        let cancel = |amount| WalletEvent::Cancel { amount: Amount::from_stored(amount) };
+        let approve = WalletEvent::Approve { amount: Amount::from_stored(1000) };
+        let paid = order(now).apply(approve, now).unwrap();
+        let part = paid.apply(cancel(300), now).unwrap();
+        assert_eq!((part.state, part.remaining()), (PaymentState::PartiallyCancelled, 700));
+        assert_eq!(
+            part.apply(cancel(701), now).unwrap_err(),
+            TransitionRefused::ExceedsRemaining { requested: 701, remaining: 700 }
+        );
+        let rest = part.apply(cancel(700), now).unwrap();
+        assert_eq!((rest.state, rest.remaining()), (PaymentState::Cancelled, 0));
+        let refused = |result| matches!(result, Err(TransitionRefused::NotApplicable { .. }));
+        assert!(refused(rest.apply(cancel(1), now)));
+        assert!(refused(order(now).apply(cancel(1), now)));
     }
 }

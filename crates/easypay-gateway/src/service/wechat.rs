@@ -53,6 +53,7 @@ pub async fn create(
             customer: request.customer_info.clone(),
             state: PaymentState::Pending,
             approved_amount: None,
+            cancelled_amount: 0,
             approved_at: None,
             closed_at: None,
             created_at: now,
@@ -175,6 +176,14 @@ fn describe_status(
         PaymentState::Approved => {
             paid(response, "TS01");
             (ResCode::Success, "Success".into())
+        }
+        PaymentState::PartiallyCancelled => {
+            paid(response, "TS06");
+            (ResCode::Success, "Success (partially cancelled)".into())
+        }
+        PaymentState::Cancelled => {
+            paid(response, "TS02");
+            (ResCode::Success, "Success (cancelled in full)".into())
         }
         PaymentState::Voided => {
             paid(response, "TS12");

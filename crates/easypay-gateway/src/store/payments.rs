@@ -12,7 +12,7 @@ const METHOD_WECHAT: &str = "wechat";
 
 const COLUMNS: &str =
     "pg_cno, mall_id, shop_order_no, page_token, trade_type, goods_name, currency, \
-    amount, return_url, notify_url, customer_json, state, approved_amount, approved_at, closed_at, \
+    amount, return_url, notify_url, customer_json, state, approved_amount, cancelled_amount, approved_at, closed_at, \
     created_at, expires_at, version";
 
 #[derive(FromRow)]
@@ -30,6 +30,7 @@ struct PaymentRow {
     customer_json: Option<String>,
     state: String,
     approved_amount: Option<i64>,
+    cancelled_amount: i64,
     approved_at: Option<i64>,
     closed_at: Option<i64>,
     created_at: i64,
@@ -68,6 +69,7 @@ impl TryFrom<PaymentRow> for WechatPayment {
             return_url: HttpUrl::from_trusted(row.return_url),
             notify_url: HttpUrl::from_trusted(row.notify_url),
             approved_amount: row.approved_amount.map(Amount::from_stored),
+            cancelled_amount: row.cancelled_amount.max(0) as u64,
             approved_at: row.approved_at.map(from_millis),
             closed_at: row.closed_at.map(from_millis),
             created_at: from_millis(row.created_at),
@@ -103,7 +105,7 @@ pub async fn insert(
         .map(|customer| serde_json::to_string(customer).expect("customer info serialises"));
     let inserted = sqlx::query(&format!(
         "INSERT INTO payments ({COLUMNS}, method) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
          ON CONFLICT DO NOTHING"
     ))
     .bind(&payment.pg_cno)
@@ -119,6 +121,7 @@ pub async fn insert(
     .bind(customer_json)
     .bind(payment.state.as_str())
     .bind(payment.approved_amount.map(Amount::as_i64))
+    .bind(payment.cancelled_amount as i64)
     .bind(payment.approved_at.map(|at| at.timestamp_millis()))
     .bind(payment.closed_at.map(|at| at.timestamp_millis()))
     .bind(payment.created_at.timestamp_millis())
@@ -190,12 +193,13 @@ pub async fn update_state(
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE payments SET state = $1, approved_amount = $2, approved_at = $3, closed_at = $4, \
-         version = $5 WHERE pg_cno = $6 AND version = $7",
+         cancelled_amount = $5, version = $6 WHERE pg_cno = $7 AND version = $8",
     )
     .bind(next.state.as_str())
     .bind(next.approved_amount.map(Amount::as_i64))
     .bind(next.approved_at.map(|at| at.timestamp_millis()))
     .bind(next.closed_at.map(|at| at.timestamp_millis()))
+    .bind(next.cancelled_amount as i64)
     .bind(next.version)
     .bind(&next.pg_cno)
     .bind(next.version - 1)

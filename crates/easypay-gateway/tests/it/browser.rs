@@ -42,7 +42,7 @@ impl Browser {
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = Command::new("/usr/bin/chromedriver")
+        let mut driver = Command::new("/usr/bin/chromedriver")
             .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -74,6 +74,8 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let _ = driver.kill();
+        let _ = driver.wait();
         panic!("could not open a Chromium session through chromedriver");
     }
 
@@ -110,20 +112,23 @@ impl Browser {
     }
 }
 
+/// The fields of one form POST, in order.
+type FormFields = Vec<(String, String)>;
+
 /// A merchant's `returnUrl`: records each form POST it receives.
 #[derive(Clone, Default)]
 pub struct ReturnReceiver {
     pub url: String,
-    posts: Arc<Mutex<Vec<Vec<(String, String)>>>>,
+    posts: Arc<Mutex<Vec<FormFields>>>,
 }
 
 impl ReturnReceiver {
     pub async fn start() -> ReturnReceiver {
-        let posts: Arc<Mutex<Vec<Vec<(String, String)>>>> = Arc::default();
+        let posts: Arc<Mutex<Vec<FormFields>>> = Arc::default();
         let recorded = posts.clone();
         let app = Router::new().route(
             "/return",
-            post(move |Form(fields): Form<Vec<(String, String)>>| async move {
+            post(move |Form(fields): Form<FormFields>| async move {
                 recorded.lock().unwrap().push(fields);
                 axum::response::Html("<html><body>merchant received the return</body></html>")
             }),
@@ -135,7 +140,7 @@ impl ReturnReceiver {
     }
 
     /// Waits (at most 10 s) for the next POST and answers its fields in order.
-    pub async fn next_post(&self) -> Vec<(String, String)> {
+    pub async fn next_post(&self) -> FormFields {
         for _ in 0..100 {
             if let Some(fields) = self.posts.lock().unwrap().pop() {
                 return fields;

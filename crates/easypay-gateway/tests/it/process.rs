@@ -27,7 +27,7 @@ impl ServeProcess {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(EASYPAY)
+        let mut child = Command::new(EASYPAY)
             .args([
                 "serve",
                 "--addr",
@@ -54,6 +54,8 @@ impl ServeProcess {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("easypay serve did not start listening within 10 s");
     }
 

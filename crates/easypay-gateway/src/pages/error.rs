@@ -1,0 +1,87 @@
+//! Pages that fail answer HTML in the page's language, never the API's JSON envelope.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use easypay_api::ResCode;
+
+use super::i18n::Lang;
+use super::layout::{escape, Page};
+use crate::domain::wechat_payment::WechatPayment;
+use crate::http::error::ApiError;
+use crate::processor::wechat_wallet::{self, OrderRef};
+use crate::store::Db;
+
+#[derive(Debug)]
+pub struct PageError {
+    lang: Lang,
+    href: String,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    NotFound,
+    Failed,
+}
+
+impl PageError {
+    /// `error` from loading or changing the order behind the page at `href`.
+    pub fn from_api(error: &ApiError, lang: Lang, href: &str) -> Self {
+        let kind = if error.code() == ResCode::TransactionNotFound {
+            Kind::NotFound
+        } else {
+            Kind::Failed
+        };
+        PageError {
+            lang,
+            href: href.to_owned(),
+            kind,
+        }
+    }
+
+    pub fn failed(lang: Lang, href: &str) -> Self {
+        PageError {
+            lang,
+            href: href.to_owned(),
+            kind: Kind::Failed,
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let strings = self.lang.strings();
+        let (status, title, text) = match self.kind {
+            Kind::NotFound => (
+                StatusCode::NOT_FOUND,
+                strings.not_found_title,
+                strings.not_found_text,
+            ),
+            Kind::Failed => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                strings.error_title,
+                strings.error_text,
+            ),
+        };
+        let body = format!(
+            "<h1>{}</h1>\n<p class=\"hint\">{}</p>",
+            escape(title),
+            escape(text)
+        );
+        let mut page = Page::new(self.lang, title, &self.href, body);
+        page.status = status;
+        page.into_response()
+    }
+}
+
+/// The order behind a page token, or the error page for it.
+pub async fn load(
+    db: &Db,
+    token: &str,
+    lang: Lang,
+    href: &str,
+) -> Result<WechatPayment, PageError> {
+    wechat_wallet::load(db, OrderRef::PageToken(token))
+        .await
+        .map_err(|error| PageError::from_api(&error, lang, href))
+}

@@ -1,0 +1,208 @@
+//! Both ends of the live status: `GET /wechat/orders/{token}/status` and the status line that
+//! polls it every 2 seconds.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use chrono::Utc;
+use easypay_api::ResCode;
+use serde_json::{json, Map, Value};
+
+use super::i18n::Lang;
+use super::layout::escape;
+use crate::app::AppState;
+use crate::domain::wechat_payment::PaymentState;
+use crate::http::error::{json_response, ApiError};
+use crate::processor::wechat_wallet::{self, OrderRef};
+
+const STATES: [PaymentState; 8] = [
+    PaymentState::Pending,
+    PaymentState::Approved,
+    PaymentState::Declined,
+    PaymentState::CancelledByCustomer,
+    PaymentState::Expired,
+    PaymentState::Voided,
+    PaymentState::PartiallyCancelled,
+    PaymentState::Cancelled,
+];
+
+/// `{"state": …, "paid": bool, "closed": bool}` as of now; an unknown token is a 404.
+pub async fn json(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let payment = wechat_wallet::load(&state.db, OrderRef::PageToken(&token))
+        .await
+        .map_err(|error| {
+            if error.code() == ResCode::TransactionNotFound {
+                ApiError::new(ResCode::UnknownPath, "no WeChat order for this page")
+            } else {
+                error
+            }
+        })?;
+    let now = payment.state_at(Utc::now());
+    let body = json!({"state": now.as_str(), "paid": paid(now), "closed": closed(now)});
+    let mut response = json_response(200, body.to_string());
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The customer's money went to the merchant (and stayed there).
+pub fn paid(state: PaymentState) -> bool {
+    match state {
+        PaymentState::Approved | PaymentState::PartiallyCancelled => true,
+        PaymentState::Pending
+        | PaymentState::Cancelled
+        | PaymentState::Declined
+        | PaymentState::CancelledByCustomer
+        | PaymentState::Expired
+        | PaymentState::Voided => false,
+    }
+}
+
+/// Nothing more can happen to the order from the customer's side.
+pub fn closed(state: PaymentState) -> bool {
+    match state {
+        PaymentState::Pending => false,
+        PaymentState::Approved
+        | PaymentState::Declined
+        | PaymentState::CancelledByCustomer
+        | PaymentState::Expired
+        | PaymentState::Voided
+        | PaymentState::PartiallyCancelled
+        | PaymentState::Cancelled => true,
+    }
+}
+
+/// The status line's colour: `pending`, `ok` or `bad`.
+pub fn tone(state: PaymentState) -> &'static str {
+    match state {
+        PaymentState::Pending => "pending",
+        PaymentState::Approved | PaymentState::PartiallyCancelled => "ok",
+        PaymentState::Cancelled
+        | PaymentState::Declined
+        | PaymentState::CancelledByCustomer
+        | PaymentState::Expired
+        | PaymentState::Voided => "bad",
+    }
+}
+
+/// What the page does when the polled state differs from the one it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Live {
+    /// Rewrite the status line in place; once closed, grey the QR code and hide the sandbox link.
+    Update,
+    /// Reload the page so the server renders the new state (the cashier).
+    Reload,
+}
+
+/// The status line for an order in `state`, polling `status_href` while the order is pending.
+pub fn live_status(lang: Lang, state: PaymentState, status_href: &str, live: Live) -> String {
+    let (mode, hidden) = match live {
+        Live::Update => ("update", ""),
+        Live::Reload => ("reload", " hidden"),
+    };
+    let line = format!(
+        "<p id=\"live-status\" class=\"status {tone}{hidden}\" role=\"status\" aria-live=\"polite\" \
+         data-url=\"{url}\" data-state=\"{state}\" data-mode=\"{mode}\">{text}</p>",
+        tone = tone(state),
+        url = escape(status_href),
+        state = escape(state.as_str()),
+        text = escape(lang.strings().state(state).text),
+    );
+    if closed(state) {
+        return line;
+    }
+    format!(
+        "{line}\n<script type=\"application/json\" id=\"state-texts\">{texts}</script>\n<script>{POLLER}</script>",
+        texts = state_texts(lang),
+    )
+}
+
+/// `{"approved": [text, tone], …}` for the poller, safe inside a `<script>` element.
+fn state_texts(lang: Lang) -> String {
+    let texts: Map<String, Value> = STATES
+        .into_iter()
+        .map(|state| {
+            let text = lang.strings().state(state).text;
+            (state.as_str().to_owned(), json!([text, tone(state)]))
+        })
+        .collect();
+    Value::Object(texts)
+        .to_string()
+        .replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+}
+
+const POLLER: &str = r#"(function(){
+var line=document.getElementById("live-status");
+if(!line||!window.fetch||!window.JSON)return;
+var texts=JSON.parse(document.getElementById("state-texts").textContent);
+var url=line.getAttribute("data-url"),mode=line.getAttribute("data-mode"),shown=line.getAttribute("data-state");
+function show(d){
+if(d.state===shown)return;
+if(mode==="reload"){window.location.reload();return;}
+shown=d.state;
+var t=texts[d.state];
+if(t){line.textContent=t[0];line.className="status "+t[1];}
+if(d.closed){
+var qr=document.getElementById("qr");if(qr)qr.className+=" closed";
+var sb=document.getElementById("sandbox");if(sb)sb.className+=" hidden";
+}
+}
+function tick(){
+fetch(url,{cache:"no-store",headers:{"Accept":"application/json"}})
+.then(function(r){if(r.status===404)throw "gone";return r.json();})
+.then(function(d){show(d);if(!d.closed)setTimeout(tick,2000);},
+function(e){if(e!=="gone")setTimeout(tick,2000);});
+}
+setTimeout(tick,2000);
+})();"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_approved_money_kept_is_paid_and_only_a_pending_order_is_open() {
+        for state in STATES {
+            let kept = matches!(state, PaymentState::Approved | PaymentState::PartiallyCancelled);
+            assert_eq!(paid(state), kept, "{state:?}");
+            assert_eq!(closed(state), state != PaymentState::Pending, "{state:?}");
+        }
+    }
+
+    #[test]
+    fn a_pending_order_polls_and_a_closed_one_does_not() {
+        let pending = live_status(
+            Lang::En,
+            PaymentState::Pending,
+            "../orders/t/status",
+            Live::Update,
+        );
+        assert!(pending.contains("data-url=\"../orders/t/status\""));
+        assert!(pending.contains("setTimeout(tick,2000)"));
+        let done = live_status(
+            Lang::Ko,
+            PaymentState::Approved,
+            "../orders/t/status",
+            Live::Update,
+        );
+        assert!(done.contains("결제가 완료되었습니다"));
+        assert!(done.contains("status ok"));
+        assert!(!done.contains("<script"));
+    }
+
+    #[test]
+    fn the_texts_cover_every_state_and_cannot_close_the_script() {
+        let texts = state_texts(Lang::En);
+        let parsed: Value = serde_json::from_str(&texts).unwrap();
+        for state in STATES {
+            assert!(parsed[state.as_str()][0].is_string(), "{state:?}");
+        }
+        assert!(!texts.contains('<'));
+    }
+}
