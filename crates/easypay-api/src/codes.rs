@@ -4,7 +4,8 @@
 use std::fmt;
 
 /// A stable four-character response code. `V…` request validation, `M…` merchant, `D…` duplicates
-/// and idempotency, `F…` lookups, `A…` authentication, `W…` WeChat order state, `S…` sandbox actions, `E…` transport and
+/// and idempotency, `F…` lookups, `A…` authentication, `C…` cancels, `W…` WeChat order state, `B…` card registrations
+/// and billing keys, `8…` KICC's card-issuer declines, `S…` sandbox actions, `E…` transport and
 /// system faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResCode {
@@ -37,13 +38,40 @@ pub enum ResCode {
     OrderExpired,
     CancelledByCustomer,
     TransitionNotAllowed,
+    CancelNotPaid,
+    CancelDeclined,
+    CancelExpired,
+    CancelAbandoned,
+    CancelVoided,
+    AlreadyCancelled,
+    CancelExceedsRemaining,
+    RemainAmountMismatch,
+    MsgAuthValueMismatch,
+    CancelCurrencyMismatch,
+    CancelNotFound,
+    RetrieveDateOutOfRange,
+    UnknownAuthorization,
+    AuthorizationUsed,
+    AuthorizationExpired,
+    AuthorizationOrderMismatch,
+    UnknownBatchKey,
+    BatchKeyRemoved,
+    RegistrationCancelled,
+    RegistrationExpired,
+    RetrieveNotFound,
+    CardLimitExceeded,
+    CardInsufficientBalance,
+    CardExpired,
+    CardWrongPassword,
+    CardLostOrStolen,
+    CardIssuerRefused,
     UnknownPath,
     MethodNotAllowed,
     InternalError,
 }
 
 impl ResCode {
-    pub const ALL: [ResCode; 32] = [
+    pub const ALL: [ResCode; 59] = [
         ResCode::Success,
         ResCode::MalformedBody,
         ResCode::FieldMissing,
@@ -60,6 +88,7 @@ impl ResCode {
         ResCode::BodyTooLarge,
         ResCode::FieldBadFormat,
         ResCode::RequestDateNotToday,
+        ResCode::RetrieveDateOutOfRange,
         ResCode::UnknownMerchant,
         ResCode::MerchantInactive,
         ResCode::DuplicateOrder,
@@ -67,12 +96,38 @@ impl ResCode {
         ResCode::RequestInProgress,
         ResCode::TransactionNotFound,
         ResCode::NotificationNotFound,
+        ResCode::RetrieveNotFound,
         ResCode::AuthenticationFailed,
         ResCode::NotPaidYet,
         ResCode::DeclinedByWallet,
         ResCode::OrderExpired,
         ResCode::CancelledByCustomer,
         ResCode::TransitionNotAllowed,
+        ResCode::CancelNotPaid,
+        ResCode::CancelDeclined,
+        ResCode::CancelExpired,
+        ResCode::CancelAbandoned,
+        ResCode::CancelVoided,
+        ResCode::AlreadyCancelled,
+        ResCode::CancelExceedsRemaining,
+        ResCode::RemainAmountMismatch,
+        ResCode::MsgAuthValueMismatch,
+        ResCode::CancelCurrencyMismatch,
+        ResCode::CancelNotFound,
+        ResCode::UnknownAuthorization,
+        ResCode::AuthorizationUsed,
+        ResCode::AuthorizationExpired,
+        ResCode::AuthorizationOrderMismatch,
+        ResCode::UnknownBatchKey,
+        ResCode::BatchKeyRemoved,
+        ResCode::RegistrationCancelled,
+        ResCode::RegistrationExpired,
+        ResCode::CardLimitExceeded,
+        ResCode::CardInsufficientBalance,
+        ResCode::CardExpired,
+        ResCode::CardWrongPassword,
+        ResCode::CardLostOrStolen,
+        ResCode::CardIssuerRefused,
         ResCode::UnknownPath,
         ResCode::MethodNotAllowed,
         ResCode::InternalError,
@@ -109,6 +164,33 @@ impl ResCode {
             ResCode::OrderExpired => "W003",
             ResCode::CancelledByCustomer => "W004",
             ResCode::TransitionNotAllowed => "S001",
+            ResCode::CancelNotPaid => "C001",
+            ResCode::CancelDeclined => "C002",
+            ResCode::CancelExpired => "C003",
+            ResCode::CancelAbandoned => "C004",
+            ResCode::CancelVoided => "C005",
+            ResCode::AlreadyCancelled => "C006",
+            ResCode::CancelExceedsRemaining => "C007",
+            ResCode::RemainAmountMismatch => "C008",
+            ResCode::MsgAuthValueMismatch => "C009",
+            ResCode::CancelCurrencyMismatch => "C010",
+            ResCode::CancelNotFound => "F004",
+            ResCode::RetrieveDateOutOfRange => "V016",
+            ResCode::UnknownAuthorization => "B001",
+            ResCode::AuthorizationUsed => "B002",
+            ResCode::AuthorizationExpired => "B003",
+            ResCode::AuthorizationOrderMismatch => "B004",
+            ResCode::UnknownBatchKey => "B005",
+            ResCode::BatchKeyRemoved => "B006",
+            ResCode::RegistrationCancelled => "B007",
+            ResCode::RegistrationExpired => "B008",
+            ResCode::RetrieveNotFound => "F003",
+            ResCode::CardLimitExceeded => "8521",
+            ResCode::CardInsufficientBalance => "8035",
+            ResCode::CardExpired => "8314",
+            ResCode::CardWrongPassword => "8311",
+            ResCode::CardLostOrStolen => "8350",
+            ResCode::CardIssuerRefused => "8373",
             ResCode::UnknownPath => "E404",
             ResCode::MethodNotAllowed => "E405",
             ResCode::InternalError => "E500",
@@ -149,7 +231,34 @@ impl ResCode {
             | ResCode::DeclinedByWallet
             | ResCode::OrderExpired
             | ResCode::CancelledByCustomer
-            | ResCode::TransitionNotAllowed => 200,
+            | ResCode::TransitionNotAllowed
+            | ResCode::CancelNotPaid
+            | ResCode::CancelDeclined
+            | ResCode::CancelExpired
+            | ResCode::CancelAbandoned
+            | ResCode::CancelVoided
+            | ResCode::AlreadyCancelled
+            | ResCode::CancelExceedsRemaining
+            | ResCode::RemainAmountMismatch
+            | ResCode::MsgAuthValueMismatch
+            | ResCode::CancelCurrencyMismatch
+            | ResCode::CancelNotFound
+            | ResCode::RetrieveDateOutOfRange
+            | ResCode::UnknownAuthorization
+            | ResCode::AuthorizationUsed
+            | ResCode::AuthorizationExpired
+            | ResCode::AuthorizationOrderMismatch
+            | ResCode::UnknownBatchKey
+            | ResCode::BatchKeyRemoved
+            | ResCode::RegistrationCancelled
+            | ResCode::RegistrationExpired
+            | ResCode::RetrieveNotFound
+            | ResCode::CardLimitExceeded
+            | ResCode::CardInsufficientBalance
+            | ResCode::CardExpired
+            | ResCode::CardWrongPassword
+            | ResCode::CardLostOrStolen
+            | ResCode::CardIssuerRefused => 200,
         }
     }
 
@@ -166,7 +275,7 @@ impl ResCode {
             ResCode::FieldNotEnglish => "A field that must be English only (WeChat goodsName) has a non-ASCII or non-printable character.",
             ResCode::FieldNotDigits => "A numbers-only field (customerContactNo) has something other than digits.",
             ResCode::FieldNotAllowedValue => "A coded field has a value outside its list (tradeType, currency…).",
-            ResCode::FieldBadAmount => "An amount is not a positive integer (JSON number or digit string) up to 999999999999.",
+            ResCode::FieldBadAmount => "A number is not an integer (JSON number or digit string) in its range: amounts 1 … 999999999999, the registration amount exactly 0, tax parts 0 … 999999999999.",
             ResCode::FieldBadUrl => "A URL is not an absolute http or https URL.",
             ResCode::FieldBadEmail => "customerMail is not an e-mail address.",
             ResCode::BodyTooLarge => "The body is larger than the gateway accepts (64 KiB). HTTP 413.",
@@ -185,6 +294,33 @@ impl ResCode {
             ResCode::OrderExpired => "The WeChat order expired before it was paid (2 hours by default).",
             ResCode::CancelledByCustomer => "The customer cancelled the payment in the WeChat cashier.",
             ResCode::TransitionNotAllowed => "A sandbox action does not apply to the order's current state (e.g. approving a declined order).",
+            ResCode::CancelNotPaid => "The payment is not approved yet (still pending): there is nothing to cancel.",
+            ResCode::CancelDeclined => "The payment was declined: there is nothing to cancel.",
+            ResCode::CancelExpired => "The payment expired unpaid: there is nothing to cancel.",
+            ResCode::CancelAbandoned => "The customer cancelled the payment before paying: there is nothing to cancel.",
+            ResCode::CancelVoided => "The payment was voided by the wallet (TS12): there is nothing to cancel.",
+            ResCode::AlreadyCancelled => "The payment is already cancelled in full (TS02).",
+            ResCode::CancelExceedsRemaining => "The cancel amount is more than what remains approved.",
+            ResCode::RemainAmountMismatch => "remainAmount is not what would remain after this cancel (KICC's partial-cancel check).",
+            ResCode::MsgAuthValueMismatch => "msgAuthValue is not the HMAC-SHA256 of the documented fields with the merchant's secret key.",
+            ResCode::CancelCurrencyMismatch => "amountInfo.currency is not the payment's currency.",
+            ResCode::CancelNotFound => "No cancel of this payment has this cancelPgCno.",
+            ResCode::RetrieveDateOutOfRange => "retrieveTransaction's transactionDate is neither today nor yesterday in Seoul (older transactions cannot be queried).",
+            ResCode::UnknownAuthorization => "No completed card registration of this merchant has this authorizationId.",
+            ResCode::AuthorizationUsed => "This authorizationId already issued a billing key; an authorizationId is single-use.",
+            ResCode::AuthorizationExpired => "This authorizationId expired: a billing key must be issued within 30 minutes of the card registration.",
+            ResCode::AuthorizationOrderMismatch => "The shopOrderNo is not the one the card registration (webpay) was opened with.",
+            ResCode::UnknownBatchKey => "No billing key of this merchant has this batchKey.",
+            ResCode::BatchKeyRemoved => "This billing key was removed (removeBatchKey) and can no longer be charged or removed.",
+            ResCode::RegistrationCancelled => "Return to returnUrl: the customer cancelled the card registration window.",
+            ResCode::RegistrationExpired => "Return to returnUrl: the card registration window expired (30 minutes) before the card was registered.",
+            ResCode::RetrieveNotFound => "retrieveTransaction: no billing-key issuance or recurring charge of this merchant used this shopTransactionId on transactionDate.",
+            ResCode::CardLimitExceeded => "Card declined by the issuer: the credit limit is exceeded (KICC code).",
+            ResCode::CardInsufficientBalance => "Card declined by the issuer: the check card's balance is insufficient (KICC code).",
+            ResCode::CardExpired => "Card declined by the issuer: the card has expired (KICC code).",
+            ResCode::CardWrongPassword => "Card declined by the issuer: the card password is wrong (KICC code).",
+            ResCode::CardLostOrStolen => "Card declined by the issuer: the card was reported lost or stolen (KICC code).",
+            ResCode::CardIssuerRefused => "Card declined by the issuer: refused, the customer should contact the card issuer (KICC code).",
             ResCode::UnknownPath => "No endpoint at this path. HTTP 404.",
             ResCode::MethodNotAllowed => "The endpoint exists but not for this HTTP method (the API takes POST). HTTP 405.",
             ResCode::InternalError => "The gateway failed internally (e.g. the database is unreachable). Nothing was committed; retry with the same shopTransactionId. HTTP 500.",

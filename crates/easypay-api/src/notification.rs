@@ -25,6 +25,57 @@ pub struct WechatApprovalNotification {
     pub amount_info: NotificationAmountInfo,
 }
 
+/// Card approval notification (`notiType` `10`), POSTed to the URL registered for the merchant
+/// (kicc-api §1.6): KICC's flat body, every value a string, with the fields a card charge has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardApprovalNotification {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub mall_id: String,
+    pub noti_type: String,
+    pub pg_cno: String,
+    pub shop_order_no: String,
+    pub amount: String,
+    pub approval_no: String,
+    pub transaction_date: String,
+    /// The masked card number, as in `cardMaskNo`.
+    pub card_no: String,
+    pub issuer_code: String,
+    pub issuer_name: String,
+    pub acquirer_code: String,
+    pub acquirer_name: String,
+    pub installment_month: String,
+    pub free_installment_type_code: String,
+    pub status_code: String,
+    pub status_message: String,
+    pub pay_method_type_code: String,
+    pub part_cancel_used: String,
+    pub card_gubun: String,
+    pub card_biz_gubun: String,
+    pub card_mask_no: String,
+    pub sub_card_cd: String,
+    pub van_sno: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub escrow_used: String,
+}
+
+/// WeChat Pay cancel notification, POSTed to the cancel's `notifyUrl` or else the order's
+/// (kicc-api §2.5). `amountInfo.amount` is the amount this cancel took back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WechatCancelNotification {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub mall_id: String,
+    pub shop_order_no: String,
+    pub pg_cno: String,
+    pub cancel_pg_cno: String,
+    pub cancel_date: String,
+    pub amount_info: NotificationAmountInfo,
+}
+
 /// What a merchant answers to a notification: `{"resCd": "0000", …}` means processed; anything
 /// else (including KICC's `5001`, "resend") asks for another try.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -58,6 +58,28 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
+    /// A required string turned into a typed value by `parse(path, raw)`, e.g.
+    /// `root.required("mallId", MallId::parse)`.
+    pub fn required<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str, &str) -> Result<T, FieldError>,
+    ) -> Result<T, FieldError> {
+        let (path, raw) = self.required_str(name)?;
+        parse(&path, raw)
+    }
+
+    /// An optional string turned into a typed value by `parse(path, raw)` when present.
+    pub fn optional<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str, &str) -> Result<T, FieldError>,
+    ) -> Result<Option<T>, FieldError> {
+        self.optional_str(name)?
+            .map(|(path, raw)| parse(&path, raw))
+            .transpose()
+    }
+
     /// A required nested object.
     pub fn required_object(&self, name: &str) -> Result<ObjectReader<'a>, FieldError> {
         self.optional_object(name)?
@@ -75,6 +97,20 @@ impl<'a> ObjectReader<'a> {
                 self.path(name),
                 Rule::WrongType {
                     expected: "an object",
+                },
+            )),
+        }
+    }
+
+    /// An optional JSON boolean (`freeInstallmentUsed`).
+    pub fn optional_bool(&self, name: &str) -> Result<Option<bool>, FieldError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(_) => Err(FieldError::new(
+                self.path(name),
+                Rule::WrongType {
+                    expected: "true or false",
                 },
             )),
         }

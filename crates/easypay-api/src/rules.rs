@@ -54,6 +54,16 @@ pub enum Rule {
     NotToday {
         today: String,
     },
+    /// An integer outside `min ..= max` (e.g. the registration amount, fixed at 0).
+    OutOfRange {
+        min: u64,
+        max: u64,
+    },
+    /// A lookup date that is neither today nor yesterday in Seoul (retrieveTransaction).
+    NotRecent {
+        today: String,
+        yesterday: String,
+    },
 }
 
 impl Rule {
@@ -74,6 +84,8 @@ impl Rule {
             Rule::BadEmail => ResCode::FieldBadEmail,
             Rule::BadFormat { .. } => ResCode::FieldBadFormat,
             Rule::NotToday { .. } => ResCode::RequestDateNotToday,
+            Rule::OutOfRange { .. } => ResCode::FieldBadAmount,
+            Rule::NotRecent { .. } => ResCode::RetrieveDateOutOfRange,
         }
     }
 }
@@ -111,6 +123,12 @@ impl fmt::Display for Rule {
             Rule::NotToday { today } => {
                 write!(f, "must be today in Seoul ({today}), as yyyyMMdd")
             }
+            Rule::OutOfRange { min, max } if min == max => write!(f, "must be {min}"),
+            Rule::OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),
+            Rule::NotRecent { today, yesterday } => write!(
+                f,
+                "must be today ({today}) or yesterday ({yesterday}) in Seoul; older transactions cannot be queried"
+            ),
         }
     }
 }

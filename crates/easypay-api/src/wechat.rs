@@ -108,25 +108,14 @@ pub struct CustomerInfo {
 }
 
 impl CustomerInfo {
-    fn read(object: &ObjectReader<'_>) -> Result<Self, FieldError> {
-        let text = |name, max| -> Result<Option<Text>, FieldError> {
-            object
-                .optional_str(name)?
-                .map(|(path, raw)| Text::parse(&path, raw, max))
-                .transpose()
-        };
+    pub(crate) fn read(object: &ObjectReader<'_>) -> Result<Self, FieldError> {
         Ok(CustomerInfo {
-            customer_id: text("customerId", 20)?,
-            customer_name: text("customerName", 20)?,
-            customer_mail: object
-                .optional_str("customerMail")?
-                .map(|(path, raw)| Email::parse(&path, raw, 50))
-                .transpose()?,
+            customer_id: object.optional("customerId", |p, r| Text::parse(p, r, 20))?,
+            customer_name: object.optional("customerName", |p, r| Text::parse(p, r, 20))?,
+            customer_mail: object.optional("customerMail", |p, r| Email::parse(p, r, 50))?,
             customer_contact_no: object
-                .optional_str("customerContactNo")?
-                .map(|(path, raw)| Digits::parse(&path, raw, 11))
-                .transpose()?,
-            customer_addr: text("customerAddr", 200)?,
+                .optional("customerContactNo", |p, r| Digits::parse(p, r, 11))?,
+            customer_addr: object.optional("customerAddr", |p, r| Text::parse(p, r, 200))?,
         })
     }
 }
@@ -152,23 +141,15 @@ impl CreateWechatRequest {
     /// Checks every field in the order KICC's table lists them; the first broken rule is reported.
     pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
-        let (path, raw) = root.required_str("mallId")?;
-        let mall_id = MallId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopTransactionId")?;
-        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopOrderNo")?;
-        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
-        let (path, raw) = root.required_str("goodsName")?;
-        let goods_name = EnglishText::parse(&path, raw, 100)?;
-        let (path, raw) = root.required_str("returnUrl")?;
-        let return_url = HttpUrl::parse(&path, raw, 256)?;
-        let (path, raw) = root.required_str("tradeType")?;
-        let trade_type = TradeType::parse(&path, raw)?;
-        let (path, raw) = root.required_str("notifyUrl")?;
-        let notify_url = HttpUrl::parse(&path, raw, 256)?;
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_transaction_id = root.required("shopTransactionId", ShopTransactionId::parse)?;
+        let shop_order_no = root.required("shopOrderNo", ShopOrderNo::parse)?;
+        let goods_name = root.required("goodsName", |p, r| EnglishText::parse(p, r, 100))?;
+        let return_url = root.required("returnUrl", |p, r| HttpUrl::parse(p, r, 256))?;
+        let trade_type = root.required("tradeType", TradeType::parse)?;
+        let notify_url = root.required("notifyUrl", |p, r| HttpUrl::parse(p, r, 256))?;
         let amount = root.required_object("amountInfo")?;
-        let (path, raw) = amount.required_str("currency")?;
-        let currency = Currency::parse(&path, raw)?;
+        let currency = amount.required("currency", Currency::parse)?;
         let (path, value) = amount.required_integer("totalAmount")?;
         let total_amount = Amount::parse(&path, value)?;
         let customer_info = root
@@ -193,28 +174,30 @@ impl CreateWechatRequest {
     }
 }
 
-/// A parsed `POST /api/trades/wechatpay/find` request.
+/// A parsed `POST /api/trades/wechatpay/find` request: the payment's status, or with
+/// `cancelPgCno` the status of one of its cancels (kicc-api §2.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatRequest {
     pub mall_id: MallId,
     pub shop_transaction_id: ShopTransactionId,
     pub pg_cno: PgCnoInput,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_pg_cno: Option<PgCnoInput>,
 }
 
 impl FindWechatRequest {
     pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
-        let (path, raw) = root.required_str("mallId")?;
-        let mall_id = MallId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopTransactionId")?;
-        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("pgCno")?;
-        let pg_cno = PgCnoInput::parse(&path, raw)?;
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_transaction_id = root.required("shopTransactionId", ShopTransactionId::parse)?;
+        let pg_cno = root.required("pgCno", PgCnoInput::parse)?;
+        let cancel_pg_cno = root.optional("cancelPgCno", PgCnoInput::parse)?;
         Ok(FindWechatRequest {
             mall_id,
             shop_transaction_id,
             pg_cno,
+            cancel_pg_cno,
         })
     }
 }

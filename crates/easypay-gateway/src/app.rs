@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, IdempotencyMode};
 use crate::notify::Notifier;
 use crate::store::Db;
+use crate::vault::CardVault;
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub notifier: Notifier,
+    pub vault: CardVault,
 }
 
 /// The parts of [`Config`] handlers need, resolved (e.g. the public URL once the port is known).
@@ -50,6 +52,11 @@ pub struct RunningGateway {
 
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let db = Db::connect(&config.database_url, config.lock_wait).await?;
+    let vault = CardVault::load(
+        config.card_key.as_deref(),
+        config.card_key_file.as_deref(),
+        &config.database_url,
+    )?;
     let listener = TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -71,6 +78,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
                 .context("--order-ttl is too long")?,
         }),
         notifier: notifier.clone(),
+        vault,
     };
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;

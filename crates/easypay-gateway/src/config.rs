@@ -1,6 +1,7 @@
 //! How a gateway runs: the settings of `easypay serve` (decision 25).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::notify::NotifySettings;
@@ -26,6 +27,10 @@ pub struct Config {
     /// How long a request waits for a concurrent request holding the same key (or SQLite's writer).
     pub lock_wait: Duration,
     pub notify: NotifySettings,
+    /// Key sealing card data (base64 of 32 bytes); else [`Config::card_key_file`] is used.
+    pub card_key: Option<String>,
+    /// Where the card key lives; default beside the SQLite file, or `./easypay-card.key`.
+    pub card_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -39,6 +44,8 @@ impl Config {
             order_ttl: Duration::from_secs(2 * 60 * 60),
             lock_wait: Duration::from_secs(10),
             notify: NotifySettings::defaults(true),
+            card_key: None,
+            card_key_file: None,
         }
     }
 }

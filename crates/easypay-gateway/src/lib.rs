@@ -11,3 +11,4 @@ pub mod processor;
 pub mod sandbox;
 pub mod service;
 pub mod store;
+pub mod vault;

@@ -54,6 +54,13 @@ pub struct ServeArgs {
     /// Outside sandbox mode, internal networks notifications may still go to (CIDR, repeatable).
     #[arg(long = "notify-allow", env = "EASYPAY_NOTIFY_ALLOW", value_delimiter = ',')]
     notify_allow: Vec<ipnet::IpNet>,
+    /// Key that seals card data at rest: base64 of 32 bytes (prefer the environment variable).
+    #[arg(long, env = "EASYPAY_CARD_KEY", hide_env_values = true)]
+    card_key: Option<String>,
+    /// File holding the card key, created (mode 0600) if missing. Default: beside the SQLite
+    /// file (`easypay.db.card-key`), or ./easypay-card.key for PostgreSQL.
+    #[arg(long, env = "EASYPAY_CARD_KEY_FILE")]
+    card_key_file: Option<std::path::PathBuf>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -73,6 +80,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             policy: TargetPolicy { allow_internal: !args.no_sandbox, allowlist: args.notify_allow },
             ..NotifySettings::defaults(!args.no_sandbox)
         },
+        card_key: args.card_key,
+        card_key_file: args.card_key_file,
     };
     let sandbox = config.sandbox;
     let gateway = app::start(config).await?;

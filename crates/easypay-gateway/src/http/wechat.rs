@@ -3,11 +3,12 @@
 use axum::extract::State;
 use axum::response::Response;
 use easypay_api::wechat::{CreateWechatRequest, FindWechatRequest};
+use easypay_api::wechat_revise::ReviseWechatRequest;
 
 use super::body::JsonObject;
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
-use crate::service::wechat;
+use crate::service::{wechat, wechat_cancel};
 use crate::store::idempotency::StoredResponse;
 
 pub async fn create(
@@ -23,7 +24,19 @@ pub async fn find(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let request = FindWechatRequest::parse(&body)?;
-    Ok(send(wechat::find(&state, request).await?))
+    let answer = match request.cancel_pg_cno {
+        Some(_) => wechat_cancel::find(&state, request).await?,
+        None => wechat::find(&state, request).await?,
+    };
+    Ok(send(answer))
+}
+
+pub async fn revise(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let request = ReviseWechatRequest::parse(&body, chrono::Utc::now())?;
+    Ok(send(wechat_cancel::revise(&state, request).await?))
 }
 
 fn send(stored: StoredResponse) -> Response {

@@ -22,6 +22,10 @@ pub use worker::{FlushReport, Notifier};
 pub enum Kind {
     /// WeChat Pay approval, to the order's `notifyUrl` (kicc-api §2.2).
     WechatApproval,
+    /// WeChat Pay cancel result, to the cancel's `notifyUrl` or the order's (kicc-api §2.5).
+    WechatCancel,
+    /// Card approval (`notiType` `10`), to the merchant's registered `notiUrl` (kicc-api §1.6).
+    CardApproval,
 }
 
 /// Which retry schedule a kind follows.
@@ -32,11 +36,13 @@ pub enum Family {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 1] = [Kind::WechatApproval];
+    pub const ALL: [Kind; 3] = [Kind::WechatApproval, Kind::WechatCancel, Kind::CardApproval];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::WechatApproval => "wechat.approval",
+            Kind::WechatCancel => "wechat.cancel",
+            Kind::CardApproval => "card.approval",
         }
     }
 
@@ -46,7 +52,8 @@ impl Kind {
 
     pub fn family(self) -> Family {
         match self {
-            Kind::WechatApproval => Family::Wechat,
+            Kind::WechatApproval | Kind::WechatCancel => Family::Wechat,
+            Kind::CardApproval => Family::Card,
         }
     }
 }

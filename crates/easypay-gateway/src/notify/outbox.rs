@@ -2,13 +2,18 @@
 //! the caller's transaction.
 
 use chrono::{DateTime, Utc};
-use easypay_api::notification::{NotificationAmountInfo, WechatApprovalNotification};
+use easypay_api::card_batch::BatchApprovalResponse;
+use easypay_api::notification::{WechatCancelNotification, 
+    CardApprovalNotification, NotificationAmountInfo, WechatApprovalNotification,
+};
 use easypay_api::{seoul_time, ResCode};
 
 use super::Kind;
+use crate::domain::card_payment::CardPayment;
 use crate::domain::ids;
 use crate::domain::wechat_payment::WechatPayment;
 use crate::store::notifications::{self, NewNotification};
+use crate::store::cancels::Cancel;
 use crate::store::WriteTx;
 
 /// The approval notification of a WeChat order that was just approved (kicc-api §2.2).
@@ -30,6 +35,79 @@ pub async fn wechat_approval(
         },
     };
     write(tx, Kind::WechatApproval, payment.mall_id.as_str(), &payment.pg_cno, payment.notify_url.as_str(), &body, now).await
+}
+
+/// The card approval notification (`notiType` `10`) of a charge that was just approved, built from
+/// its answer, to the merchant's registered URL (kicc-api §1.6).
+pub async fn card_approval(
+    tx: &mut WriteTx,
+    payment: &CardPayment,
+    answer: &BatchApprovalResponse,
+    noti_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let Some(info) = &answer.payment_info else {
+        return Ok(());
+    };
+    let card = &info.card_info;
+    let customer = payment.customer.as_ref();
+    let text = |value: Option<&easypay_api::values::Text>| value.map_or("", |v| v.as_str()).to_owned();
+    let body = CardApprovalNotification {
+        res_cd: answer.res_cd.clone(),
+        res_msg: answer.res_msg.clone(),
+        mall_id: payment.mall_id.to_string(),
+        noti_type: "10".into(),
+        pg_cno: payment.pg_cno.clone(),
+        shop_order_no: payment.shop_order_no.to_string(),
+        amount: payment.amount.to_string(),
+        approval_no: info.approval_no.clone(),
+        transaction_date: answer.transaction_date.clone().unwrap_or_default(),
+        card_no: card.card_mask_no.clone(),
+        issuer_code: card.issuer_code.clone(),
+        issuer_name: card.issuer_name.clone(),
+        acquirer_code: card.acquirer_code.clone(),
+        acquirer_name: card.acquirer_name.clone(),
+        installment_month: format!("{:02}", card.installment_month),
+        free_installment_type_code: card.free_installment_type_code.clone(),
+        status_code: answer.status_code.clone().unwrap_or_default(),
+        status_message: answer.status_message.clone().unwrap_or_default(),
+        pay_method_type_code: info.pay_method_type_code.clone(),
+        part_cancel_used: card.part_cancel_used.clone(),
+        card_gubun: card.card_gubun.clone(),
+        card_biz_gubun: card.card_biz_gubun.clone(),
+        card_mask_no: card.card_mask_no.clone(),
+        sub_card_cd: card.sub_card_cd.clone(),
+        van_sno: card.van_sno.clone(),
+        customer_id: text(customer.and_then(|c| c.customer_id.as_ref())),
+        customer_name: text(customer.and_then(|c| c.customer_name.as_ref())),
+        escrow_used: answer.escrow_used.clone().unwrap_or_else(|| "N".into()),
+    };
+    write(tx, Kind::CardApproval, payment.mall_id.as_str(), &payment.pg_cno, noti_url, &body, now).await
+}
+
+/// The result of a merchant's cancel of a WeChat payment (kicc-api §2.5), to `target_url`.
+pub async fn wechat_cancel(
+    tx: &mut WriteTx,
+    payment: &WechatPayment,
+    cancel: &Cancel,
+    target_url: &str,
+) -> Result<(), sqlx::Error> {
+    let body = WechatCancelNotification {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        mall_id: payment.mall_id.to_string(),
+        shop_order_no: payment.shop_order_no.to_string(),
+        pg_cno: payment.pg_cno.clone(),
+        cancel_pg_cno: cancel.cancel_pg_cno.clone(),
+        cancel_date: seoul_time::timestamp(cancel.created_at),
+        amount_info: NotificationAmountInfo {
+            currency: payment.currency.as_str().into(),
+            amount: cancel.amount,
+        },
+    };
+    let pg_cno = &payment.pg_cno;
+    let mall_id = payment.mall_id.as_str();
+    write(tx, Kind::WechatCancel, mall_id, pg_cno, target_url, &body, cancel.created_at).await
 }
 
 async fn write(

@@ -3,6 +3,9 @@
 //! Server-rendered HTML with inline CSS and a few lines of inline script; no external resources.
 //! Links between pages are relative, so a path prefix added by a reverse proxy keeps working.
 
+mod billing_text;
+mod billing_view;
+mod billing_window;
 mod cashier;
 mod error;
 mod i18n;
@@ -23,4 +26,9 @@ pub fn routes() -> Router<AppState> {
         .route("/wechat/cashier/{token}", get(cashier::page))
         .route("/wechat/cashier/{token}/pay", post(cashier::pay))
         .route("/wechat/cashier/{token}/cancel", post(cashier::cancel))
+        .route(
+            "/billing/window/{token}",
+            get(billing_window::page).post(billing_window::submit),
+        )
+        .route("/billing/window/{token}/cancel", post(billing_window::cancel))
 }

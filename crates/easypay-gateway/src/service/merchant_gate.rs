@@ -12,10 +12,26 @@ pub async fn active_merchant(
     mall_id: &MallId,
     shop_transaction_id: &ShopTransactionId,
 ) -> Result<Merchant, ApiError> {
+    gate(db, mall_id, Some(shop_transaction_id)).await
+}
+
+/// For calls without an idempotency key (the registration window's `webpay`).
+pub async fn active_merchant_without_key(db: &Db, mall_id: &MallId) -> Result<Merchant, ApiError> {
+    gate(db, mall_id, None).await
+}
+
+async fn gate(
+    db: &Db,
+    mall_id: &MallId,
+    shop_transaction_id: Option<&ShopTransactionId>,
+) -> Result<Merchant, ApiError> {
     let refuse = |code, message: String| {
-        ApiError::new(code, message)
-            .echo("shopTransactionId", shop_transaction_id.as_str())
-            .echo("mallId", mall_id.as_str())
+        let error = ApiError::new(code, message);
+        match shop_transaction_id {
+            Some(key) => error.echo("shopTransactionId", key.as_str()),
+            None => error,
+        }
+        .echo("mallId", mall_id.as_str())
     };
     match merchants::find(db.pool(), mall_id.as_str()).await? {
         None => Err(refuse(

@@ -1,6 +1,11 @@
 //! Application services: one function per API operation, each one database transaction that holds
 //! the idempotency record together with the effect.
 
+pub mod billing_key;
+pub mod card_charge;
 pub mod idempotent;
 pub mod merchant_gate;
+pub mod registration;
+pub mod retrieve;
 pub mod wechat;
+pub mod wechat_cancel;

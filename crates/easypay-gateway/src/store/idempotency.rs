@@ -9,13 +9,21 @@ use sqlx::{AnyConnection, FromRow};
 pub enum Endpoint {
     WechatCreate,
     WechatFind,
+    BillingKeyIssue,
+    CardBatchApproval,
+        BillingKeyRemove,
+    WechatRevise,
 }
 
 impl Endpoint {
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::WechatCreate => "wechat.create",
-            Endpoint::WechatFind => "wechat.find",
+                        Endpoint::WechatFind => "wechat.find",
+            Endpoint::WechatRevise => "wechat.revise",
+            Endpoint::BillingKeyIssue => "billing.issue",
+            Endpoint::CardBatchApproval => "card.batch",
+            Endpoint::BillingKeyRemove => "billing.remove",
         }
     }
 }

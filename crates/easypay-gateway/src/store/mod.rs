@@ -2,11 +2,16 @@
 //! `ON CONFLICT`, `RETURNING`), embedded migrations, and write transactions that serialise the way
 //! each database needs.
 
+pub mod billing_keys;
+pub mod card_payments;
+pub mod cancels;
 pub mod idempotency;
 pub mod merchants;
 pub mod notifications;
 pub mod order_numbers;
 pub mod payments;
+pub mod registrations;
+pub mod retrieval;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;

@@ -6,6 +6,7 @@ use easypay_api::wechat::{Currency, TradeType};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use super::merchants::from_millis;
+use super::{Backend, WriteTx};
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 
 const METHOD_WECHAT: &str = "wechat";
@@ -160,6 +161,22 @@ async fn find_where<'e>(
         .await?
         .map(WechatPayment::try_from)
         .transpose()?)
+}
+
+/// The merchant's order, locked until the transaction ends (PostgreSQL; SQLite has one writer), so
+/// concurrent cancels of one payment apply one after the other.
+pub async fn find_for_update(
+    tx: &mut WriteTx,
+    backend: Backend,
+    mall_id: &str,
+    pg_cno: &str,
+) -> Result<Option<WechatPayment>, StoreReadError> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let condition = format!("mall_id = $1 AND pg_cno = $2{lock}");
+    find_where(&mut ***tx, &condition, &[mall_id, pg_cno]).await
 }
 
 /// The merchant's own order with this `pgCno`.

@@ -88,6 +88,8 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> T
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(&backend, &dir).await;
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), database_url.clone());
+    // Every test's card key beside its database, PostgreSQL included (not in the working directory).
+    config.card_key_file = Some(dir.path().join("easypay-card.key"));
     adjust(&mut config);
     let gateway = app::start(config.clone()).await.expect("gateway starts");
     let client = reqwest::Client::builder()

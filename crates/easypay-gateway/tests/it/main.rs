@@ -2,6 +2,14 @@
 
 mod bad_input;
 mod browser;
+mod card_flow;
+mod cards_browser;
+mod cards_charges;
+mod cards_keys;
+mod cards_retrieve;
+mod cards_secrets;
+mod cards_webpay;
+mod cards_window;
 mod docs;
 mod helpers;
 mod idempotency;
@@ -10,5 +18,6 @@ mod pages;
 mod pages_browser;
 mod process;
 mod receiver;
+mod wechat_cancel;
 mod wechat_create;
 mod wechat_find;

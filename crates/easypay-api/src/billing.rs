@@ -1,0 +1,348 @@
+//! Open Registration Window, `POST /api/ep9/trades/webpay` (seed 003): registers a customer's card
+//! registration and answers the window URL (`authPageUrl`). No `shopTransactionId` here (KICC
+//! documents no idempotency for this call); `shopOrderNo` is unique among registrations instead.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::reader::ObjectReader;
+use crate::rules::{FieldError, Rule};
+use crate::values::{HttpUrl, MallId, ShopOrderNo, Text};
+use crate::wechat::CustomerInfo;
+
+fn not_one_of(path: &str, allowed: &'static [&'static str], got: &str) -> FieldError {
+    FieldError::new(
+        path,
+        Rule::NotOneOf {
+            allowed,
+            got: got.chars().take(40).collect(),
+        },
+    )
+}
+
+/// Generates a closed list of string codes: the enum, its wire value and its parser.
+macro_rules! code_list {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            pub const ALLOWED: &'static [&'static str] = &[$($wire),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire),+
+                }
+            }
+
+            pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+                match raw {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(not_one_of(path, Self::ALLOWED, raw)),
+                }
+            }
+        }
+    };
+}
+
+code_list!(
+    /// `deviceTypeCode`: the window's layout.
+    DeviceType { Pc => "pc", Mobile => "mobile" }
+);
+code_list!(
+    /// `langFlag`: the window's language (Korean when absent).
+    LangFlag { Kor => "KOR", Eng => "ENG", Jpn => "JPN", Chn => "CHN" }
+);
+code_list!(
+    /// `payMethodInfo.billKeyMethodInfo.certType`: what the window asks for (seed 003).
+    CertType { Full => "0", WithBirthDate => "1", NumberAndExpiry => "2" }
+);
+code_list!(
+    /// `orderInfo.goodsTypeCode`: physical goods or digital content.
+    GoodsType { Physical => "0", Digital => "1" }
+);
+code_list!(
+    /// `payMethodTypeCode` of the registration window: recurring payment only.
+    RegistrationMethod { Recurring => "81" }
+);
+code_list!(
+    /// `currency` of card and billing APIs: KRW only (decision 8).
+    CardCurrency { Krw => "00" }
+);
+code_list!(
+    /// `clientTypeCode`: the integrated window only.
+    ClientType { Integrated => "00" }
+);
+
+impl CertType {
+    /// `0` and `1` ask for the holder's birth date.
+    pub fn asks_birth_date(self) -> bool {
+        match self {
+            CertType::Full | CertType::WithBirthDate => true,
+            CertType::NumberAndExpiry => false,
+        }
+    }
+
+    /// Only `0` asks for the first two digits of the card password.
+    pub fn asks_password(self) -> bool {
+        match self {
+            CertType::Full => true,
+            CertType::WithBirthDate | CertType::NumberAndExpiry => false,
+        }
+    }
+}
+
+/// `shopValueInfo.value1..7`, echoed to `returnUrl` as `shopValue1..7`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopValues(pub [Option<Text>; 7]);
+
+impl ShopValues {
+    /// Byte limits of `value1..value7` (seed 003).
+    pub const LIMITS: [usize; 7] = [64, 64, 32, 32, 64, 64, 64];
+
+    fn read(object: &ObjectReader<'_>) -> Result<Self, FieldError> {
+        let mut values: [Option<Text>; 7] = Default::default();
+        for (index, (slot, max)) in values.iter_mut().zip(Self::LIMITS).enumerate() {
+            *slot = object
+                .optional_str(&format!("value{}", index + 1))?
+                .map(|(path, raw)| Text::parse(&path, raw, max))
+                .transpose()?;
+        }
+        Ok(ShopValues(values))
+    }
+
+    /// `shopValue{n}` for n in 1..=7, `""` where the merchant sent nothing.
+    pub fn get(&self, n: usize) -> &str {
+        self.0
+            .get(n.wrapping_sub(1))
+            .and_then(Option::as_ref)
+            .map_or("", Text::as_str)
+    }
+}
+
+/// A parsed registration request. Serialised, it is what the gateway keeps of the registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebpayRequest {
+    pub mall_id: MallId,
+    pub shop_order_no: ShopOrderNo,
+    pub return_url: HttpUrl,
+    pub device_type: DeviceType,
+    pub lang: LangFlag,
+    /// Shown in the window instead of the merchant's registered name (older KICC page, 40 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mall_name: Option<Text>,
+    pub goods_name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods_type: Option<GoodsType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_info: Option<CustomerInfo>,
+    pub cert_type: CertType,
+    #[serde(default)]
+    pub shop_values: ShopValues,
+}
+
+impl WebpayRequest {
+    /// Checks every field in the order of seed 003's tables; the first broken rule is reported.
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let (path, raw) = root.required_str("mallId")?;
+        let mall_id = MallId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopOrderNo")?;
+        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
+        let (path, amount) = root.required_integer("amount")?;
+        if amount != 0 {
+            return Err(FieldError::new(path, Rule::OutOfRange { min: 0, max: 0 }));
+        }
+        let (path, raw) = root.required_str("payMethodTypeCode")?;
+        RegistrationMethod::parse(&path, raw)?;
+        let (path, raw) = root.required_str("currency")?;
+        CardCurrency::parse(&path, raw)?;
+        let (path, raw) = root.required_str("returnUrl")?;
+        let return_url = HttpUrl::parse(&path, raw, 256)?;
+        let (path, raw) = root.required_str("deviceTypeCode")?;
+        let device_type = DeviceType::parse(&path, raw)?;
+        let (path, raw) = root.required_str("clientTypeCode")?;
+        ClientType::parse(&path, raw)?;
+        let lang = root
+            .optional_str("langFlag")?
+            .map(|(path, raw)| LangFlag::parse(&path, raw))
+            .transpose()?
+            .unwrap_or(LangFlag::Kor);
+        let mall_name = root
+            .optional_str("mallName")?
+            .map(|(path, raw)| Text::parse(&path, raw, 40))
+            .transpose()?;
+        let order = root.required_object("orderInfo")?;
+        let (path, raw) = order.required_str("goodsName")?;
+        let goods_name = Text::parse(&path, raw, 50)?;
+        let goods_type = order
+            .optional_str("goodsTypeCode")?
+            .map(|(path, raw)| GoodsType::parse(&path, raw))
+            .transpose()?;
+        let customer_info = order
+            .optional_object("customerInfo")?
+            .map(|customer| CustomerInfo::read(&customer))
+            .transpose()?
+            .filter(|info| *info != CustomerInfo::default());
+        // Without payMethodInfo the window asks for everything (certType 0), KICC's strongest check.
+        let cert_type = match root.optional_object("payMethodInfo")? {
+            None => CertType::Full,
+            Some(method) => {
+                let (path, raw) = method
+                    .required_object("billKeyMethodInfo")?
+                    .required_str("certType")?;
+                CertType::parse(&path, raw)?
+            }
+        };
+        let shop_values = root
+            .optional_object("shopValueInfo")?
+            .map(|values| ShopValues::read(&values))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(WebpayRequest {
+            mall_id,
+            shop_order_no,
+            return_url,
+            device_type,
+            lang,
+            mall_name,
+            goods_name,
+            goods_type,
+            customer_info,
+            cert_type,
+            shop_values,
+        })
+    }
+}
+
+/// Answer of the registration call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebpayResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_page_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seed_example() -> Value {
+        json!({
+            "mallId": "T5102001",
+            "shopOrderNo": "REG-0001",
+            "amount": 0,
+            "payMethodTypeCode": "81",
+            "currency": "00",
+            "clientTypeCode": "00",
+            "returnUrl": "https://shop.example/return",
+            "deviceTypeCode": "mobile",
+            "orderInfo": {"goodsName": "Sample Product Name"}
+        })
+    }
+
+    fn parse(value: Value) -> Result<WebpayRequest, FieldError> {
+        WebpayRequest::parse(value.as_object().unwrap())
+    }
+
+    #[test]
+    fn parses_the_seed_example_with_its_defaults() {
+        let request = parse(seed_example()).unwrap();
+        assert_eq!(request.device_type, DeviceType::Mobile);
+        assert_eq!(request.lang, LangFlag::Kor);
+        assert_eq!(request.cert_type, CertType::Full);
+        assert_eq!(request.shop_values, ShopValues::default());
+        assert_eq!(request.goods_name.as_str(), "Sample Product Name");
+    }
+
+    #[test]
+    fn each_fixed_value_is_checked() {
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("/amount", json!(1000), "amount: must be 0"),
+            (
+                "/payMethodTypeCode",
+                json!("11"),
+                r#"payMethodTypeCode: must be one of "81" (got "11")"#,
+            ),
+            (
+                "/currency",
+                json!("KRW"),
+                r#"currency: must be one of "00" (got "KRW")"#,
+            ),
+            (
+                "/clientTypeCode",
+                json!("10"),
+                r#"clientTypeCode: must be one of "00" (got "10")"#,
+            ),
+            (
+                "/deviceTypeCode",
+                json!("tablet"),
+                r#"deviceTypeCode: must be one of "pc", "mobile" (got "tablet")"#,
+            ),
+        ];
+        for (pointer, value, message) in cases {
+            let mut body = seed_example();
+            *body.pointer_mut(pointer).unwrap() = value;
+            assert_eq!(parse(body).unwrap_err().to_string(), message, "{pointer}");
+        }
+    }
+
+    #[test]
+    fn optional_objects_are_checked_when_sent() {
+        let mut body = seed_example();
+        body["langFlag"] = json!("FRA");
+        assert_eq!(
+            parse(body).unwrap_err().to_string(),
+            r#"langFlag: must be one of "KOR", "ENG", "JPN", "CHN" (got "FRA")"#
+        );
+        let mut body = seed_example();
+        body["payMethodInfo"] = json!({});
+        assert_eq!(
+            parse(body).unwrap_err().to_string(),
+            "payMethodInfo.billKeyMethodInfo: is required"
+        );
+        let mut body = seed_example();
+        body["payMethodInfo"] = json!({"billKeyMethodInfo": {"certType": "3"}});
+        assert_eq!(
+            parse(body).unwrap_err().to_string(),
+            r#"payMethodInfo.billKeyMethodInfo.certType: must be one of "0", "1", "2" (got "3")"#
+        );
+        let mut body = seed_example();
+        body["orderInfo"]["goodsTypeCode"] = json!("2");
+        assert!(parse(body).is_err());
+    }
+
+    #[test]
+    fn shop_values_have_their_own_limits_and_are_echoed_by_number() {
+        let mut body = seed_example();
+        body["shopValueInfo"] = json!({"value3": "a".repeat(32), "value7": "홍".repeat(32)});
+        let request = parse(body.clone()).unwrap();
+        assert_eq!(request.shop_values.get(3), "a".repeat(32));
+        assert_eq!(request.shop_values.get(7), "홍".repeat(32));
+        assert_eq!(request.shop_values.get(1), "");
+        body["shopValueInfo"]["value4"] = json!("a".repeat(33));
+        assert_eq!(
+            parse(body).unwrap_err().to_string(),
+            "shopValueInfo.value4: at most 32 bytes (got 33)"
+        );
+    }
+
+    #[test]
+    fn the_goods_name_allows_hangul_up_to_fifty_bytes() {
+        let mut body = seed_example();
+        body["orderInfo"]["goodsName"] = json!("정기결제".repeat(6) + "ab");
+        assert!(parse(body.clone()).is_ok());
+        body["orderInfo"]["goodsName"] = json!("정기결제".repeat(6) + "abc");
+        assert_eq!(
+            parse(body).unwrap_err().to_string(),
+            "orderInfo.goodsName: at most 50 bytes (got 51)"
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! Billing keys: issuance from a registration's `authorizationId`
+//! (`POST /api/ep9/trades/approval`, kicc-api §3.3) and removal (`POST /api/trades/removeBatchKey`,
+//! §3.5).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::reader::ObjectReader;
+use crate::rules::FieldError;
+use crate::values::{free_text, MallId, RequestDate, ShopOrderNo, ShopTransactionId};
+
+/// The `authorizationId` the registration window posted to `returnUrl` (60 bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AuthorizationId(String);
+
+impl AuthorizationId {
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        free_text(path, raw, 60).map(AuthorizationId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A billing key (`batchKey`) as a merchant sends it: the gateway issues at most 20 characters
+/// and accepts up to 60 (decision 6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BatchKey(String);
+
+impl BatchKey {
+    pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
+        free_text(path, raw, 60).map(BatchKey)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A parsed billing-key issuance request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueKeyRequest {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    pub authorization_id: AuthorizationId,
+    pub shop_order_no: ShopOrderNo,
+    pub approval_req_date: RequestDate,
+}
+
+impl IssueKeyRequest {
+    /// Fields in KICC's order; `approvalReqDate` must be today in Seoul at `now` (decision 5).
+    pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let (path, raw) = root.required_str("mallId")?;
+        let mall_id = MallId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopTransactionId")?;
+        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("authorizationId")?;
+        let authorization_id = AuthorizationId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopOrderNo")?;
+        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
+        let (path, raw) = root.required_str("approvalReqDate")?;
+        let approval_req_date = RequestDate::parse(&path, raw, now)?;
+        Ok(IssueKeyRequest {
+            mall_id,
+            shop_transaction_id,
+            authorization_id,
+            shop_order_no,
+            approval_req_date,
+        })
+    }
+}
+
+/// `paymentInfo.cardInfo` of an issuance: `cardNo` is the billing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedCardInfo {
+    pub card_no: String,
+    pub issuer_code: String,
+    pub issuer_name: String,
+    pub acquirer_code: String,
+    pub acquirer_name: String,
+    pub installment_month: u32,
+    pub card_gubun: String,
+    pub card_biz_gubun: String,
+    pub part_cancel_used: String,
+    pub sub_card_cd: String,
+    pub card_mask_no: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedPaymentInfo {
+    pub pay_method_type_code: String,
+    pub approval_no: String,
+    pub approval_date: String,
+    pub card_info: IssuedCardInfo,
+}
+
+/// Answer of billing-key issuance. A refusal carries the echoes and no transaction fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueKeyResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub mall_id: String,
+    pub shop_transaction_id: String,
+    pub shop_order_no: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_cno: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg_auth_value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_used: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_info: Option<IssuedPaymentInfo>,
+}
+
+/// A parsed `removeBatchKey` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveKeyRequest {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    pub batch_key: BatchKey,
+    pub remove_req_date: RequestDate,
+}
+
+impl RemoveKeyRequest {
+    pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let (path, raw) = root.required_str("mallId")?;
+        let mall_id = MallId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopTransactionId")?;
+        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("batchKey")?;
+        let batch_key = BatchKey::parse(&path, raw)?;
+        let (path, raw) = root.required_str("removeReqDate")?;
+        let remove_req_date = RequestDate::parse(&path, raw, now)?;
+        Ok(RemoveKeyRequest {
+            mall_id,
+            shop_transaction_id,
+            batch_key,
+            remove_req_date,
+        })
+    }
+}
+
+/// Answer of `removeBatchKey`: the echoes only (no `msgAuthValue`, kicc-api §3.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveKeyResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub shop_transaction_id: String,
+    pub mall_id: String,
+    pub remove_req_date: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seoul_time;
+    use serde_json::json;
+
+    #[test]
+    fn issuance_needs_todays_request_date() {
+        let now = Utc::now();
+        let mut body = json!({
+            "mallId": "T5102001",
+            "shopTransactionId": "key-1",
+            "authorizationId": "a".repeat(60),
+            "shopOrderNo": "REG-1",
+            "approvalReqDate": seoul_time::date(now),
+        });
+        assert!(IssueKeyRequest::parse(body.as_object().unwrap(), now).is_ok());
+        body["authorizationId"] = json!("a".repeat(61));
+        assert_eq!(
+            IssueKeyRequest::parse(body.as_object().unwrap(), now)
+                .unwrap_err()
+                .to_string(),
+            "authorizationId: at most 60 bytes (got 61)"
+        );
+        body["authorizationId"] = json!("a");
+        body["approvalReqDate"] = json!("2020-01-01");
+        assert_eq!(
+            IssueKeyRequest::parse(body.as_object().unwrap(), now)
+                .unwrap_err()
+                .to_string(),
+            "approvalReqDate: must be a date as yyyyMMdd"
+        );
+    }
+
+    #[test]
+    fn removal_accepts_keys_up_to_sixty_bytes() {
+        let now = Utc::now();
+        let mut body = json!({
+            "mallId": "T5102001",
+            "shopTransactionId": "key-1",
+            "batchKey": "k".repeat(60),
+            "removeReqDate": seoul_time::date(now),
+        });
+        assert!(RemoveKeyRequest::parse(body.as_object().unwrap(), now).is_ok());
+        body["batchKey"] = json!("k".repeat(61));
+        assert!(RemoveKeyRequest::parse(body.as_object().unwrap(), now).is_err());
+    }
+}

@@ -1,0 +1,305 @@
+//! Recurring charge with a billing key, `POST /api/trades/approval/batch` (kicc-api §3.4).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::billing::CardCurrency;
+use crate::billing_key::BatchKey;
+use crate::reader::ObjectReader;
+use crate::rules::{FieldError, Rule};
+use crate::values::{Amount, MallId, RequestDate, ShopOrderNo, ShopTransactionId, Text};
+use crate::wechat::CustomerInfo;
+
+/// Installment months a charge may ask for: 0 (lump sum) or 2 to 12.
+const INSTALLMENT_MONTHS: &[&str] = &[
+    "0", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+];
+
+/// `taxInfo` (complex taxation): each part 0 … 999 999 999 999, required once the object is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxInfo {
+    pub tax_amount: u64,
+    pub free_amount: u64,
+    pub vat_amount: u64,
+}
+
+impl TaxInfo {
+    fn read(object: &ObjectReader<'_>) -> Result<Self, FieldError> {
+        let part = |name| -> Result<u64, FieldError> {
+            let (path, value) = object.required_integer(name)?;
+            u64::try_from(value)
+                .ok()
+                .filter(|amount| *amount <= Amount::MAX)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        path,
+                        Rule::OutOfRange {
+                            min: 0,
+                            max: Amount::MAX,
+                        },
+                    )
+                })
+        };
+        Ok(TaxInfo {
+            tax_amount: part("taxAmount")?,
+            free_amount: part("freeAmount")?,
+            vat_amount: part("vatAmount")?,
+        })
+    }
+}
+
+/// A parsed recurring-charge request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchApprovalRequest {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    pub shop_order_no: ShopOrderNo,
+    pub approval_req_date: RequestDate,
+    pub amount: Amount,
+    pub goods_name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_info: Option<CustomerInfo>,
+    pub batch_key: BatchKey,
+    pub installment_month: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_installment_used: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_cd: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_info: Option<TaxInfo>,
+}
+
+impl BatchApprovalRequest {
+    /// Fields in KICC's order; `approvalReqDate` must be today in Seoul at `now` (decision 5).
+    pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let (path, raw) = root.required_str("mallId")?;
+        let mall_id = MallId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopTransactionId")?;
+        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopOrderNo")?;
+        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
+        let (path, raw) = root.required_str("approvalReqDate")?;
+        let approval_req_date = RequestDate::parse(&path, raw, now)?;
+        let (path, value) = root.required_integer("amount")?;
+        let amount = Amount::parse(&path, value)?;
+        let (path, raw) = root.required_str("currency")?;
+        CardCurrency::parse(&path, raw)?;
+        let order = root.required_object("orderInfo")?;
+        let (path, raw) = order.required_str("goodsName")?;
+        let goods_name = Text::parse(&path, raw, 50)?;
+        let customer_info = order
+            .optional_object("customerInfo")?
+            .map(|customer| CustomerInfo::read(&customer))
+            .transpose()?
+            .filter(|info| *info != CustomerInfo::default());
+        let method = root.required_object("payMethodInfo")?;
+        let (path, raw) = method
+            .required_object("billKeyMethodInfo")?
+            .required_str("batchKey")?;
+        let batch_key = BatchKey::parse(&path, raw)?;
+        let card = method.required_object("cardMethodInfo")?;
+        let (path, months) = card.required_integer("installmentMonth")?;
+        let installment_month = u32::try_from(months)
+            .ok()
+            .filter(|months| INSTALLMENT_MONTHS.contains(&months.to_string().as_str()))
+            .ok_or_else(|| {
+                FieldError::new(
+                    path,
+                    Rule::NotOneOf {
+                        allowed: INSTALLMENT_MONTHS,
+                        got: months.to_string(),
+                    },
+                )
+            })?;
+        let free_installment_used = card.optional_bool("freeInstallmentUsed")?;
+        let join_cd = card
+            .optional_str("joinCd")?
+            .map(|(path, raw)| Text::parse(&path, raw, 4))
+            .transpose()?;
+        let tax_info = root
+            .optional_object("taxInfo")?
+            .map(|tax| TaxInfo::read(&tax))
+            .transpose()?;
+        Ok(BatchApprovalRequest {
+            mall_id,
+            shop_transaction_id,
+            shop_order_no,
+            approval_req_date,
+            amount,
+            goods_name,
+            customer_info,
+            batch_key,
+            installment_month,
+            free_installment_used,
+            join_cd,
+            tax_info,
+        })
+    }
+
+    /// `freeInstallmentTypeCode`: `02` when the merchant pays the installment interest, else `00`.
+    pub fn free_installment_type_code(&self) -> &'static str {
+        match (self.installment_month, self.free_installment_used) {
+            (2.., Some(true)) => "02",
+            _ => "00",
+        }
+    }
+}
+
+/// `paymentInfo.cardInfo` of a charge: `cardNo` is the masked card number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargedCardInfo {
+    pub card_no: String,
+    pub issuer_code: String,
+    pub issuer_name: String,
+    pub acquirer_code: String,
+    pub acquirer_name: String,
+    pub installment_month: u32,
+    pub free_installment_type_code: String,
+    pub card_gubun: String,
+    pub card_biz_gubun: String,
+    pub part_cancel_used: String,
+    pub sub_card_cd: String,
+    pub van_sno: String,
+    pub card_mask_no: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargedPaymentInfo {
+    pub pay_method_type_code: String,
+    pub approval_no: String,
+    pub approval_date: String,
+    pub card_info: ChargedCardInfo,
+}
+
+/// Answer of a recurring charge. A decline or refusal carries the echoes and no transaction fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchApprovalResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub shop_transaction_id: String,
+    pub mall_id: String,
+    pub shop_order_no: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_cno: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg_auth_value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_used: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_info: Option<ChargedPaymentInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seoul_time;
+    use serde_json::json;
+
+    fn example(now: DateTime<Utc>) -> Value {
+        json!({
+            "mallId": "T5102001",
+            "shopTransactionId": "key-1",
+            "shopOrderNo": "CHARGE-1",
+            "approvalReqDate": seoul_time::date(now),
+            "amount": 9900,
+            "currency": "00",
+            "orderInfo": {"goodsName": "월 구독"},
+            "payMethodInfo": {
+                "billKeyMethodInfo": {"batchKey": "key"},
+                "cardMethodInfo": {"installmentMonth": 0}
+            }
+        })
+    }
+
+    fn parse(body: Value, now: DateTime<Utc>) -> Result<BatchApprovalRequest, FieldError> {
+        BatchApprovalRequest::parse(body.as_object().unwrap(), now)
+    }
+
+    #[test]
+    fn parses_a_lump_sum_charge() {
+        let now = Utc::now();
+        let request = parse(example(now), now).unwrap();
+        assert_eq!(request.amount.get(), 9900);
+        assert_eq!(request.installment_month, 0);
+        assert_eq!(request.free_installment_type_code(), "00");
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let now = Utc::now();
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("/amount", json!(0), "amount: must be greater than 0"),
+            (
+                "/currency",
+                json!("KRW"),
+                r#"currency: must be one of "00" (got "KRW")"#,
+            ),
+            (
+                "/payMethodInfo/cardMethodInfo/installmentMonth",
+                json!(1),
+                r#"payMethodInfo.cardMethodInfo.installmentMonth: must be one of "0", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12" (got "1")"#,
+            ),
+            (
+                "/payMethodInfo/billKeyMethodInfo/batchKey",
+                json!(""),
+                "payMethodInfo.billKeyMethodInfo.batchKey: is required (got an empty string)",
+            ),
+            (
+                "/orderInfo/goodsName",
+                json!("a".repeat(51)),
+                "orderInfo.goodsName: at most 50 bytes (got 51)",
+            ),
+        ];
+        for (pointer, value, message) in cases {
+            let mut body = example(now);
+            *body.pointer_mut(pointer).unwrap() = value;
+            assert_eq!(
+                parse(body, now).unwrap_err().to_string(),
+                message,
+                "{pointer}"
+            );
+        }
+    }
+
+    #[test]
+    fn tax_parts_are_required_once_the_object_is_sent() {
+        let now = Utc::now();
+        let mut body = example(now);
+        body["taxInfo"] = json!({"taxAmount": 9000, "freeAmount": 0});
+        assert_eq!(
+            parse(body.clone(), now).unwrap_err().to_string(),
+            "taxInfo.vatAmount: is required"
+        );
+        body["taxInfo"]["vatAmount"] = json!(-1);
+        assert_eq!(
+            parse(body.clone(), now).unwrap_err().to_string(),
+            "taxInfo.vatAmount: must be between 0 and 999999999999"
+        );
+        body["taxInfo"]["vatAmount"] = json!("900");
+        assert_eq!(parse(body, now).unwrap().tax_info.unwrap().vat_amount, 900);
+    }
+
+    #[test]
+    fn merchant_paid_installments_are_type_02() {
+        let now = Utc::now();
+        let mut body = example(now);
+        body["payMethodInfo"]["cardMethodInfo"] =
+            json!({"installmentMonth": "3", "freeInstallmentUsed": true});
+        assert_eq!(parse(body, now).unwrap().free_installment_type_code(), "02");
+    }
+}

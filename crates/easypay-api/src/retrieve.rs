@@ -1,0 +1,114 @@
+//! Transaction status, `POST /api/trades/retrieveTransaction` (kicc-api §3.7): the answer of an
+//! earlier issuance or charge, found by its `shopTransactionId` and the Seoul date it was sent.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::reader::ObjectReader;
+use crate::rules::{FieldError, Rule};
+use crate::seoul_time;
+use crate::values::{MallId, ShopTransactionId};
+
+/// `transactionDate` of a lookup: a `yyyyMMdd` that is today or yesterday in Seoul.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LookupDate(String);
+
+impl LookupDate {
+    pub fn parse(path: &str, raw: &str, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        if !seoul_time::is_date(raw) {
+            return Err(FieldError::new(
+                path,
+                Rule::BadFormat {
+                    expected: "a date as yyyyMMdd",
+                },
+            ));
+        }
+        let today = now.with_timezone(&seoul_time::seoul()).date_naive();
+        let yesterday = today.pred_opt().unwrap_or(today);
+        let given = NaiveDate::parse_from_str(raw, "%Y%m%d").ok();
+        if given != Some(today) && given != Some(yesterday) {
+            let format = |date: NaiveDate| date.format("%Y%m%d").to_string();
+            return Err(FieldError::new(
+                path,
+                Rule::NotRecent {
+                    today: format(today),
+                    yesterday: format(yesterday),
+                },
+            ));
+        }
+        Ok(LookupDate(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A parsed retrieveTransaction request. Its `shopTransactionId` names the original request; it is
+/// not a new idempotency key (the lookup changes nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetrieveRequest {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    pub transaction_date: LookupDate,
+}
+
+impl RetrieveRequest {
+    pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let (path, raw) = root.required_str("mallId")?;
+        let mall_id = MallId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("shopTransactionId")?;
+        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
+        let (path, raw) = root.required_str("transactionDate")?;
+        let transaction_date = LookupDate::parse(&path, raw, now)?;
+        Ok(RetrieveRequest {
+            mall_id,
+            shop_transaction_id,
+            transaction_date,
+        })
+    }
+}
+
+/// The answer when nothing matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetrieveNotFoundResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub shop_transaction_id: String,
+    pub mall_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn only_today_and_yesterday_in_seoul() {
+        // 2026-03-12 08:00 in Seoul.
+        let now = at("2026-03-11T23:00:00Z");
+        assert!(LookupDate::parse("transactionDate", "20260312", now).is_ok());
+        assert!(LookupDate::parse("transactionDate", "20260311", now).is_ok());
+        assert_eq!(
+            LookupDate::parse("transactionDate", "20260310", now)
+                .unwrap_err()
+                .to_string(),
+            "transactionDate: must be today (20260312) or yesterday (20260311) in Seoul; older transactions cannot be queried"
+        );
+        assert!(LookupDate::parse("transactionDate", "20260313", now).is_err());
+        assert!(matches!(
+            LookupDate::parse("transactionDate", "2026-03-12", now)
+                .unwrap_err()
+                .rule,
+            Rule::BadFormat { .. }
+        ));
+    }
+}

@@ -1,0 +1,193 @@
+//! What can go wrong with a call, as one enum: the request broke a field rule, EasyPay could not
+//! be reached, it answered with an HTTP error, it refused the request (`resCd` other than
+//! `"0000"`), or its answer failed an integrity check.
+
+use std::fmt;
+
+use easypay_api::{FieldError, ResCode};
+
+/// A failed call.
+///
+/// Whether the payment happened is *known* for every variant except [`Error::Transport`] and
+/// [`Error::HttpStatus`] with a 5xx status: then the last attempt's outcome is unknown, and the
+/// call can be sent again later with the same `shopTransactionId` (carried in the variant) to
+/// get its answer without doing anything twice.
+///
+/// ```
+/// use easypay_api::ResCode;
+/// use easypay_client::{Error, Refusal};
+///
+/// fn explain(error: &Error) -> String {
+///     match error {
+///         Error::Refused(refusal) if refusal.is(ResCode::DuplicateOrder) => {
+///             "that order number was already used".into()
+///         }
+///         Error::Refused(refusal) => format!("EasyPay said {}: {}", refusal.res_cd, refusal.res_msg),
+///         other => other.to_string(),
+///     }
+/// }
+/// # let refusal = Refusal { res_cd: "D001".into(), res_msg: "shopOrderNo: used".into(), body: serde_json::json!({}) };
+/// # assert_eq!(explain(&Error::Refused(refusal)), "that order number was already used");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A request value broke one of KICC's field rules; nothing was sent. The message is the one
+    /// the gateway would have answered, e.g. `goodsName: at most 100 bytes (got 131)`.
+    #[error("invalid request: {0}")]
+    InvalidRequest(#[from] FieldError),
+    /// The client is misconfigured (e.g. the base URL is not a URL); nothing was sent.
+    #[error("client configuration: {0}")]
+    Config(String),
+    /// No answer after every attempt (connection refused or reset, timeout). The outcome of the
+    /// last attempt is unknown: resend with `shop_transaction_id` to learn it.
+    #[error("EasyPay did not answer after {attempts} attempt(s): {source}")]
+    Transport {
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The idempotency key every attempt carried (none for calls KICC gives no key).
+        shop_transaction_id: Option<String>,
+        /// The last attempt's failure.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// An HTTP status other than 200: 5xx after every attempt, or a 4xx at once.
+    #[error(
+        "EasyPay answered HTTP {status} after {attempts} attempt(s){}",
+        describe(res_cd, res_msg)
+    )]
+    HttpStatus {
+        /// The last attempt's HTTP status.
+        status: u16,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The idempotency key every attempt carried.
+        shop_transaction_id: Option<String>,
+        /// The envelope's `resCd`, when the body had one.
+        res_cd: Option<String>,
+        /// The envelope's `resMsg`, when the body had one.
+        res_msg: Option<String>,
+    },
+    /// EasyPay understood the request and said no: a definitive answer, never retried.
+    #[error("refused: {0}")]
+    Refused(Refusal),
+    /// The answer cannot be trusted: a forged or altered `msgAuthValue`, an echo that is not what
+    /// was sent, or an amount other than the one requested.
+    #[error("integrity check failed: {0}")]
+    Integrity(Integrity),
+    /// The answer is not the JSON the endpoint documents.
+    #[error("unreadable answer (HTTP {status}): {message}")]
+    Decode {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// What is wrong with it, and its beginning.
+        message: String,
+    },
+}
+
+fn describe(res_cd: &Option<String>, res_msg: &Option<String>) -> String {
+    match (res_cd, res_msg) {
+        (Some(code), Some(message)) => format!(": {code} {message}"),
+        (Some(code), None) => format!(": {code}"),
+        _ => String::new(),
+    }
+}
+
+impl Error {
+    /// The refusal, if EasyPay refused the request.
+    ///
+    /// ```
+    /// # use easypay_client::{Error, Refusal};
+    /// let error = Error::Refused(Refusal { res_cd: "W002".into(), res_msg: "declined".into(), body: serde_json::json!({}) });
+    /// assert_eq!(error.refusal().map(|r| r.res_cd.as_str()), Some("W002"));
+    /// ```
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Error::Refused(refusal) => Some(refusal),
+            _ => None,
+        }
+    }
+
+    /// Whether the outcome of the call is unknown (no answer, or a 5xx after every attempt):
+    /// resend it with the same `shopTransactionId`, or ask for its status.
+    ///
+    /// ```
+    /// # use easypay_client::Error;
+    /// let error = Error::HttpStatus { status: 502, attempts: 4, shop_transaction_id: None, res_cd: None, res_msg: None };
+    /// assert!(error.outcome_unknown());
+    /// assert!(!Error::Config("bad URL".into()).outcome_unknown());
+    /// ```
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            Error::HttpStatus { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// A definitive "no" from EasyPay: its `resCd` and `resMsg`, and the whole answer (card declines
+/// carry more fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// KICC's four-character code, e.g. `D001` or `8521`.
+    pub res_cd: String,
+    /// The reason, in words (the gateway names the field and the rule).
+    pub res_msg: String,
+    /// The whole answer.
+    pub body: serde_json::Value,
+}
+
+impl Refusal {
+    /// Whether the refusal has this code.
+    ///
+    /// ```
+    /// # use easypay_client::Refusal;
+    /// use easypay_api::ResCode;
+    /// let refusal = Refusal { res_cd: "8521".into(), res_msg: "limit".into(), body: serde_json::json!({}) };
+    /// assert!(refusal.is(ResCode::CardLimitExceeded));
+    /// ```
+    pub fn is(&self, code: ResCode) -> bool {
+        self.res_cd == code.as_str()
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.res_cd, self.res_msg)
+    }
+}
+
+/// Why an answer failed its integrity check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Integrity {
+    /// A success answer that must be signed carries no `msgAuthValue`.
+    #[error("the answer carries no msgAuthValue")]
+    MissingMsgAuthValue,
+    /// `msgAuthValue` is not the HMAC of `pgCno|amount|transactionDate` with the secret key.
+    #[error("msgAuthValue does not match pgCno|amount|transactionDate: forged or altered answer")]
+    BadMsgAuthValue,
+    /// A field the answer must echo is not what was sent.
+    #[error("{field} is {got:?}, but {sent:?} was sent")]
+    EchoMismatch {
+        /// The field's wire name.
+        field: &'static str,
+        /// What the request carried.
+        sent: String,
+        /// What the answer echoed.
+        got: String,
+    },
+    /// A success answer lacks a field it must have.
+    #[error("a success answer has no {0}")]
+    MissingField(&'static str),
+    /// A charge was approved for another amount than requested. KICC requires such a payment
+    /// to be cancelled at once; the SDK has no card cancel yet, so cancel it yourself.
+    #[error("{approved} was approved, but {requested} was requested")]
+    AmountMismatch {
+        /// The amount of the request.
+        requested: u64,
+        /// The amount of the answer.
+        approved: u64,
+    },
+}

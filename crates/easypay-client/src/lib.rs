@@ -1,0 +1,68 @@
+//! Merchant SDK for the KICC EasyPay payment API, against KICC's hosts or a self-hosted gateway
+//! such as `easypay serve`.
+//!
+//! It does by itself what KICC asks every merchant to do by hand:
+//!
+//! - **Typed calls** for every endpoint, built from the wire types the gateway uses
+//!   (`easypay-api`), checked with the same field rules before anything is sent.
+//! - **Transport**: a 30-second timeout; an idempotency key (`shopTransactionId`) generated per
+//!   call and reused on every retry; retries only where safe (connection errors, timeouts,
+//!   HTTP 5xx, `D003`) with capped exponential backoff; request dates in Seoul time.
+//! - **Integrity**: approval answers have their `msgAuthValue` verified; a WeChat payment whose
+//!   approved amount is not the order's is cancelled at once ([`Client::confirm_wechat`]); a
+//!   payment the merchant cannot record is cancelled ([`Client::record_or_cancel`]); lost answers
+//!   are recovered by a status query.
+//! - **Receiving**: notifications verified and parsed ([`webhook`]), acknowledgement bodies,
+//!   `returnUrl` form posts ([`return_url`]), and signatures for the merchant's own tests
+//!   ([`testing`]).
+//!
+//! ```no_run
+//! use easypay_client::{Client, Money, TradeType};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new("http://127.0.0.1:8080", "T5102001", "easypay-sandbox-secret")?;
+//! let order = client
+//!     .create_wechat(TradeType::Native, "ORDER-1001", "Green tea", Money::krw(1000))
+//!     .return_url("https://shop.example/return")
+//!     .notify_url("https://shop.example/notify")
+//!     .send()
+//!     .await?;
+//! // … the customer scans order.payment_page_url; the notification arrives, or not. Either way:
+//! let paid = client.confirm_wechat(&order.pg_cno, Money::krw(1000)).await?;
+//! println!("{:?}", paid.status);
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod billing;
+mod charge;
+mod client;
+mod customer;
+mod error;
+mod keys;
+mod money;
+mod recover;
+mod retry;
+pub mod return_url;
+mod settle;
+pub mod testing;
+mod transport;
+mod verify;
+pub mod webhook;
+mod wechat;
+mod wechat_cancel;
+
+pub use billing::{BillingKey, OpenBillingWindow};
+pub use charge::{CardCharge, Charge, Tax};
+pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, PRODUCTION_URL, TEST_URL};
+pub use customer::Customer;
+pub use easypay_api::wechat::{Currency, TradeType};
+pub use error::{Error, Integrity, Refusal};
+pub use keys::{new_shop_transaction_id, seoul_date};
+pub use money::Money;
+pub use retry::RetryPolicy;
+pub use settle::SettleError;
+pub use wechat::{Approval, CreateWechat, WechatOrder, WechatPayment, WechatStatus};
+pub use wechat_cancel::{CancelWechat, WechatCancel};

@@ -1,0 +1,160 @@
+//! Billing keys and recurring charges through the SDK, against the real gateway.
+
+use easypay_api::ResCode;
+use easypay_client::webhook::Notification;
+use easypay_client::{Client, Error, Integrity};
+use serde_json::{json, Value};
+
+use crate::cardholder::{register_card, CARD};
+use crate::gateway::{client_for, order_no, start};
+use crate::proxy::{Fault, FaultProxy};
+use crate::receiver::Receiver;
+
+async fn billing_key(client: &Client) -> String {
+    let (shop_order_no, back) = register_card(client).await;
+    let authorization = back.authorization_id().expect("the card was registered");
+    client
+        .issue_billing_key(authorization, &shop_order_no)
+        .await
+        .expect("the key is issued")
+        .batch_key
+}
+
+#[tokio::test]
+async fn a_card_is_registered_keyed_charged_notified_and_removed() {
+    let gateway = start().await;
+    let client = gateway.client();
+    let receiver = Receiver::start().await;
+    gateway.set_noti_url(&receiver.url).await;
+
+    let (shop_order_no, back) = register_card(&client).await;
+    assert_eq!(back.res_cd, "0000", "{back:?}");
+    assert_eq!(back.shop_order_no, shop_order_no);
+    assert_eq!(back.shop_value(1), "plan-basic");
+    let authorization = back.authorization_id().unwrap();
+    let key = client
+        .issue_billing_key(authorization, &shop_order_no)
+        .await
+        .unwrap();
+    assert!(!key.recovered);
+    assert!(!key.batch_key.is_empty() && key.batch_key.len() <= 20);
+    assert!(
+        key.card_mask_no.starts_with(&CARD[..6]),
+        "{}",
+        key.card_mask_no
+    );
+    assert_eq!(key.transaction_date.len(), 14);
+    let reused = client
+        .issue_billing_key(authorization, &shop_order_no)
+        .await
+        .unwrap_err();
+    assert!(
+        reused.refusal().unwrap().is(ResCode::AuthorizationUsed),
+        "{reused}"
+    );
+
+    let charge_order = order_no("SUB");
+    let charged = client
+        .charge(&key.batch_key, &charge_order, "Monthly plan", 9_900)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(charged.amount, 9_900);
+    assert!(!charged.recovered && !charged.approval_no.is_empty());
+    let notified = receiver.wait_for(1).await;
+    let Some(Notification::CardApproval(card)) =
+        notified[0].verified.as_ref().map(|v| &v.notification)
+    else {
+        panic!("{:?}", notified[0]);
+    };
+    assert_eq!(
+        (
+            card.pg_cno.as_str(),
+            card.amount.as_str(),
+            card.noti_type.as_str()
+        ),
+        (charged.pg_cno.as_str(), "9900", "10")
+    );
+
+    client.remove_billing_key(&key.batch_key).await.unwrap();
+    let after = client
+        .charge(&key.batch_key, &order_no("SUB"), "Monthly plan", 9_900)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        after.refusal().unwrap().is(ResCode::BatchKeyRemoved),
+        "{after}"
+    );
+    assert_eq!(gateway.count("card_payments").await, 1);
+}
+
+#[tokio::test]
+async fn a_decline_is_a_refusal_with_the_issuers_code() {
+    let gateway = start().await;
+    let client = gateway.client();
+    let key = billing_key(&client).await;
+    let declined = client
+        .charge(&key, &order_no("SUB"), "Monthly plan", 10_000_001)
+        .send()
+        .await
+        .unwrap_err();
+    let refusal = declined.refusal().expect("a decline");
+    assert!(refusal.is(ResCode::CardLimitExceeded), "{refusal}");
+    let invalid = client
+        .charge(&key, &order_no("SUB"), "Monthly plan", 9_900)
+        .installment_month(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(invalid, Error::InvalidRequest(_)), "{invalid}");
+    assert_eq!(gateway.count("card_payments").await, 0);
+}
+
+fn double_the_amount(answer: &mut Value) {
+    answer["amount"] = json!(answer["amount"].as_u64().unwrap() * 2);
+}
+
+fn forge_the_signature(answer: &mut Value) {
+    answer["msgAuthValue"] = json!("0".repeat(64));
+}
+
+fn drop_the_signature(answer: &mut Value) {
+    answer.as_object_mut().unwrap().remove("msgAuthValue");
+}
+
+#[tokio::test]
+async fn an_altered_or_unsigned_answer_is_an_integrity_error() {
+    let gateway = start().await;
+    let key = billing_key(&gateway.client()).await;
+    for (alter, expected) in [
+        (
+            double_the_amount as fn(&mut Value),
+            Integrity::BadMsgAuthValue,
+        ),
+        (forge_the_signature, Integrity::BadMsgAuthValue),
+        (drop_the_signature, Integrity::MissingMsgAuthValue),
+    ] {
+        let proxy = FaultProxy::start(&gateway.url, vec![Fault::Tamper(alter)]).await;
+        let error = client_for(&proxy.url)
+            .charge(&key, &order_no("SUB"), "Monthly plan", 9_900)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Integrity(found) if *found == expected),
+            "{error}"
+        );
+    }
+
+    let (shop_order_no, back) = register_card(&gateway.client()).await;
+    let proxy = FaultProxy::start(&gateway.url, vec![Fault::Tamper(forge_the_signature)]).await;
+    let error = client_for(&proxy.url)
+        .issue_billing_key(back.authorization_id().unwrap(), &shop_order_no)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Integrity(Integrity::BadMsgAuthValue)),
+        "{error}"
+    );
+}

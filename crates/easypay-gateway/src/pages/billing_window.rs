@@ -1,0 +1,250 @@
+//! The card registration window at `authPageUrl` (decision 19): `GET /billing/window/{token}`,
+//! `POST …/{token}` (the card) and `POST …/{token}/cancel`.
+//!
+//! Cross-site form posts are refused twice over: each POST must carry the window's own random
+//! form token (only its page has it), and a POST whose `Origin` is not the gateway is refused.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use easypay_api::billing::{CertType, DeviceType, LangFlag};
+use easypay_api::card_input::{BirthDate, CardExpiry, CardNumber, CardPassword, InputError};
+
+use super::billing_text::WindowText;
+use super::billing_view::{form_page, message_page, outcome, outcome_page, WindowPage};
+use crate::app::AppState;
+use crate::domain::billing_registration::Registration;
+use crate::http::error::ApiError;
+use crate::service::registration::{self, WindowAction};
+use crate::vault::CardSecret;
+
+pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match registration::load(&state, &token).await {
+        Ok(Some(found)) => show(&found, false).into_response(),
+        Ok(None) => not_found().into_response(),
+        Err(error) => failed(&error).into_response(),
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = Form::read(&body);
+    let current = match checked(&state, &token, &headers, &form).await {
+        Ok(current) => current,
+        Err(page) => return page.into_response(),
+    };
+    let now = Utc::now();
+    if outcome(&current, current.state_at(now)).is_some() {
+        return show(&current, false).into_response();
+    }
+    match card_inputs(&form, current.request.cert_type, now) {
+        Ok(card) => act(&state, current, WindowAction::Complete(card)).await,
+        Err(errors) => form_page(&current, &errors).into_response(),
+    }
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = Form::read(&body);
+    match checked(&state, &token, &headers, &form).await {
+        Ok(current) => act(&state, current, WindowAction::Cancel).await,
+        Err(page) => page.into_response(),
+    }
+}
+
+/// After the customer's own action the return to the merchant is submitted at once; if the
+/// registration had moved on meanwhile, the window shows where it stands.
+async fn act(state: &AppState, current: Registration, action: WindowAction) -> Response {
+    match registration::act(state, current, &action).await {
+        Ok(Ok(next)) => show(&next, true).into_response(),
+        Ok(Err((current, _refused))) => show(&current, false).into_response(),
+        Err(error) => failed(&error).into_response(),
+    }
+}
+
+/// The registration as it stands: the form while open, else its outcome and the way back.
+fn show(registration: &Registration, auto: bool) -> WindowPage {
+    match outcome(registration, registration.state_at(Utc::now())) {
+        None => form_page(registration, &[]),
+        Some(outcome) => outcome_page(registration, &outcome, auto),
+    }
+}
+
+/// The fields of a urlencoded form body (whatever its Content-Type claims).
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn read(body: &[u8]) -> Self {
+        Form(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(field, _)| field == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+}
+
+/// The registration a POST is for, if the POST came from its own window.
+async fn checked(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Registration, WindowPage> {
+    let current = match registration::load(state, token).await {
+        Ok(Some(current)) => current,
+        Ok(None) => return Err(not_found()),
+        Err(error) => return Err(failed(&error)),
+    };
+    let same_origin = headers.get(header::ORIGIN).is_none_or(|origin| {
+        origin.as_bytes() == own_origin(&state.settings.public_url).as_bytes()
+    });
+    if !same_origin || !same_secret(form.get("formToken"), &current.form_token) {
+        tracing::warn!("refused a registration window POST from another site");
+        let request = &current.request;
+        return Err(message_page(
+            request.lang,
+            request.device_type,
+            |text| &text.refused,
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    Ok(current)
+}
+
+/// `scheme://host[:port]` of the gateway's public URL, as browsers send it in `Origin`.
+fn own_origin(public_url: &str) -> String {
+    url::Url::parse(public_url)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// Compares in time independent of where the values differ.
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+/// The card from the form, checked as `certType` asks; every refused field is reported. The
+/// birth date and password are checked and dropped here: they are never stored.
+fn card_inputs(
+    form: &Form,
+    cert_type: CertType,
+    now: DateTime<Utc>,
+) -> Result<CardSecret, Vec<InputError>> {
+    let number = CardNumber::parse(form.get("cardNo"));
+    let expiry = CardExpiry::parse(form.get("expiry"), now);
+    let mut errors: Vec<InputError> = Vec::new();
+    if cert_type.asks_birth_date() {
+        errors.extend(BirthDate::parse(form.get("birthDate"), now).err());
+    }
+    if cert_type.asks_password() {
+        errors.extend(CardPassword::parse(form.get("cardPassword")).err());
+    }
+    match (number, expiry) {
+        (Ok(number), Ok(expiry)) if errors.is_empty() => Ok(CardSecret { number, expiry }),
+        (number, expiry) => {
+            let mut all: Vec<InputError> = number.err().into_iter().chain(expiry.err()).collect();
+            all.extend(errors);
+            Err(all)
+        }
+    }
+}
+
+/// Without a registration there is no `langFlag`: Korean, KICC's default.
+fn not_found() -> WindowPage {
+    message_page(
+        LangFlag::Kor,
+        DeviceType::Pc,
+        |text: &WindowText| &text.not_found,
+        StatusCode::NOT_FOUND,
+    )
+}
+
+fn failed(error: &ApiError) -> WindowPage {
+    tracing::error!(code = %error.code(), "the registration window failed");
+    message_page(
+        LangFlag::Kor,
+        DeviceType::Pc,
+        |text: &WindowText| &text.failed,
+        StatusCode::INTERNAL_SERVER_ERROR,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use easypay_api::card_input::{CardField, Problem};
+
+    fn form(fields: &[(&str, &str)]) -> Form {
+        Form(
+            fields
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn every_refused_field_is_reported_in_form_order() {
+        let errors = card_inputs(
+            &form(&[
+                ("cardNo", "5464650012345642"),
+                ("expiry", "0120"),
+                ("cardPassword", "1"),
+            ]),
+            CertType::Full,
+            Utc::now(),
+        )
+        .unwrap_err();
+        let found: Vec<(CardField, Problem)> =
+            errors.iter().map(|e| (e.field, e.problem)).collect();
+        assert_eq!(
+            found,
+            vec![
+                (CardField::CardNo, Problem::Luhn),
+                (CardField::Expiry, Problem::Past),
+                (CardField::BirthDate, Problem::Missing),
+                (CardField::CardPassword, Problem::BadShape),
+            ]
+        );
+    }
+
+    #[test]
+    fn cert_type_2_needs_only_number_and_expiry() {
+        let card = card_inputs(
+            &form(&[("cardNo", "5464650012345641"), ("expiry", "1299")]),
+            CertType::NumberAndExpiry,
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(card.number.masked(), "546465********41");
+    }
+
+    #[test]
+    fn origins_and_secrets_compare_exactly() {
+        assert_eq!(own_origin("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            own_origin("https://pay.example/prefix/"),
+            "https://pay.example"
+        );
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc") && !same_secret("ab", "abc"));
+    }
+}

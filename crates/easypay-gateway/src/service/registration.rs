@@ -1,0 +1,128 @@
+//! Open Registration Window (`webpay`, seed 003) and what the customer does in the window.
+
+use chrono::Utc;
+use easypay_api::billing::{WebpayRequest, WebpayResponse};
+use easypay_api::ResCode;
+
+use super::merchant_gate::active_merchant_without_key;
+use crate::app::AppState;
+use crate::domain::billing_registration::{
+    Registration, RegistrationEvent, RegistrationRefused, RegistrationState, WINDOW_LIFETIME,
+};
+use crate::domain::ids;
+use crate::http::error::ApiError;
+use crate::store::order_numbers::{self, Scope};
+use crate::store::registrations::{self, InsertOutcome};
+use crate::vault::CardSecret;
+
+/// Fresh tokens are tried this many times if one collides (practically never).
+const ID_ATTEMPTS: usize = 5;
+
+/// Registers the window and answers its URL. No idempotency key here: the order number, unique
+/// among the merchant's registrations (decision 15), keeps a retry from opening a second window.
+pub async fn open(state: &AppState, request: WebpayRequest) -> Result<WebpayResponse, ApiError> {
+    let merchant = active_merchant_without_key(&state.db, &request.mall_id).await?;
+    let display_name = request
+        .mall_name
+        .as_ref()
+        .map_or(merchant.name, |name| name.to_string());
+    for _ in 0..ID_ATTEMPTS {
+        let now = Utc::now();
+        let mut tx = state.db.begin_write().await?;
+        let free = order_numbers::claim(
+            &mut tx,
+            request.mall_id.as_str(),
+            Scope::Registration,
+            request.shop_order_no.as_str(),
+            now,
+        )
+        .await?;
+        if !free {
+            return Ok(WebpayResponse {
+                res_cd: ResCode::DuplicateOrder.as_str().into(),
+                res_msg: format!(
+                    "shopOrderNo: {} was already used for a card registration by this merchant",
+                    request.shop_order_no
+                ),
+                auth_page_url: None,
+            });
+        }
+        let registration = Registration {
+            window_token: ids::new_token(),
+            request: request.clone(),
+            display_name: display_name.clone(),
+            form_token: ids::new_token(),
+            state: RegistrationState::Open,
+            authorization_id: None,
+            card: None,
+            card_mask_no: None,
+            created_at: now,
+            window_expires_at: now + WINDOW_LIFETIME,
+            completed_at: None,
+            closed_at: None,
+            version: 0,
+        };
+        match registrations::insert(&mut tx, &registration).await? {
+            InsertOutcome::TokenTaken => continue,
+            InsertOutcome::Inserted => {}
+        }
+        tx.commit().await?;
+        return Ok(WebpayResponse {
+            res_cd: ResCode::Success.as_str().into(),
+            res_msg: "Success".into(),
+            auth_page_url: Some(
+                state.page_url(&format!("/billing/window/{}", registration.window_token)),
+            ),
+        });
+    }
+    Err(ApiError::internal("could not draw a unique window token"))
+}
+
+/// The registration behind a window token.
+pub async fn load(state: &AppState, window_token: &str) -> Result<Option<Registration>, ApiError> {
+    Ok(registrations::find_by_token(state.db.pool(), window_token).await?)
+}
+
+/// What the customer asked the window to do.
+pub enum WindowAction {
+    /// Register this card (already checked against the window's `certType`).
+    Complete(CardSecret),
+    Cancel,
+}
+
+/// Applies the customer's action; `Err` carries the registration as it stands when the action
+/// no longer applies (completed, cancelled or expired meanwhile), so the window can say so.
+pub async fn act(
+    state: &AppState,
+    current: Registration,
+    action: &WindowAction,
+) -> Result<Result<Registration, (Registration, RegistrationRefused)>, ApiError> {
+    let mut current = current;
+    for _ in 0..ID_ATTEMPTS {
+        let now = Utc::now();
+        let event = match action {
+            WindowAction::Complete(card) => RegistrationEvent::Complete {
+                authorization_id: ids::new_token(),
+                card: state.vault.seal(card, &current.seal_context()),
+                card_mask_no: card.number.masked(),
+            },
+            WindowAction::Cancel => RegistrationEvent::Cancel,
+        };
+        let next = match current.apply(event, now) {
+            Ok(next) => next,
+            Err(refused) => return Ok(Err((current, refused))),
+        };
+        let mut tx = state.db.begin_write().await?;
+        if registrations::update(&mut tx, &next).await? {
+            tx.commit().await?;
+            return Ok(Ok(next));
+        }
+        drop(tx);
+        current = load(state, &current.window_token)
+            .await?
+            .ok_or_else(|| ApiError::internal("a registration disappeared"))?;
+    }
+    Err(ApiError::internal(
+        "the registration kept changing while the window acted",
+    ))
+}

@@ -1,0 +1,55 @@
+//! Transaction status (kicc-api §3.7): the original answer of an issuance or a charge, found by
+//! its `shopTransactionId` and date, without `msgAuthValue`. A lookup changes nothing, so it is
+//! not itself recorded under an idempotency key.
+
+use chrono::NaiveDate;
+use easypay_api::billing_key::IssueKeyResponse;
+use easypay_api::card_batch::BatchApprovalResponse;
+use easypay_api::retrieve::{RetrieveNotFoundResponse, RetrieveRequest};
+use easypay_api::ResCode;
+
+use super::merchant_gate::active_merchant;
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::store::idempotency::Endpoint;
+use crate::store::retrieval;
+
+/// The answer to send, as JSON text.
+pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<String, ApiError> {
+    active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let date = NaiveDate::parse_from_str(request.transaction_date.as_str(), "%Y%m%d")
+        .map_err(ApiError::internal)?;
+    let found = retrieval::find_answer(
+        state.db.pool(),
+        request.mall_id.as_str(),
+        [Endpoint::BillingKeyIssue, Endpoint::CardBatchApproval],
+        request.shop_transaction_id.as_str(),
+        date,
+    )
+    .await?;
+    let Some((endpoint, body)) = found else {
+        return Ok(serde_json::to_string(&RetrieveNotFoundResponse {
+            res_cd: ResCode::RetrieveNotFound.as_str().into(),
+            res_msg: format!(
+                "shopTransactionId: no billing-key issuance or charge of this merchant used it on {}",
+                request.transaction_date.as_str()
+            ),
+            shop_transaction_id: request.shop_transaction_id.to_string(),
+            mall_id: request.mall_id.to_string(),
+        })
+        .expect("answers serialise"));
+    };
+    let unreadable = |error: serde_json::Error| ApiError::internal(error);
+    // Typed, so that the original field order is kept and only msgAuthValue goes.
+    let text = if endpoint == Endpoint::BillingKeyIssue {
+        let mut original: IssueKeyResponse = serde_json::from_str(&body).map_err(unreadable)?;
+        original.msg_auth_value = None;
+        serde_json::to_string(&original)
+    } else {
+        let mut original: BatchApprovalResponse =
+            serde_json::from_str(&body).map_err(unreadable)?;
+        original.msg_auth_value = None;
+        serde_json::to_string(&original)
+    };
+    Ok(text.expect("answers serialise"))
+}

@@ -1,0 +1,229 @@
+//! WeChat Pay cancel (`/api/trades/wechatpay/revise`, kicc-api §2.4) and the cancel status query
+//! (`find` with `cancelPgCno`, §2.6). A cancel is accepted at once with its `cancelPgCno`; its
+//! result reaches the merchant as the cancel notification, written in the same transaction.
+
+use chrono::{DateTime, Utc};
+use easypay_api::msg_auth;
+use easypay_api::values::Amount;
+use easypay_api::wechat::{FindWechatRequest, ResponseAmountInfo};
+use easypay_api::wechat_revise::{
+    FindWechatCancelResponse, ReviseType, ReviseWechatRequest, ReviseWechatResponse,
+};
+use easypay_api::{seoul_time, ResCode};
+
+use super::idempotent::{self, answer, Proceed};
+use super::merchant_gate::active_merchant;
+use crate::app::AppState;
+use crate::domain::ids;
+use crate::domain::wechat_payment::{PaymentState, TransitionRefused, WalletEvent, WechatPayment};
+use crate::http::error::ApiError;
+use crate::notify::outbox;
+use crate::store::cancels::{self, Cancel, Method};
+use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::payments;
+
+/// Fresh `cancelPgCno`s are tried this many times if the random part collides.
+const ID_ATTEMPTS: usize = 5;
+
+pub async fn revise(
+    state: &AppState,
+    request: ReviseWechatRequest,
+) -> Result<StoredResponse, ApiError> {
+    let merchant = active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let signed = [request.pg_cno.as_str(), request.shop_transaction_id.as_str()];
+    if !msg_auth::verify(&merchant.secret_key, &signed, request.msg_auth_value.as_str()) {
+        return Err(ApiError::new(
+            ResCode::MsgAuthValueMismatch,
+            "msgAuthValue: not the HMAC-SHA256 of pgCno|shopTransactionId with the merchant's secret key",
+        )
+        .echo("shopTransactionId", request.shop_transaction_id.as_str())
+        .echo("mallId", request.mall_id.as_str()));
+    }
+    let scope = KeyScope {
+        mall_id: request.mall_id.as_str(),
+        endpoint: Endpoint::WechatRevise,
+        shop_transaction_id: request.shop_transaction_id.as_str(),
+    };
+    let hash = idempotent::request_hash(&request);
+    for _ in 0..ID_ATTEMPTS {
+        let now = Utc::now();
+        let mut tx = state.db.begin_write().await?;
+        if let Proceed::Replay(stored) =
+            idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
+        {
+            return Ok(stored);
+        }
+        let backend = state.db.backend();
+        let payment =
+            payments::find_for_update(&mut tx, backend, scope.mall_id, request.pg_cno.as_str()).await?;
+        let mut response = ReviseWechatResponse {
+            res_cd: String::new(),
+            res_msg: String::new(),
+            shop_transaction_id: scope.shop_transaction_id.into(),
+            mall_id: scope.mall_id.into(),
+            pg_cno: request.pg_cno.to_string(),
+            cancel_pg_cno: None,
+            revise_type_code: Some(request.revise_type_code.as_str().into()),
+            amount_info: None,
+        };
+        let outcome = match payment {
+            None => Err((
+                ResCode::TransactionNotFound,
+                format!("pgCno: no transaction {} for this merchant", request.pg_cno),
+            )),
+            Some(payment) => decide(&request, &payment, now),
+        };
+        match outcome {
+            Err((code, message)) => {
+                response.res_cd = code.as_str().into();
+                response.res_msg = message;
+            }
+            Ok((payment, cancelled)) => {
+                let cancel = Cancel {
+                    cancel_pg_cno: ids::new_pg_cno(now),
+                    pg_cno: payment.pg_cno.clone(),
+                    mall_id: scope.mall_id.into(),
+                    revise_type: request.revise_type_code.as_str().into(),
+                    amount: cancelled.amount.get(),
+                    remain_after: cancelled.remaining(),
+                    shop_transaction_id: scope.shop_transaction_id.into(),
+                    memo: request.memo.as_ref().map(ToString::to_string),
+                    created_at: now,
+                };
+                if !cancels::insert(&mut tx, Method::Wechat, &cancel).await? {
+                    continue;
+                }
+                if !payments::update_state(&mut tx, &cancelled.payment).await? {
+                    return Err(ApiError::internal("a locked payment changed during its cancel"));
+                }
+                let target = request.notify_url.as_ref().unwrap_or(&payment.notify_url);
+                outbox::wechat_cancel(&mut tx, &cancelled.payment, &cancel, target.as_str()).await?;
+                response.res_cd = ResCode::Success.as_str().into();
+                response.res_msg = "Accepted: the result follows as the cancel notification".into();
+                response.cancel_pg_cno = Some(cancel.cancel_pg_cno);
+                response.amount_info = Some(ResponseAmountInfo {
+                    currency: payment.currency.as_str().into(),
+                    tot_amount: cancel.amount,
+                });
+            }
+        }
+        return idempotent::finish(tx, &scope, answer(&response)).await;
+    }
+    Err(ApiError::internal("could not draw a unique cancelPgCno"))
+}
+
+/// A payment after an accepted cancel, and what the cancel took.
+struct Cancelled {
+    payment: WechatPayment,
+    amount: Amount,
+}
+
+impl Cancelled {
+    fn remaining(&self) -> u64 {
+        self.payment.remaining()
+    }
+}
+
+/// Applies the cancel to the payment, or says which rule refuses it (decision: each its own code).
+fn decide(
+    request: &ReviseWechatRequest,
+    payment: &WechatPayment,
+    now: DateTime<Utc>,
+) -> Result<(WechatPayment, Cancelled), (ResCode, String)> {
+    let amount = match (&request.amount_info, request.revise_type_code) {
+        (Some(info), _) if info.currency != payment.currency => {
+            return Err((
+                ResCode::CancelCurrencyMismatch,
+                format!(
+                    "amountInfo.currency: the payment is in {}, not {}",
+                    payment.currency.as_str(),
+                    info.currency.as_str()
+                ),
+            ));
+        }
+        (Some(info), ReviseType::Partial) => info.tot_amount,
+        // A full cancel takes back whatever remains.
+        (Some(_) | None, ReviseType::Full) | (None, ReviseType::Partial) => {
+            Amount::from_stored(payment.remaining() as i64)
+        }
+    };
+    match payment.apply(WalletEvent::Cancel { amount }, now) {
+        Ok(next) => Ok((payment.clone(), Cancelled { payment: next, amount })),
+        Err(TransitionRefused::ExceedsRemaining { requested, remaining }) => Err((
+            ResCode::CancelExceedsRemaining,
+            format!("amountInfo.totAmount: {requested} is more than the {remaining} that remains"),
+        )),
+        Err(TransitionRefused::NotApplicable { from, .. }) => Err(refusal(from)),
+    }
+}
+
+fn refusal(state: PaymentState) -> (ResCode, String) {
+    let (code, why) = match state {
+        PaymentState::Pending => (ResCode::CancelNotPaid, "is not paid yet"),
+        PaymentState::Declined => (ResCode::CancelDeclined, "was declined"),
+        PaymentState::Expired => (ResCode::CancelExpired, "expired unpaid"),
+        PaymentState::CancelledByCustomer => {
+            (ResCode::CancelAbandoned, "was cancelled by the customer before paying")
+        }
+        PaymentState::Voided => (ResCode::CancelVoided, "was voided by the wallet (TS12)"),
+        PaymentState::Cancelled => (ResCode::AlreadyCancelled, "is already cancelled in full (TS02)"),
+        PaymentState::Approved | PaymentState::PartiallyCancelled => {
+            (ResCode::TransitionNotAllowed, "cannot take this cancel")
+        }
+    };
+    (code, format!("pgCno: the payment {why}; nothing was cancelled"))
+}
+
+/// `find` with `cancelPgCno`: the status of one cancel.
+pub async fn find(state: &AppState, request: FindWechatRequest) -> Result<StoredResponse, ApiError> {
+    active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let cancel_pg_cno = request.cancel_pg_cno.as_ref().map(|c| c.as_str()).unwrap_or_default();
+    let scope = KeyScope {
+        mall_id: request.mall_id.as_str(),
+        endpoint: Endpoint::WechatFind,
+        shop_transaction_id: request.shop_transaction_id.as_str(),
+    };
+    let hash = idempotent::request_hash(&request);
+    let now = Utc::now();
+    let mut tx = state.db.begin_write().await?;
+    if let Proceed::Replay(stored) =
+        idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
+    {
+        return Ok(stored);
+    }
+    let pg_cno = request.pg_cno.as_str();
+    let payment = payments::find_for_merchant(&mut **tx, scope.mall_id, pg_cno).await?;
+    let cancel = cancels::find(&mut **tx, scope.mall_id, pg_cno, cancel_pg_cno).await?;
+    let mut response = FindWechatCancelResponse {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        shop_transaction_id: scope.shop_transaction_id.into(),
+        mall_id: scope.mall_id.into(),
+        pg_cno: pg_cno.into(),
+        cancel_pg_cno: cancel_pg_cno.into(),
+        transaction_date: None,
+        cancel_status: None,
+        res_detail_msg: None,
+        amount_info: None,
+    };
+    match (payment, cancel) {
+        (Some(payment), Some(cancel)) => {
+            response.transaction_date = Some(seoul_time::timestamp(cancel.created_at));
+            let status = if cancel.remain_after == 0 { "TS02" } else { "TS06" };
+            response.cancel_status = Some(status.into());
+            response.amount_info = Some(ResponseAmountInfo {
+                currency: payment.currency.as_str().into(),
+                tot_amount: cancel.amount,
+            });
+        }
+        (None, _) => {
+            response.res_cd = ResCode::TransactionNotFound.as_str().into();
+            response.res_msg = format!("pgCno: no transaction {pg_cno} for this merchant");
+        }
+        (Some(_), None) => {
+            response.res_cd = ResCode::CancelNotFound.as_str().into();
+            response.res_msg = format!("cancelPgCno: no cancel {cancel_pg_cno} of this payment");
+        }
+    }
+    idempotent::finish(tx, &scope, answer(&response)).await
+}

@@ -1,0 +1,58 @@
+//! Finds the stored answer of an earlier request by its key and the Seoul date it was first sent
+//! (retrieveTransaction). The idempotency table already keeps every answer, byte for byte.
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use easypay_api::seoul_time::seoul;
+use sqlx::{Any, Executor, FromRow};
+
+use super::idempotency::Endpoint;
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Found {
+    pub endpoint: String,
+    pub response_body: String,
+}
+
+/// The latest finished answer under (`mall_id`, one of `endpoints`, `shop_transaction_id`) whose
+/// key was first used on `date` in Seoul.
+pub async fn find_answer<'e>(
+    db: impl Executor<'e, Database = Any>,
+    mall_id: &str,
+    endpoints: [Endpoint; 2],
+    shop_transaction_id: &str,
+    date: NaiveDate,
+) -> Result<Option<(Endpoint, String)>, sqlx::Error> {
+    let start = seoul_midnight(date);
+    let end = date
+        .checked_add_days(Days::new(1))
+        .map(seoul_midnight)
+        .unwrap_or(start);
+    let found: Option<Found> = sqlx::query_as(
+        "SELECT endpoint, response_body FROM idempotency_keys \
+         WHERE mall_id = $1 AND shop_transaction_id = $2 AND endpoint IN ($3, $4) \
+         AND response_status <> 0 AND created_at >= $5 AND created_at < $6 \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(mall_id)
+    .bind(shop_transaction_id)
+    .bind(endpoints[0].as_str())
+    .bind(endpoints[1].as_str())
+    .bind(start.timestamp_millis())
+    .bind(end.timestamp_millis())
+    .fetch_optional(db)
+    .await?;
+    Ok(found.and_then(|found| {
+        endpoints
+            .into_iter()
+            .find(|endpoint| endpoint.as_str() == found.endpoint)
+            .map(|endpoint| (endpoint, found.response_body))
+    }))
+}
+
+fn seoul_midnight(date: NaiveDate) -> DateTime<Utc> {
+    seoul()
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset has no ambiguous local times")
+        .with_timezone(&Utc)
+}

@@ -1,0 +1,133 @@
+//! `POST /api/trades/retrieveTransaction` (kicc-api §3.7): the original answer of an issuance or
+//! a charge, without `msgAuthValue`; today and yesterday only.
+
+use chrono::{Duration, Utc};
+use easypay_api::seoul_time;
+use serde_json::{json, Value};
+
+use crate::card_flow::{
+    billing_key, charge, charge_body, execute, issue, issue_body, registered, today, GOOD_CARD,
+};
+use crate::helpers::{new_key, spawn_app, Backend, TestApp, MALL_ID};
+use crate::on_both_backends;
+
+async fn retrieve(app: &TestApp, shop_transaction_id: &str, date: &str) -> (String, Value) {
+    let body = json!({"mallId": MALL_ID, "shopTransactionId": shop_transaction_id, "transactionDate": date});
+    let (status, text) = app
+        .post_text("/api/trades/retrieveTransaction", &body)
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let value = serde_json::from_str(&text).unwrap();
+    (text, value)
+}
+
+fn without_msg_auth(text: &str) -> Value {
+    let mut value: Value = serde_json::from_str(text).unwrap();
+    value.as_object_mut().unwrap().remove("msgAuthValue");
+    value
+}
+
+async fn todays_issuance_and_charge_are_found_without_msg_auth_value(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (order, authorization) = registered(&app, GOOD_CARD).await;
+    let body = issue_body(&order, &authorization);
+    let (_, issued) = app.post_text("/api/ep9/trades/approval", &body).await;
+    let (text, found) = retrieve(&app, body["shopTransactionId"].as_str().unwrap(), &today()).await;
+    assert!(!text.contains("msgAuthValue"), "{text}");
+    assert_eq!(found, without_msg_auth(&issued));
+    // Field order is the original's.
+    assert!(
+        issued.starts_with(&text[..text.find(",\"transactionDate\"").unwrap()]),
+        "{issued}\n{text}"
+    );
+
+    let key = serde_json::from_str::<Value>(&issued).unwrap()["paymentInfo"]["cardInfo"]["cardNo"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let charge_body = charge_body(&key, 3000);
+    let (_, charged) = app
+        .post_text("/api/trades/approval/batch", &charge_body)
+        .await;
+    let (text, found) = retrieve(
+        &app,
+        charge_body["shopTransactionId"].as_str().unwrap(),
+        &today(),
+    )
+    .await;
+    assert!(!text.contains("msgAuthValue"));
+    assert_eq!(found, without_msg_auth(&charged));
+    assert_eq!(found["statusCode"], "TS03");
+}
+
+async fn a_decline_is_found_as_the_decline(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = billing_key(&app, "4579730000085212").await;
+    let body = charge_body(&key, 1000);
+    let declined = charge(&app, &body).await;
+    let (_, found) = retrieve(&app, body["shopTransactionId"].as_str().unwrap(), &today()).await;
+    assert_eq!(found, declined);
+    assert_eq!(found["resCd"], "8521");
+}
+
+async fn yesterday_is_found_under_yesterdays_date_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = billing_key(&app, GOOD_CARD).await;
+    let body = charge_body(&key, 1000);
+    let charged = charge(&app, &body).await;
+    let id = body["shopTransactionId"].as_str().unwrap();
+    execute(&app, &format!(
+        "UPDATE idempotency_keys SET created_at = created_at - 86400000 WHERE shop_transaction_id = '{id}'"
+    )).await;
+    let yesterday = seoul_time::date(Utc::now() - Duration::days(1));
+    let (_, found) = retrieve(&app, id, &yesterday).await;
+    assert_eq!(found["pgCno"], charged["pgCno"], "{found}");
+    let (_, today_answer) = retrieve(&app, id, &today()).await;
+    assert_eq!(today_answer["resCd"], "F003");
+}
+
+async fn nothing_found_is_f003_and_old_dates_v016(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = new_key();
+    let (_, answer) = retrieve(&app, &key, &today()).await;
+    assert_eq!(
+        answer,
+        json!({"resCd": "F003", "resMsg": format!("shopTransactionId: no billing-key issuance or charge of this merchant used it on {}", today()),
+               "shopTransactionId": key, "mallId": MALL_ID})
+    );
+    let old = seoul_time::date(Utc::now() - Duration::days(2));
+    let (_, answer) = retrieve(&app, &key, &old).await;
+    assert_eq!(answer["resCd"], "V016", "{answer}");
+    let (_, answer) = retrieve(&app, &key, "2026-01-01").await;
+    assert_eq!(answer["resCd"], "V014");
+    // Another endpoint's key (a removal, a WeChat order) is not a transaction to retrieve.
+    let wechat = crate::helpers::create_body("native");
+    app.create_ok(&wechat).await;
+    let (_, answer) = retrieve(
+        &app,
+        wechat["shopTransactionId"].as_str().unwrap(),
+        &today(),
+    )
+    .await;
+    assert_eq!(answer["resCd"], "F003");
+    // And a key is the merchant's own.
+    let (order, authorization) = registered(&app, GOOD_CARD).await;
+    let body = issue_body(&order, &authorization);
+    issue(&app, &body).await;
+    app.client
+        .put(app.url("/_sandbox/merchants/T0000002"))
+        .json(&json!({"secretKey": "s"}))
+        .send()
+        .await
+        .unwrap();
+    let foreign = json!({"mallId": "T0000002", "shopTransactionId": body["shopTransactionId"], "transactionDate": today()});
+    let (_, answer) = app.post("/api/trades/retrieveTransaction", &foreign).await;
+    assert_eq!(answer["resCd"], "F003");
+}
+
+on_both_backends!(
+    todays_issuance_and_charge_are_found_without_msg_auth_value,
+    a_decline_is_found_as_the_decline,
+    yesterday_is_found_under_yesterdays_date_only,
+    nothing_found_is_f003_and_old_dates_v016,
+);
