@@ -88,7 +88,10 @@ pub struct NotificationAck {
 
 impl NotificationAck {
     pub fn processed() -> Self {
-        NotificationAck { res_cd: ResCode::Success.as_str().into(), res_msg: "Success".into() }
+        NotificationAck {
+            res_cd: ResCode::Success.as_str().into(),
+            res_msg: "Success".into(),
+        }
     }
 
     pub fn is_processed(&self) -> bool {

@@ -221,9 +221,18 @@ impl Email {
 pub struct RequestDate(String);
 
 impl RequestDate {
-    pub fn parse(path: &str, raw: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Self, FieldError> {
+    pub fn parse(
+        path: &str,
+        raw: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, FieldError> {
         if !crate::seoul_time::is_date(raw) {
-            return Err(FieldError::new(path, Rule::BadFormat { expected: "a date as yyyyMMdd" }));
+            return Err(FieldError::new(
+                path,
+                Rule::BadFormat {
+                    expected: "a date as yyyyMMdd",
+                },
+            ));
         }
         if !crate::seoul_time::is_valid_request_date(raw, now) {
             let today = crate::seoul_time::date(now);

@@ -19,7 +19,9 @@ pub fn encode_secret(key: &[u8]) -> String {
 }
 
 fn key_bytes(secret: &str) -> Option<Vec<u8>> {
-    STANDARD.decode(secret.strip_prefix(PREFIX).unwrap_or(secret)).ok()
+    STANDARD
+        .decode(secret.strip_prefix(PREFIX).unwrap_or(secret))
+        .ok()
 }
 
 fn mac(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<Hmac<Sha256>> {
@@ -67,9 +69,21 @@ mod tests {
     fn verification_refuses_other_bodies_and_keys() {
         let secret = encode_secret(b"0123456789abcdef0123456789abcdef");
         let header = sign(&secret, "msg_1", 1700000000, b"{}").unwrap();
-        assert!(verify(&secret, "msg_1", 1700000000, b"{}", &format!("v1,bogus {header}")));
+        assert!(verify(
+            &secret,
+            "msg_1",
+            1700000000,
+            b"{}",
+            &format!("v1,bogus {header}")
+        ));
         assert!(!verify(&secret, "msg_1", 1700000000, b"{ }", &header));
         assert!(!verify(&secret, "msg_2", 1700000000, b"{}", &header));
-        assert!(!verify(&encode_secret(b"other"), "msg_1", 1700000000, b"{}", &header));
+        assert!(!verify(
+            &encode_secret(b"other"),
+            "msg_1",
+            1700000000,
+            b"{}",
+            &header
+        ));
     }
 }

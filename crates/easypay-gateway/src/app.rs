@@ -94,7 +94,15 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
             })
             .await
     });
-    Ok(RunningGateway { addr, public_url, db, stop_server, server, stop_worker, worker })
+    Ok(RunningGateway {
+        addr,
+        public_url,
+        db,
+        stop_server,
+        server,
+        stop_worker,
+        worker,
+    })
 }
 
 impl RunningGateway {
@@ -104,7 +112,9 @@ impl RunningGateway {
         let _ = self.stop_server.send(());
         self.server.await.context("the server task panicked")??;
         let _ = self.stop_worker.send(true);
-        self.worker.await.context("the notification worker panicked")?;
+        self.worker
+            .await
+            .context("the notification worker panicked")?;
         self.db.close().await;
         Ok(())
     }

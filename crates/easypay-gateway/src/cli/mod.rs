@@ -1,8 +1,8 @@
 //! The `easypay` command line: `serve` and `merchant …`.
 
 mod duration;
-mod notifications;
 mod merchant;
+mod notifications;
 mod serve;
 
 use std::process::ExitCode;

@@ -51,10 +51,18 @@ async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
 
 pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
     match command {
-        NotificationsCommand::List { mall_id, status, limit, database } => {
+        NotificationsCommand::List {
+            mall_id,
+            status,
+            limit,
+            database,
+        } => {
             let db = open(&database).await?;
             let rows = notifications::list(db.pool(), mall_id.as_deref(), status, limit).await?;
-            println!("{:<36}  {:<8}  {:<16}  {:<9}  {:>8}  created", "id", "mallId", "kind", "status", "attempts");
+            println!(
+                "{:<36}  {:<8}  {:<16}  {:<9}  {:>8}  created",
+                "id", "mallId", "kind", "status", "attempts"
+            );
             for row in rows {
                 println!(
                     "{:<36}  {:<8}  {:<16}  {:<9}  {:>8}  {}",
@@ -80,7 +88,10 @@ pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
             println!("status:    {}", row.status);
             println!("created:   {}", from_millis(row.created_at).to_rfc3339());
             if row.status == DeliveryStatus::Pending.as_str() {
-                println!("next try:  {}", from_millis(row.next_attempt_at).to_rfc3339());
+                println!(
+                    "next try:  {}",
+                    from_millis(row.next_attempt_at).to_rfc3339()
+                );
             }
             println!("body:      {}", row.body);
             println!("attempts:");
@@ -90,9 +101,15 @@ pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
                     attempt.attempt,
                     from_millis(attempt.started_at).to_rfc3339(),
                     attempt.outcome,
-                    attempt.http_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                    attempt
+                        .http_status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "-".into()),
                     attempt.latency_ms,
-                    attempt.response_excerpt.unwrap_or_default().replace('\n', " ")
+                    attempt
+                        .response_excerpt
+                        .unwrap_or_default()
+                        .replace('\n', " ")
                 );
             }
         }

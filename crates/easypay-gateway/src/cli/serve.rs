@@ -52,7 +52,11 @@ pub struct ServeArgs {
     #[arg(long, env = "EASYPAY_NOTIFY_CONCURRENCY", default_value_t = 32)]
     notify_concurrency: usize,
     /// Outside sandbox mode, internal networks notifications may still go to (CIDR, repeatable).
-    #[arg(long = "notify-allow", env = "EASYPAY_NOTIFY_ALLOW", value_delimiter = ',')]
+    #[arg(
+        long = "notify-allow",
+        env = "EASYPAY_NOTIFY_ALLOW",
+        value_delimiter = ','
+    )]
     notify_allow: Vec<ipnet::IpNet>,
     /// Key that seals card data at rest: base64 of 32 bytes (prefer the environment variable).
     #[arg(long, env = "EASYPAY_CARD_KEY", hide_env_values = true)]
@@ -77,7 +81,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             card_schedule: args.card_notify_schedule,
             timeout: args.notify_timeout,
             concurrency: args.notify_concurrency,
-            policy: TargetPolicy { allow_internal: !args.no_sandbox, allowlist: args.notify_allow },
+            policy: TargetPolicy {
+                allow_internal: !args.no_sandbox,
+                allowlist: args.notify_allow,
+            },
             ..NotifySettings::defaults(!args.no_sandbox)
         },
         card_key: args.card_key,

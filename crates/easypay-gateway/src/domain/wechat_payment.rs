@@ -69,7 +69,9 @@ pub enum WalletEvent {
     Expire,
     Void,
     /// The merchant cancels `amount` of what remains approved.
-    Cancel { amount: Amount },
+    Cancel {
+        amount: Amount,
+    },
 }
 
 impl WalletEvent {
@@ -88,7 +90,10 @@ impl WalletEvent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionRefused {
     #[error("the order is {}; the {} action does not apply", from.as_str(), event.name())]
-    NotApplicable { from: PaymentState, event: WalletEvent },
+    NotApplicable {
+        from: PaymentState,
+        event: WalletEvent,
+    },
     #[error("the cancel amount {requested} exceeds the {remaining} that remains")]
     ExceedsRemaining { requested: u64, remaining: u64 },
 }
@@ -130,7 +135,9 @@ impl WechatPayment {
 
     /// What is still approved and can be cancelled.
     pub fn remaining(&self) -> u64 {
-        self.approved_amount.map_or(0, Amount::get).saturating_sub(self.cancelled_amount)
+        self.approved_amount
+            .map_or(0, Amount::get)
+            .saturating_sub(self.cancelled_amount)
     }
 
     /// The order after `event` at `now`, or why the event does not apply.
@@ -171,10 +178,17 @@ impl WechatPayment {
             (Approved | PartiallyCancelled, Cancel { amount }) => {
                 let remaining = self.remaining();
                 if amount.get() > remaining {
-                    return Err(TransitionRefused::ExceedsRemaining { requested: amount.get(), remaining });
+                    return Err(TransitionRefused::ExceedsRemaining {
+                        requested: amount.get(),
+                        remaining,
+                    });
                 }
                 next.cancelled_amount += amount.get();
-                next.state = if next.remaining() == 0 { Cancelled } else { PartiallyCancelled };
+                next.state = if next.remaining() == 0 {
+                    Cancelled
+                } else {
+                    PartiallyCancelled
+                };
                 if next.state == Cancelled {
                     next.closed_at = Some(now);
                 }
@@ -305,7 +319,10 @@ mod tests {
         ] {
             assert_eq!(
                 declined.apply(event, now).unwrap_err(),
-                TransitionRefused::NotApplicable { from: PaymentState::Declined, event }
+                TransitionRefused::NotApplicable {
+                    from: PaymentState::Declined,
+                    event
+                }
             );
         }
     }
@@ -313,14 +330,24 @@ mod tests {
     #[test]
     fn cancels_take_back_what_remains_and_no_more() {
         let now = Utc::now();
-        let cancel = |amount| WalletEvent::Cancel { amount: Amount::from_stored(amount) };
-        let approve = WalletEvent::Approve { amount: Amount::from_stored(1000) };
+        let cancel = |amount| WalletEvent::Cancel {
+            amount: Amount::from_stored(amount),
+        };
+        let approve = WalletEvent::Approve {
+            amount: Amount::from_stored(1000),
+        };
         let paid = order(now).apply(approve, now).unwrap();
         let part = paid.apply(cancel(300), now).unwrap();
-        assert_eq!((part.state, part.remaining()), (PaymentState::PartiallyCancelled, 700));
+        assert_eq!(
+            (part.state, part.remaining()),
+            (PaymentState::PartiallyCancelled, 700)
+        );
         assert_eq!(
             part.apply(cancel(701), now).unwrap_err(),
-            TransitionRefused::ExceedsRemaining { requested: 701, remaining: 700 }
+            TransitionRefused::ExceedsRemaining {
+                requested: 701,
+                remaining: 700
+            }
         );
         let rest = part.apply(cancel(700), now).unwrap();
         assert_eq!((rest.state, rest.remaining()), (PaymentState::Cancelled, 0));

@@ -18,16 +18,22 @@ use error::ApiError;
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/api/trades/wechatpay", post(wechat::create))
-                .route("/api/trades/wechatpay/find", post(wechat::find))
+        .route("/api/trades/wechatpay/find", post(wechat::find))
         .route("/api/trades/wechatpay/revise", post(wechat::revise))
         .route("/api/ep9/trades/webpay", post(cards::webpay))
         .route("/api/ep9/trades/approval", post(cards::issue_key))
         .route("/api/trades/approval/batch", post(cards::batch_approval))
         .route("/api/trades/removeBatchKey", post(cards::remove_key))
-        .route("/api/trades/retrieveTransaction", post(cards::retrieve_transaction))
+        .route(
+            "/api/trades/retrieveTransaction",
+            post(cards::retrieve_transaction),
+        )
         .route("/api/notifications", get(notifications::list))
         .route("/api/notifications/{id}", get(notifications::show))
-        .route("/api/notifications/{id}/resend", post(notifications::resend))
+        .route(
+            "/api/notifications/{id}/resend",
+            post(notifications::resend),
+        )
         .merge(crate::pages::routes());
     if state.settings.sandbox {
         router = router.merge(crate::sandbox::routes());

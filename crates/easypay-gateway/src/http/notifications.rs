@@ -37,7 +37,9 @@ pub async fn list(
         Some(raw) => Some(DeliveryStatus::parse(raw).ok_or_else(|| {
             ApiError::new(
                 ResCode::FieldNotAllowedValue,
-                format!("status: must be one of \"pending\", \"delivered\", \"failed\" (got {raw:?})"),
+                format!(
+                    "status: must be one of \"pending\", \"delivered\", \"failed\" (got {raw:?})"
+                ),
             )
         })?),
     };
@@ -82,7 +84,9 @@ pub async fn resend(
     own_notification(&state, &merchant, &id).await?;
     notifications::resend(state.db.pool(), &id, Utc::now()).await?;
     state.db.outbox_written().notify_one();
-    Ok(success(json!({"id": id, "status": DeliveryStatus::Pending.as_str()})))
+    Ok(success(
+        json!({"id": id, "status": DeliveryStatus::Pending.as_str()}),
+    ))
 }
 
 async fn own_notification(
@@ -94,7 +98,10 @@ async fn own_notification(
         .await?
         .filter(|record| record.mall_id == merchant.mall_id)
         .ok_or_else(|| {
-            ApiError::new(ResCode::NotificationNotFound, format!("id: no notification {id:?}"))
+            ApiError::new(
+                ResCode::NotificationNotFound,
+                format!("id: no notification {id:?}"),
+            )
         })
 }
 
@@ -136,9 +143,12 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Merchant,
         .and_then(|decoded| String::from_utf8(decoded).ok())
         .ok_or_else(refused)?;
     let (mall_id, secret_key) = credentials.split_once(':').ok_or_else(refused)?;
-    let merchant = merchants::find(state.db.pool(), mall_id).await?.ok_or_else(refused)?;
+    let merchant = merchants::find(state.db.pool(), mall_id)
+        .await?
+        .ok_or_else(refused)?;
     // Comparing digests keeps the comparison's time independent of where the keys differ.
-    let matches = Sha256::digest(secret_key.as_bytes()) == Sha256::digest(merchant.secret_key.as_bytes());
+    let matches =
+        Sha256::digest(secret_key.as_bytes()) == Sha256::digest(merchant.secret_key.as_bytes());
     if !matches || !merchant.active {
         return Err(refused());
     }

@@ -54,7 +54,11 @@ pub struct Delivery {
 
 impl Delivery {
     fn failed(outcome: Outcome, detail: impl Into<String>) -> Self {
-        Delivery { outcome, http_status: None, excerpt: Some(cut(detail.into().as_bytes())) }
+        Delivery {
+            outcome,
+            http_status: None,
+            excerpt: Some(cut(detail.into().as_bytes())),
+        }
     }
 }
 
@@ -66,10 +70,15 @@ pub async fn send(
 ) -> Delivery {
     let url = match reqwest::Url::parse(&notification.target_url) {
         Ok(url) => url,
-        Err(error) => return Delivery::failed(Outcome::ConnectionError, format!("bad URL: {error}")),
+        Err(error) => {
+            return Delivery::failed(Outcome::ConnectionError, format!("bad URL: {error}"))
+        }
     };
     if let Some(ip) = policy.refuses_literal(&url) {
-        return Delivery::failed(Outcome::TargetRefused, format!("target refused: internal address {ip}"));
+        return Delivery::failed(
+            Outcome::TargetRefused,
+            format!("target refused: internal address {ip}"),
+        );
     }
     let timestamp = chrono::Utc::now().timestamp();
     let body = notification.body.as_bytes();
@@ -79,7 +88,12 @@ pub async fn send(
         .header("content-type", "application/json; charset=utf-8")
         .header(webhook_signature::ID_HEADER, &notification.id)
         .header(webhook_signature::TIMESTAMP_HEADER, timestamp.to_string());
-    if let Some(signature) = webhook_signature::sign(&notification.webhook_secret, &notification.id, timestamp, body) {
+    if let Some(signature) = webhook_signature::sign(
+        &notification.webhook_secret,
+        &notification.id,
+        timestamp,
+        body,
+    ) {
         request = request.header(webhook_signature::SIGNATURE_HEADER, signature);
     }
     let response = match request.body(notification.body.clone()).send().await {
@@ -104,7 +118,11 @@ pub async fn send(
             Ok(_) => Outcome::NotAcknowledged,
         }
     };
-    Delivery { outcome, http_status: Some(status.as_u16()), excerpt: Some(cut(&answer)) }
+    Delivery {
+        outcome,
+        http_status: Some(status.as_u16()),
+        excerpt: Some(cut(&answer)),
+    }
 }
 
 async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {

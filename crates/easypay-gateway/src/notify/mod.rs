@@ -79,7 +79,10 @@ impl NotifySettings {
             timeout: Duration::from_secs(10),
             concurrency: 32,
             poll_interval: Duration::from_millis(500),
-            policy: TargetPolicy { allow_internal: sandbox, allowlist: Vec::new() },
+            policy: TargetPolicy {
+                allow_internal: sandbox,
+                allowlist: Vec::new(),
+            },
         }
     }
 

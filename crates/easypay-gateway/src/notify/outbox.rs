@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use easypay_api::card_batch::BatchApprovalResponse;
-use easypay_api::notification::{WechatCancelNotification, 
+use easypay_api::notification::{
     CardApprovalNotification, NotificationAmountInfo, WechatApprovalNotification,
+    WechatCancelNotification,
 };
 use easypay_api::{seoul_time, ResCode};
 
@@ -12,8 +13,8 @@ use super::Kind;
 use crate::domain::card_payment::CardPayment;
 use crate::domain::ids;
 use crate::domain::wechat_payment::WechatPayment;
-use crate::store::notifications::{self, NewNotification};
 use crate::store::cancels::Cancel;
+use crate::store::notifications::{self, NewNotification};
 use crate::store::WriteTx;
 
 /// The approval notification of a WeChat order that was just approved (kicc-api §2.2).
@@ -34,7 +35,16 @@ pub async fn wechat_approval(
             amount: payment.approved_amount.unwrap_or(payment.amount).get(),
         },
     };
-    write(tx, Kind::WechatApproval, payment.mall_id.as_str(), &payment.pg_cno, payment.notify_url.as_str(), &body, now).await
+    write(
+        tx,
+        Kind::WechatApproval,
+        payment.mall_id.as_str(),
+        &payment.pg_cno,
+        payment.notify_url.as_str(),
+        &body,
+        now,
+    )
+    .await
 }
 
 /// The card approval notification (`notiType` `10`) of a charge that was just approved, built from
@@ -51,7 +61,8 @@ pub async fn card_approval(
     };
     let card = &info.card_info;
     let customer = payment.customer.as_ref();
-    let text = |value: Option<&easypay_api::values::Text>| value.map_or("", |v| v.as_str()).to_owned();
+    let text =
+        |value: Option<&easypay_api::values::Text>| value.map_or("", |v| v.as_str()).to_owned();
     let body = CardApprovalNotification {
         res_cd: answer.res_cd.clone(),
         res_msg: answer.res_msg.clone(),
@@ -82,7 +93,16 @@ pub async fn card_approval(
         customer_name: text(customer.and_then(|c| c.customer_name.as_ref())),
         escrow_used: answer.escrow_used.clone().unwrap_or_else(|| "N".into()),
     };
-    write(tx, Kind::CardApproval, payment.mall_id.as_str(), &payment.pg_cno, noti_url, &body, now).await
+    write(
+        tx,
+        Kind::CardApproval,
+        payment.mall_id.as_str(),
+        &payment.pg_cno,
+        noti_url,
+        &body,
+        now,
+    )
+    .await
 }
 
 /// The result of a merchant's cancel of a WeChat payment (kicc-api §2.5), to `target_url`.
@@ -107,7 +127,16 @@ pub async fn wechat_cancel(
     };
     let pg_cno = &payment.pg_cno;
     let mall_id = payment.mall_id.as_str();
-    write(tx, Kind::WechatCancel, mall_id, pg_cno, target_url, &body, cancel.created_at).await
+    write(
+        tx,
+        Kind::WechatCancel,
+        mall_id,
+        pg_cno,
+        target_url,
+        &body,
+        cancel.created_at,
+    )
+    .await
 }
 
 async fn write(
@@ -123,7 +152,15 @@ async fn write(
     let body = serde_json::to_string(body).expect("notification bodies serialise");
     notifications::insert(
         tx,
-        &NewNotification { id: &id, mall_id, kind: kind.as_str(), pg_cno, target_url, body: &body, now },
+        &NewNotification {
+            id: &id,
+            mall_id,
+            kind: kind.as_str(),
+            pg_cno,
+            target_url,
+            body: &body,
+            now,
+        },
     )
     .await
 }

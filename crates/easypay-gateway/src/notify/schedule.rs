@@ -23,11 +23,18 @@ impl RetrySchedule {
     /// A comma-separated list of delays like `10s,1m,2h`; `3m*10` repeats a delay.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let mut delays = Vec::new();
-        for item in raw.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        for item in raw
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
             let (delay, times) = match item.split_once('*') {
                 Some((delay, times)) => (
                     delay,
-                    times.trim().parse::<usize>().map_err(|_| format!("{item:?}: bad repeat count"))?,
+                    times
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("{item:?}: bad repeat count"))?,
                 ),
                 None => (item, 1),
             };
@@ -47,7 +54,10 @@ impl RetrySchedule {
 
     /// The wait after `attempts_done` failed attempts, or `None` when the cycle is used up.
     pub fn delay_after(&self, attempts_done: usize) -> Option<Duration> {
-        attempts_done.checked_sub(1).and_then(|index| self.delays.get(index)).copied()
+        attempts_done
+            .checked_sub(1)
+            .and_then(|index| self.delays.get(index))
+            .copied()
     }
 }
 
@@ -59,7 +69,10 @@ mod tests {
     fn defaults_match_kicc_try_counts() {
         assert_eq!(RetrySchedule::wechat_default().max_attempts(), 16);
         assert_eq!(RetrySchedule::card_default().max_attempts(), 11);
-        assert_eq!(RetrySchedule::card_default().delay_after(1), Some(Duration::from_secs(180)));
+        assert_eq!(
+            RetrySchedule::card_default().delay_after(1),
+            Some(Duration::from_secs(180))
+        );
     }
 
     #[test]

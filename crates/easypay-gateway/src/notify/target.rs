@@ -18,7 +18,9 @@ pub struct TargetPolicy {
 
 impl TargetPolicy {
     pub fn permits(&self, ip: IpAddr) -> bool {
-        self.allow_internal || !is_internal(ip) || self.allowlist.iter().any(|net| net.contains(&ip))
+        self.allow_internal
+            || !is_internal(ip)
+            || self.allowlist.iter().any(|net| net.contains(&ip))
     }
 
     /// A refusal for a URL whose host is a literal address (no DNS lookup happens for those).
@@ -70,12 +72,22 @@ impl Resolve for GuardedResolver {
         let policy = self.policy.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let permitted: Vec<SocketAddr> =
-                resolved.iter().copied().filter(|addr| policy.permits(addr.ip())).collect();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let permitted: Vec<SocketAddr> = resolved
+                .iter()
+                .copied()
+                .filter(|addr| policy.permits(addr.ip()))
+                .collect();
             if permitted.is_empty() {
-                let refused = resolved.first().map(|addr| addr.ip().to_string()).unwrap_or_default();
-                return Err(format!("target refused: {host} resolves to internal address {refused}").into());
+                let refused = resolved
+                    .first()
+                    .map(|addr| addr.ip().to_string())
+                    .unwrap_or_default();
+                return Err(format!(
+                    "target refused: {host} resolves to internal address {refused}"
+                )
+                .into());
             }
             let addrs: Addrs = Box::new(permitted.into_iter());
             Ok(addrs)
@@ -98,8 +110,17 @@ mod tests {
     fn internal_addresses_are_refused() {
         let policy = policy(&[]);
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "::1", "fe80::1", "fd00:ec2::254", "::ffff:127.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:127.0.0.1",
         ] {
             assert!(!policy.permits(ip.parse().unwrap()), "{ip}");
         }
@@ -112,7 +133,10 @@ mod tests {
     fn the_allowlist_and_sandbox_admit_internal_addresses() {
         assert!(policy(&["10.0.0.0/8"]).permits("10.9.9.9".parse().unwrap()));
         assert!(!policy(&["10.0.0.0/8"]).permits("192.168.0.1".parse().unwrap()));
-        let sandbox = TargetPolicy { allow_internal: true, allowlist: vec![] };
+        let sandbox = TargetPolicy {
+            allow_internal: true,
+            allowlist: vec![],
+        };
         assert!(sandbox.permits("127.0.0.1".parse().unwrap()));
     }
 
@@ -120,7 +144,10 @@ mod tests {
     fn literal_address_urls_are_checked_without_dns() {
         let policy = policy(&[]);
         let url = reqwest::Url::parse("http://169.254.169.254/latest/meta-data").unwrap();
-        assert_eq!(policy.refuses_literal(&url), Some("169.254.169.254".parse().unwrap()));
+        assert_eq!(
+            policy.refuses_literal(&url),
+            Some("169.254.169.254".parse().unwrap())
+        );
         let url = reqwest::Url::parse("http://[::1]:8080/").unwrap();
         assert!(policy.refuses_literal(&url).is_some());
         let url = reqwest::Url::parse("https://shop.example/notify").unwrap();

@@ -47,7 +47,9 @@ impl Notifier {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { policy: Arc::new(settings.policy.clone()) }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: Arc::new(settings.policy.clone()),
+            }))
             .user_agent(concat!("easypay-notifier/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Notifier {
@@ -86,12 +88,23 @@ impl Notifier {
     pub async fn flush(&self) -> Result<FlushReport, StoreError> {
         let inner = &self.inner;
         let now = Utc::now();
-        let claimed =
-            notifications::claim(&inner.db, &inner.owner, Due::Everything, now, lease_end(inner), FLUSH_LIMIT)
-                .await?;
+        let claimed = notifications::claim(
+            &inner.db,
+            &inner.owner,
+            Due::Everything,
+            now,
+            lease_end(inner),
+            FLUSH_LIMIT,
+        )
+        .await?;
         let mut attempts = JoinSet::new();
         for notification in claimed {
-            let permit = inner.permits.clone().acquire_owned().await.expect("never closed");
+            let permit = inner
+                .permits
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("never closed");
             let inner = self.inner.clone();
             attempts.spawn(async move {
                 let delivered = attempt(&inner, notification).await;
@@ -121,14 +134,25 @@ async fn dispatch_due(inner: &Arc<Inner>) -> Result<(), StoreError> {
         if free == 0 {
             return Ok(());
         }
-        let claimed =
-            notifications::claim(&inner.db, &inner.owner, Due::BySchedule, Utc::now(), lease_end(inner), free as i64)
-                .await?;
+        let claimed = notifications::claim(
+            &inner.db,
+            &inner.owner,
+            Due::BySchedule,
+            Utc::now(),
+            lease_end(inner),
+            free as i64,
+        )
+        .await?;
         if claimed.is_empty() {
             return Ok(());
         }
         for notification in claimed {
-            let permit = inner.permits.clone().acquire_owned().await.expect("never closed");
+            let permit = inner
+                .permits
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("never closed");
             let inner = inner.clone();
             tokio::spawn(async move {
                 attempt(&inner, notification).await;
@@ -143,8 +167,13 @@ async fn dispatch_due(inner: &Arc<Inner>) -> Result<(), StoreError> {
 async fn attempt(inner: &Inner, notification: Claimed) -> bool {
     let started_at = Utc::now();
     let clock = Instant::now();
-    let delivery =
-        deliver::send(&inner.http, &inner.settings.policy, &notification, inner.settings.timeout).await;
+    let delivery = deliver::send(
+        &inner.http,
+        &inner.settings.policy,
+        &notification,
+        inner.settings.timeout,
+    )
+    .await;
     let acknowledged = delivery.outcome == Outcome::Acknowledged;
     let finished = Utc::now();
     let after = if acknowledged {
@@ -175,7 +204,9 @@ async fn attempt(inner: &Inner, notification: Claimed) -> bool {
         latency_ms = record.latency_ms,
         "notification attempt"
     );
-    if let Err(error) = notifications::finish_attempt(&inner.db, &notification, &record, after, finished).await {
+    if let Err(error) =
+        notifications::finish_attempt(&inner.db, &notification, &record, after, finished).await
+    {
         // The lease runs out and the notification is tried again: at least once, never lost.
         tracing::error!(%error, id = %notification.id, "could not record a notification attempt");
     }

@@ -30,5 +30,8 @@ pub fn routes() -> Router<AppState> {
             "/billing/window/{token}",
             get(billing_window::page).post(billing_window::submit),
         )
-        .route("/billing/window/{token}/cancel", post(billing_window::cancel))
+        .route(
+            "/billing/window/{token}/cancel",
+            post(billing_window::cancel),
+        )
 }

@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn only_approved_money_kept_is_paid_and_only_a_pending_order_is_open() {
         for state in STATES {
-            let kept = matches!(state, PaymentState::Approved | PaymentState::PartiallyCancelled);
+            let kept = matches!(
+                state,
+                PaymentState::Approved | PaymentState::PartiallyCancelled
+            );
             assert_eq!(paid(state), kept, "{state:?}");
             assert_eq!(closed(state), state != PaymentState::Pending, "{state:?}");
         }

@@ -5,8 +5,8 @@ use chrono::Utc;
 use easypay_api::ResCode;
 
 use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
-use crate::notify::outbox;
 use crate::http::error::ApiError;
+use crate::notify::outbox;
 use crate::store::payments;
 use crate::store::Db;
 

@@ -159,7 +159,9 @@ fn parse_webhook_secret(path: &str, raw: &str) -> Result<String, ApiError> {
     if !valid {
         return Err(easypay_api::FieldError::new(
             path,
-            easypay_api::Rule::BadFormat { expected: "whsec_ followed by base64" },
+            easypay_api::Rule::BadFormat {
+                expected: "whsec_ followed by base64",
+            },
         )
         .into());
     }

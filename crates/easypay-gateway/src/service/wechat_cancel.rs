@@ -29,9 +29,17 @@ pub async fn revise(
     state: &AppState,
     request: ReviseWechatRequest,
 ) -> Result<StoredResponse, ApiError> {
-    let merchant = active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let signed = [request.pg_cno.as_str(), request.shop_transaction_id.as_str()];
-    if !msg_auth::verify(&merchant.secret_key, &signed, request.msg_auth_value.as_str()) {
+    let merchant =
+        active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let signed = [
+        request.pg_cno.as_str(),
+        request.shop_transaction_id.as_str(),
+    ];
+    if !msg_auth::verify(
+        &merchant.secret_key,
+        &signed,
+        request.msg_auth_value.as_str(),
+    ) {
         return Err(ApiError::new(
             ResCode::MsgAuthValueMismatch,
             "msgAuthValue: not the HMAC-SHA256 of pgCno|shopTransactionId with the merchant's secret key",
@@ -55,7 +63,8 @@ pub async fn revise(
         }
         let backend = state.db.backend();
         let payment =
-            payments::find_for_update(&mut tx, backend, scope.mall_id, request.pg_cno.as_str()).await?;
+            payments::find_for_update(&mut tx, backend, scope.mall_id, request.pg_cno.as_str())
+                .await?;
         let mut response = ReviseWechatResponse {
             res_cd: String::new(),
             res_msg: String::new(),
@@ -94,10 +103,13 @@ pub async fn revise(
                     continue;
                 }
                 if !payments::update_state(&mut tx, &cancelled.payment).await? {
-                    return Err(ApiError::internal("a locked payment changed during its cancel"));
+                    return Err(ApiError::internal(
+                        "a locked payment changed during its cancel",
+                    ));
                 }
                 let target = request.notify_url.as_ref().unwrap_or(&payment.notify_url);
-                outbox::wechat_cancel(&mut tx, &cancelled.payment, &cancel, target.as_str()).await?;
+                outbox::wechat_cancel(&mut tx, &cancelled.payment, &cancel, target.as_str())
+                    .await?;
                 response.res_cd = ResCode::Success.as_str().into();
                 response.res_msg = "Accepted: the result follows as the cancel notification".into();
                 response.cancel_pg_cno = Some(cancel.cancel_pg_cno);
@@ -148,8 +160,17 @@ fn decide(
         }
     };
     match payment.apply(WalletEvent::Cancel { amount }, now) {
-        Ok(next) => Ok((payment.clone(), Cancelled { payment: next, amount })),
-        Err(TransitionRefused::ExceedsRemaining { requested, remaining }) => Err((
+        Ok(next) => Ok((
+            payment.clone(),
+            Cancelled {
+                payment: next,
+                amount,
+            },
+        )),
+        Err(TransitionRefused::ExceedsRemaining {
+            requested,
+            remaining,
+        }) => Err((
             ResCode::CancelExceedsRemaining,
             format!("amountInfo.totAmount: {requested} is more than the {remaining} that remains"),
         )),
@@ -162,22 +183,36 @@ fn refusal(state: PaymentState) -> (ResCode, String) {
         PaymentState::Pending => (ResCode::CancelNotPaid, "is not paid yet"),
         PaymentState::Declined => (ResCode::CancelDeclined, "was declined"),
         PaymentState::Expired => (ResCode::CancelExpired, "expired unpaid"),
-        PaymentState::CancelledByCustomer => {
-            (ResCode::CancelAbandoned, "was cancelled by the customer before paying")
-        }
+        PaymentState::CancelledByCustomer => (
+            ResCode::CancelAbandoned,
+            "was cancelled by the customer before paying",
+        ),
         PaymentState::Voided => (ResCode::CancelVoided, "was voided by the wallet (TS12)"),
-        PaymentState::Cancelled => (ResCode::AlreadyCancelled, "is already cancelled in full (TS02)"),
+        PaymentState::Cancelled => (
+            ResCode::AlreadyCancelled,
+            "is already cancelled in full (TS02)",
+        ),
         PaymentState::Approved | PaymentState::PartiallyCancelled => {
             (ResCode::TransitionNotAllowed, "cannot take this cancel")
         }
     };
-    (code, format!("pgCno: the payment {why}; nothing was cancelled"))
+    (
+        code,
+        format!("pgCno: the payment {why}; nothing was cancelled"),
+    )
 }
 
 /// `find` with `cancelPgCno`: the status of one cancel.
-pub async fn find(state: &AppState, request: FindWechatRequest) -> Result<StoredResponse, ApiError> {
+pub async fn find(
+    state: &AppState,
+    request: FindWechatRequest,
+) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let cancel_pg_cno = request.cancel_pg_cno.as_ref().map(|c| c.as_str()).unwrap_or_default();
+    let cancel_pg_cno = request
+        .cancel_pg_cno
+        .as_ref()
+        .map(|c| c.as_str())
+        .unwrap_or_default();
     let scope = KeyScope {
         mall_id: request.mall_id.as_str(),
         endpoint: Endpoint::WechatFind,
@@ -209,7 +244,11 @@ pub async fn find(state: &AppState, request: FindWechatRequest) -> Result<Stored
     match (payment, cancel) {
         (Some(payment), Some(cancel)) => {
             response.transaction_date = Some(seoul_time::timestamp(cancel.created_at));
-            let status = if cancel.remain_after == 0 { "TS02" } else { "TS06" };
+            let status = if cancel.remain_after == 0 {
+                "TS02"
+            } else {
+                "TS06"
+            };
             response.cancel_status = Some(status.into());
             response.amount_info = Some(ResponseAmountInfo {
                 currency: payment.currency.as_str().into(),

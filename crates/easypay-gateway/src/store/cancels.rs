@@ -66,7 +66,11 @@ impl From<CancelRow> for Cancel {
 }
 
 /// Records a cancel; `false` if its `cancelPgCno` collided (draw another).
-pub async fn insert(tx: &mut WriteTx, method: Method, cancel: &Cancel) -> Result<bool, sqlx::Error> {
+pub async fn insert(
+    tx: &mut WriteTx,
+    method: Method,
+    cancel: &Cancel,
+) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO cancels (cancel_pg_cno, pg_cno, mall_id, method, revise_type, amount, \
          remain_after, shop_transaction_id, memo, created_at) \

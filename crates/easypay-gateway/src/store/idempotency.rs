@@ -11,7 +11,7 @@ pub enum Endpoint {
     WechatFind,
     BillingKeyIssue,
     CardBatchApproval,
-        BillingKeyRemove,
+    BillingKeyRemove,
     WechatRevise,
 }
 
@@ -19,7 +19,7 @@ impl Endpoint {
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::WechatCreate => "wechat.create",
-                        Endpoint::WechatFind => "wechat.find",
+            Endpoint::WechatFind => "wechat.find",
             Endpoint::WechatRevise => "wechat.revise",
             Endpoint::BillingKeyIssue => "billing.issue",
             Endpoint::CardBatchApproval => "card.batch",

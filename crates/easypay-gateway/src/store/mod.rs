@@ -3,8 +3,8 @@
 //! each database needs.
 
 pub mod billing_keys;
-pub mod card_payments;
 pub mod cancels;
+pub mod card_payments;
 pub mod idempotency;
 pub mod merchants;
 pub mod notifications;
@@ -190,7 +190,11 @@ impl Db {
         }
     }
 
-    fn write_tx(&self, tx: Transaction<'static, Any>, slot: Option<OwnedMutexGuard<()>>) -> WriteTx {
+    fn write_tx(
+        &self,
+        tx: Transaction<'static, Any>,
+        slot: Option<OwnedMutexGuard<()>>,
+    ) -> WriteTx {
         WriteTx {
             tx,
             _writer_slot: slot,

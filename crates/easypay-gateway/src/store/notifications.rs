@@ -25,9 +25,13 @@ impl DeliveryStatus {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::Failed]
-            .into_iter()
-            .find(|status| status.as_str() == raw)
+        [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == raw)
     }
 }
 
@@ -208,7 +212,8 @@ pub struct NotificationRecord {
     pub delivered_at: Option<i64>,
 }
 
-const RECORD_COLUMNS: &str = "id, mall_id, kind, pg_cno, target_url, body, status, attempts_total, \
+const RECORD_COLUMNS: &str =
+    "id, mall_id, kind, pg_cno, target_url, body, status, attempts_total, \
     next_attempt_at, created_at, delivered_at";
 
 /// Newest first; `mall_id` and `status` narrow the list when given.
@@ -234,10 +239,12 @@ pub async fn find<'e>(
     db: impl Executor<'e, Database = Any>,
     id: &str,
 ) -> Result<Option<NotificationRecord>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {RECORD_COLUMNS} FROM notifications WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {RECORD_COLUMNS} FROM notifications WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn attempts<'e>(

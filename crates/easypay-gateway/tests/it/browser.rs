@@ -41,7 +41,11 @@ impl Browser {
             });
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut driver = Command::new("/usr/bin/chromedriver")
             .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
             .stdout(Stdio::null())
@@ -70,7 +74,11 @@ impl Browser {
                 .connect(&webdriver)
                 .await;
             if let Ok(client) = connected {
-                return Some(Browser { client, driver, _profile: profile });
+                return Some(Browser {
+                    client,
+                    driver,
+                    _profile: profile,
+                });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -100,7 +108,8 @@ impl Browser {
             return;
         }
         let png = self.client.screenshot().await.expect("screenshot");
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }

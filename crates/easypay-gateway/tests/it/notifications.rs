@@ -53,7 +53,14 @@ async fn notification_of(app: &TestApp, pg_cno: &str) -> Value {
         .as_str()
         .unwrap()
         .to_owned();
-    merchant_api(app, reqwest::Method::GET, &format!("/api/notifications/{id}")).await.1["notification"].clone()
+    merchant_api(
+        app,
+        reqwest::Method::GET,
+        &format!("/api/notifications/{id}"),
+    )
+    .await
+    .1["notification"]
+        .clone()
 }
 
 /// Waits until the order's notification satisfies `done`.
@@ -64,7 +71,10 @@ async fn wait_until(app: &TestApp, pg_cno: &str, done: impl Fn(&Value) -> bool) 
         if done(&notification) {
             return notification;
         }
-        assert!(tokio::time::Instant::now() < deadline, "gave up waiting: {notification}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting: {notification}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -102,8 +112,14 @@ async fn approval_is_delivered_with_kiccs_body_and_a_valid_signature(backend: Ba
             "amountInfo": {"currency": "KRW", "amount": 1000}
         })
     );
-    assert_eq!(app.find(&pg_cno).await["approvalDate"], approval_date.as_str());
-    assert_eq!(received.headers["content-type"], "application/json; charset=utf-8");
+    assert_eq!(
+        app.find(&pg_cno).await["approvalDate"],
+        approval_date.as_str()
+    );
+    assert_eq!(
+        received.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
     let id = &received.headers["webhook-id"];
     let timestamp: i64 = received.headers["webhook-timestamp"].parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - timestamp).abs() < 60);
@@ -120,7 +136,10 @@ async fn approval_is_delivered_with_kiccs_body_and_a_valid_signature(backend: Ba
     assert_eq!(notification["kind"], "wechat.approval");
     assert_eq!(outcomes(&notification), ["acknowledged"]);
     assert_eq!(notification["attempts"][0]["httpStatus"], 200);
-    assert_eq!(notification["attempts"][0]["responseExcerpt"], r#"{"resCd":"0000","resMsg":"OK"}"#);
+    assert_eq!(
+        notification["attempts"][0]["responseExcerpt"],
+        r#"{"resCd":"0000","resMsg":"OK"}"#
+    );
 }
 
 async fn each_kind_of_failure_is_retried_until_acknowledged(backend: Backend) {
@@ -141,7 +160,11 @@ async fn each_kind_of_failure_is_retried_until_acknowledged(backend: Backend) {
         wait_until(&app, &pg_cno, |n| n["attemptCount"] == 1).await;
         receiver.set_mode(Mode::Ack);
         let notification = wait_until(&app, &pg_cno, |n| n["status"] == "delivered").await;
-        assert_eq!(outcomes(&notification), [outcome, "acknowledged"], "{mode:?}");
+        assert_eq!(
+            outcomes(&notification),
+            [outcome, "acknowledged"],
+            "{mode:?}"
+        );
     }
 
     let mut receiver = Receiver::stopped().await;
@@ -149,7 +172,10 @@ async fn each_kind_of_failure_is_retried_until_acknowledged(backend: Backend) {
     wait_until(&app, &pg_cno, |n| n["attemptCount"] == 1).await;
     receiver.resume().await;
     let notification = wait_until(&app, &pg_cno, |n| n["status"] == "delivered").await;
-    assert_eq!(outcomes(&notification), ["connection_refused", "acknowledged"]);
+    assert_eq!(
+        outcomes(&notification),
+        ["connection_refused", "acknowledged"]
+    );
 }
 
 async fn a_notification_that_used_all_its_tries_is_failed_then_resent(backend: Backend) {
@@ -164,9 +190,17 @@ async fn a_notification_that_used_all_its_tries_is_failed_then_resent(backend: B
 
     receiver.set_mode(Mode::Ack);
     let id = failed["id"].as_str().unwrap();
-    let (status, answer) =
-        merchant_api(&app, reqwest::Method::POST, &format!("/api/notifications/{id}/resend")).await;
-    assert_eq!((status, answer["resCd"].as_str()), (200, Some("0000")), "{answer}");
+    let (status, answer) = merchant_api(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/notifications/{id}/resend"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["resCd"].as_str()),
+        (200, Some("0000")),
+        "{answer}"
+    );
     let delivered = wait_until(&app, &pg_cno, |n| n["status"] == "delivered").await;
     assert_eq!(delivered["attemptCount"], 5);
 }
@@ -175,9 +209,17 @@ async fn the_notification_api_is_the_merchants_own(backend: Backend) {
     let app = spawn_with(backend, fast_retries).await;
     let receiver = Receiver::start().await;
     let pg_cno = paid_order(&app, &receiver.url).await;
-    let id = wait_until(&app, &pg_cno, |n| n["status"] == "delivered").await["id"].as_str().unwrap().to_owned();
+    let id = wait_until(&app, &pg_cno, |n| n["status"] == "delivered").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let anonymous = app.client.get(app.url("/api/notifications")).send().await.unwrap();
+    let anonymous = app
+        .client
+        .get(app.url("/api/notifications"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(anonymous.json::<Value>().await.unwrap()["resCd"], "A001");
     let wrong_key = app
@@ -218,10 +260,17 @@ async fn flush_attempts_everything_now(backend: Backend) {
     receiver.set_mode(Mode::Ack);
     let (status, report) = app.post("/_sandbox/notifications/flush", &json!({})).await;
     assert_eq!(status, 200);
-    assert_eq!((report["delivered"].as_u64(), report["failed"].as_u64()), (Some(1), Some(0)), "{report}");
+    assert_eq!(
+        (report["delivered"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "{report}"
+    );
     assert_eq!(notification_of(&app, &pg_cno).await["status"], "delivered");
     let (_, report) = app.post("/_sandbox/notifications/flush", &json!({})).await;
-    assert_eq!((report["delivered"].as_u64(), report["failed"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (report["delivered"].as_u64(), report["failed"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 async fn a_slow_receiver_does_not_delay_the_others(backend: Backend) {
@@ -240,14 +289,21 @@ async fn a_slow_receiver_does_not_delay_the_others(backend: Backend) {
     let started = tokio::time::Instant::now();
     paid_order(&app, &fast.url).await;
     fast.wait_for(1, WAIT).await;
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 /// Outside sandbox mode, internal targets are refused unless allowlisted.
 async fn internal_targets_are_refused_outside_sandbox_mode(backend: Backend) {
     use easypay_gateway::domain::wechat_payment::WalletEvent;
     use easypay_gateway::processor::wechat_wallet::{self, OrderRef};
-    for (allowlist, expected) in [(vec![], "target_refused"), (vec!["127.0.0.0/8".parse().unwrap()], "acknowledged")] {
+    for (allowlist, expected) in [
+        (vec![], "target_refused"),
+        (vec!["127.0.0.0/8".parse().unwrap()], "acknowledged"),
+    ] {
         let app = spawn_with(backend.clone(), |config| {
             fast_retries(config);
             config.sandbox = false;
@@ -276,9 +332,11 @@ async fn internal_targets_are_refused_outside_sandbox_mode(backend: Backend) {
             let mut body = create_body("native");
             body["notifyUrl"] = json!(receiver.url.replace("127.0.0.1", host));
             let pg_cno = app.create_ok(&body).await;
-            wechat_wallet::apply(db, OrderRef::PgCno(&pg_cno), |p| WalletEvent::Approve { amount: p.amount })
-                .await
-                .unwrap();
+            wechat_wallet::apply(db, OrderRef::PgCno(&pg_cno), |p| WalletEvent::Approve {
+                amount: p.amount,
+            })
+            .await
+            .unwrap();
             let done = wait_until(&app, &pg_cno, |n| n["status"] != "pending").await;
             assert_eq!(outcomes(&done), [expected], "{host}: {done}");
         }

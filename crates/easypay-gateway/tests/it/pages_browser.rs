@@ -11,7 +11,11 @@ use crate::helpers::{create_body, spawn_app, Backend, TestApp};
 const DESKTOP: (u32, u32) = (1280, 900);
 const PHONE: (u32, u32) = (390, 844);
 
-async fn order(app: &TestApp, trade_type: &str, return_url: Option<&str>) -> (serde_json::Value, String, String) {
+async fn order(
+    app: &TestApp,
+    trade_type: &str,
+    return_url: Option<&str>,
+) -> (serde_json::Value, String, String) {
     let mut body = create_body(trade_type);
     if let Some(url) = return_url {
         body["returnUrl"] = json!(url);
@@ -27,13 +31,27 @@ fn token_of(code_url: &str) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_qr_page_shows_the_payment_succeeding_by_itself() {
-    let Some(browser) = Browser::start(DESKTOP.0, DESKTOP.1).await else { return };
+    let Some(browser) = Browser::start(DESKTOP.0, DESKTOP.1).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await;
     let (_, pg_cno, code_url) = order(&app, "native", None).await;
-    browser.client.goto(&app.url(&format!("/wechat/qr/{}", token_of(&code_url)))).await.unwrap();
-    let text = browser.wait_for_text("Waiting for the payment to be confirmed").await;
-    assert!(text.contains("₩1,000") && text.contains("Sample Product"), "{text}");
-    assert!(browser.client.find(Locator::Css("#qr svg")).await.is_ok(), "an SVG QR code");
+    browser
+        .client
+        .goto(&app.url(&format!("/wechat/qr/{}", token_of(&code_url))))
+        .await
+        .unwrap();
+    let text = browser
+        .wait_for_text("Waiting for the payment to be confirmed")
+        .await;
+    assert!(
+        text.contains("₩1,000") && text.contains("Sample Product"),
+        "{text}"
+    );
+    assert!(
+        browser.client.find(Locator::Css("#qr svg")).await.is_ok(),
+        "an SVG QR code"
+    );
     browser.screenshot("wechat-qr-desktop").await;
 
     app.sandbox(&pg_cno, "approve").await;
@@ -43,7 +61,9 @@ async fn the_qr_page_shows_the_payment_succeeding_by_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_qr_page_in_korean_on_a_phone_shows_expiry() {
-    let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else { return };
+    let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await;
     let (_, pg_cno, code_url) = order(&app, "native", None).await;
     browser
@@ -61,14 +81,23 @@ async fn the_qr_page_in_korean_on_a_phone_shows_expiry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paying_in_the_cashier_returns_kiccs_fields_to_the_merchant() {
-    let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else { return };
+    let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await;
     let merchant = ReturnReceiver::start().await;
     let (body, pg_cno, cashier_url) = order(&app, "mweb", Some(&merchant.url)).await;
     browser.client.goto(&cashier_url).await.unwrap();
     browser.wait_for_text("Confirm your payment").await;
     browser.screenshot("wechat-cashier-mobile").await;
-    browser.client.find(Locator::XPath("//button[normalize-space()='Pay']")).await.unwrap().click().await.unwrap();
+    browser
+        .client
+        .find(Locator::XPath("//button[normalize-space()='Pay']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 
     let posted = merchant.next_post().await;
     let expected: Vec<(String, String)> = [
@@ -88,17 +117,33 @@ async fn paying_in_the_cashier_returns_kiccs_fields_to_the_merchant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_in_the_korean_cashier_returns_w004() {
-    let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else { return };
+    let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await;
     let merchant = ReturnReceiver::start().await;
     let (_, pg_cno, cashier_url) = order(&app, "mweb", Some(&merchant.url)).await;
-    browser.client.goto(&format!("{cashier_url}?lang=ko")).await.unwrap();
+    browser
+        .client
+        .goto(&format!("{cashier_url}?lang=ko"))
+        .await
+        .unwrap();
     browser.wait_for_text("결제 확인").await;
-    browser.client.find(Locator::XPath("//button[normalize-space()='취소']")).await.unwrap().click().await.unwrap();
+    browser
+        .client
+        .find(Locator::XPath("//button[normalize-space()='취소']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 
     let posted = merchant.next_post().await;
     assert_eq!(posted[0], ("resCd".to_owned(), "W004".to_owned()));
-    assert_eq!(posted.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["resCd", "resMsg", "shopOrderNo", "pgCno"]);
+    assert_eq!(
+        posted.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        ["resCd", "resMsg", "shopOrderNo", "pgCno"]
+    );
     assert_eq!(app.find(&pg_cno).await["resCd"], "W004");
     browser.close().await;
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{create_body, fresh_database, new_key, spawn_with, Backend, MALL_ID};
-use crate::receiver::Receiver;
 use crate::on_both_backends;
+use crate::receiver::Receiver;
 
 const EASYPAY: &str = env!("CARGO_BIN_EXE_easypay");
 
@@ -36,6 +36,11 @@ impl ServeProcess {
                 database_url,
             ])
             .args(extra)
+            // A fixed card key, so no key file lands in the working directory (PostgreSQL's default).
+            .env(
+                "EASYPAY_CARD_KEY",
+                "ZWFzeXBheS10ZXN0LWNhcmQta2V5LTMyLWJ5dGVzISE=",
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -157,7 +162,10 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
     );
     for output in [&listed, &shown] {
         assert!(!output.contains(&secret), "the secret key leaked: {output}");
-        assert!(!output.contains(&webhook_secret), "the webhook secret leaked: {output}");
+        assert!(
+            !output.contains(&webhook_secret),
+            "the webhook secret leaked: {output}"
+        );
         assert!(
             !output.contains("easypay-sandbox-secret"),
             "the sandbox key leaked: {output}"
@@ -194,9 +202,12 @@ async fn a_pending_notification_survives_kill_9(backend: Backend) {
     let gateway = ServeProcess::start_with(&database_url, &fast).await;
     let mut body = create_body("native");
     body["notifyUrl"] = json!(receiver.url);
-    let created: Value = serde_json::from_str(&gateway.post("/api/trades/wechatpay", &body).await).unwrap();
+    let created: Value =
+        serde_json::from_str(&gateway.post("/api/trades/wechatpay", &body).await).unwrap();
     let pg_cno = created["pgCno"].as_str().unwrap();
-    gateway.post(&format!("/_sandbox/wechat/{pg_cno}/approve"), &json!({})).await;
+    gateway
+        .post(&format!("/_sandbox/wechat/{pg_cno}/approve"), &json!({}))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     gateway.kill_9();
 
@@ -205,11 +216,17 @@ async fn a_pending_notification_survives_kill_9(backend: Backend) {
     let received = receiver.wait_for(1, Duration::from_secs(15)).await;
     assert!(received[0].body.contains(pg_cno));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let listed = stdout(&easypay(&["notifications", "list", "--status", "delivered"], &database_url));
+    let listed = stdout(&easypay(
+        &["notifications", "list", "--status", "delivered"],
+        &database_url,
+    ));
     assert!(listed.contains("wechat.approval"), "{listed}");
     let id = &received[0].headers["webhook-id"];
     let shown = stdout(&easypay(&["notifications", "show", id], &database_url));
-    assert!(shown.contains("connection_refused") && shown.contains("acknowledged"), "{shown}");
+    assert!(
+        shown.contains("connection_refused") && shown.contains("acknowledged"),
+        "{shown}"
+    );
     gateway.kill_9();
 }
 
@@ -222,7 +239,9 @@ on_both_backends!(
 /// Two gateway processes on one PostgreSQL share the outbox: every notification arrives, none twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateways_on_one_postgres_deliver_each_notification_once() {
-    let Some(backend) = Backend::postgres() else { return };
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(&backend, &dir).await;
     let receiver = Receiver::start().await;
@@ -234,15 +253,20 @@ async fn two_gateways_on_one_postgres_deliver_each_notification_once() {
         let mut body = create_body("native");
         body["notifyUrl"] = json!(receiver.url);
         let gateway = if i % 2 == 0 { &first } else { &second };
-        let created: Value = serde_json::from_str(&gateway.post("/api/trades/wechatpay", &body).await).unwrap();
+        let created: Value =
+            serde_json::from_str(&gateway.post("/api/trades/wechatpay", &body).await).unwrap();
         let pg_cno = created["pgCno"].as_str().unwrap();
-        gateway.post(&format!("/_sandbox/wechat/{pg_cno}/approve"), &json!({})).await;
+        gateway
+            .post(&format!("/_sandbox/wechat/{pg_cno}/approve"), &json!({}))
+            .await;
     }
     receiver.wait_for(ORDERS, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let received = receiver.received();
-    let ids: std::collections::HashSet<&str> =
-        received.iter().map(|r| r.headers["webhook-id"].as_str()).collect();
+    let ids: std::collections::HashSet<&str> = received
+        .iter()
+        .map(|r| r.headers["webhook-id"].as_str())
+        .collect();
     assert_eq!((received.len(), ids.len()), (ORDERS, ORDERS));
     first.kill_9();
     second.kill_9();

@@ -103,7 +103,9 @@ impl Receiver {
         let (mode, received) = (self.mode.clone(), self.received.clone());
         self.server = Some(tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let (mode, received) = (mode.clone(), received.clone());
                 tokio::spawn(async move {
                     let _ = answer(stream, mode, received).await;
@@ -143,7 +145,10 @@ async fn answer(
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
-    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     while buffer.len() < header_end + length {
         let read = stream.read(&mut chunk).await?;
         if read == 0 {

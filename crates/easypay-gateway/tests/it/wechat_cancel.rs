@@ -64,7 +64,10 @@ async fn a_full_cancel_is_accepted_notified_and_found(backend: Backend) {
     let answer = revise(&app, &body).await;
     assert_eq!(answer["resCd"], "0000", "{answer}");
     assert_eq!(answer["pgCno"], pg_cno);
-    assert_eq!(answer["amountInfo"], json!({"currency": "KRW", "totAmount": 1000}));
+    assert_eq!(
+        answer["amountInfo"],
+        json!({"currency": "KRW", "totAmount": 1000})
+    );
     let cancel_pg_cno = answer["cancelPgCno"].as_str().unwrap().to_owned();
     assert_eq!(cancel_pg_cno.len(), 20);
 
@@ -85,9 +88,19 @@ async fn a_full_cancel_is_accepted_notified_and_found(backend: Backend) {
     assert_eq!(found["resCd"], "0000", "{found}");
     assert_eq!(found["cancelStatus"], "TS02");
     assert_eq!(found["transactionDate"], cancel_date.as_str());
-    assert_eq!(found["amountInfo"], json!({"currency": "KRW", "totAmount": 1000}));
-    assert_eq!(find_cancel(&app, &pg_cno, "00000000000000000000").await["resCd"], "F004");
-    assert_eq!(receiver.received().len(), 1, "the cancel went to the cancel's notifyUrl");
+    assert_eq!(
+        found["amountInfo"],
+        json!({"currency": "KRW", "totAmount": 1000})
+    );
+    assert_eq!(
+        find_cancel(&app, &pg_cno, "00000000000000000000").await["resCd"],
+        "F004"
+    );
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "the cancel went to the cancel's notifyUrl"
+    );
 }
 
 async fn partial_cancels_take_back_what_remains_and_no_more(backend: Backend) {
@@ -102,11 +115,18 @@ async fn partial_cancels_take_back_what_remains_and_no_more(backend: Backend) {
 
     let too_much = revise(&app, &cancel_body(&pg_cno, "32", Some(701))).await;
     assert_eq!(too_much["resCd"], "C007", "{too_much}");
-    assert_eq!(too_much["resMsg"], "amountInfo.totAmount: 701 is more than the 700 that remains");
+    assert_eq!(
+        too_much["resMsg"],
+        "amountInfo.totAmount: 701 is more than the 700 that remains"
+    );
     let mut usd = cancel_body(&pg_cno, "32", Some(10));
     usd["amountInfo"]["currency"] = json!("USD");
     assert_eq!(revise(&app, &usd).await["resCd"], "C010");
-    assert_eq!(app.find(&pg_cno).await["statusCd"], "TS06", "refusals change nothing");
+    assert_eq!(
+        app.find(&pg_cno).await["statusCd"],
+        "TS06",
+        "refusals change nothing"
+    );
 
     let rest = revise(&app, &cancel_body(&pg_cno, "40", None)).await;
     assert_eq!(rest["amountInfo"]["totAmount"], 700);
@@ -131,7 +151,11 @@ async fn unpaid_payments_cannot_be_cancelled_each_with_its_own_code(backend: Bac
         match action {
             Some("customer") => {
                 let cashier = answer["paymentPageUrl"].as_str().unwrap();
-                app.client.post(format!("{cashier}/cancel")).send().await.unwrap();
+                app.client
+                    .post(format!("{cashier}/cancel"))
+                    .send()
+                    .await
+                    .unwrap();
             }
             Some("void") => {
                 app.sandbox(&pg_cno, "approve").await;
@@ -147,7 +171,10 @@ async fn unpaid_payments_cannot_be_cancelled_each_with_its_own_code(backend: Bac
         assert_eq!(refused["resCd"], code, "{action:?}: {refused}");
         assert!(refused.get("cancelPgCno").is_none());
         let after = app.find(&pg_cno).await;
-        assert_eq!((before["resCd"].clone(), before["statusCd"].clone()), (after["resCd"].clone(), after["statusCd"].clone()));
+        assert_eq!(
+            (before["resCd"].clone(), before["statusCd"].clone()),
+            (after["resCd"].clone(), after["statusCd"].clone())
+        );
     }
     let unknown = revise(&app, &cancel_body("00000000000000000000", "40", None)).await;
     assert_eq!(unknown["resCd"], "F001");
@@ -158,7 +185,10 @@ async fn a_wrong_signature_or_date_changes_nothing_and_can_be_corrected(backend:
     let pg_cno = paid(&app, "http://127.0.0.1:9/unused").await;
     let mut body = cancel_body(&pg_cno, "40", None);
     let good = body["msgAuthValue"].clone();
-    body["msgAuthValue"] = json!(msg_auth::sign("not-the-secret", &[&pg_cno, body["shopTransactionId"].as_str().unwrap()]));
+    body["msgAuthValue"] = json!(msg_auth::sign(
+        "not-the-secret",
+        &[&pg_cno, body["shopTransactionId"].as_str().unwrap()]
+    ));
     let refused = revise(&app, &body).await;
     assert_eq!(refused["resCd"], "C009", "{refused}");
     body["msgAuthValue"] = json!(good.as_str().unwrap().to_uppercase());
@@ -167,7 +197,11 @@ async fn a_wrong_signature_or_date_changes_nothing_and_can_be_corrected(backend:
     assert_eq!(stale["resCd"], "V015", "{stale}");
     assert_eq!(app.find(&pg_cno).await["statusCd"], "TS01");
     body["cancelReqDate"] = json!(today());
-    assert_eq!(revise(&app, &body).await["resCd"], "0000", "same key, corrected");
+    assert_eq!(
+        revise(&app, &body).await["resCd"],
+        "0000",
+        "same key, corrected"
+    );
 }
 
 async fn a_retried_cancel_never_cancels_twice(backend: Backend) {
@@ -185,7 +219,9 @@ async fn a_retried_cancel_never_cancels_twice(backend: Backend) {
 async fn concurrent_partial_cancels_never_take_back_more_than_was_paid(backend: Backend) {
     let app = spawn_with(backend, fast_retries).await;
     let pg_cno = paid(&app, "http://127.0.0.1:9/unused").await;
-    let bodies: Vec<Value> = (0..50).map(|_| cancel_body(&pg_cno, "32", Some(30))).collect();
+    let bodies: Vec<Value> = (0..50)
+        .map(|_| cancel_body(&pg_cno, "32", Some(30)))
+        .collect();
     let answers = join_all(bodies.iter().map(|body| revise(&app, body))).await;
     let accepted: u64 = answers
         .iter()
@@ -193,9 +229,17 @@ async fn concurrent_partial_cancels_never_take_back_more_than_was_paid(backend: 
         .map(|a| a["amountInfo"]["totAmount"].as_u64().unwrap())
         .sum();
     assert_eq!(accepted, 990, "33 cancels of 30 fit in 1,000");
-    assert!(answers.iter().all(|a| a["resCd"] == "0000" || a["resCd"] == "C007"), "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["resCd"] == "0000" || a["resCd"] == "C007"),
+        "{answers:?}"
+    );
     let rest = revise(&app, &cancel_body(&pg_cno, "40", None)).await;
-    assert_eq!(rest["amountInfo"]["totAmount"], 10, "paid - accepted = what remained");
+    assert_eq!(
+        rest["amountInfo"]["totAmount"], 10,
+        "paid - accepted = what remained"
+    );
     assert_eq!(app.find(&pg_cno).await["statusCd"], "TS02");
 }
 
