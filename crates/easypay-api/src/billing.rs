@@ -25,6 +25,7 @@ macro_rules! code_list {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum $name {
             $(#[serde(rename = $wire)] $variant),+
         }
@@ -221,12 +222,110 @@ impl WebpayRequest {
 
 /// Answer of the registration call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebpayResponse {
     pub res_cd: String,
     pub res_msg: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_page_url: Option<String>,
+}
+
+/// The wire shape of `POST /api/ep9/trades/webpay`, for the OpenAPI document: [`WebpayRequest`]
+/// is the parsed, flattened form. A test in the gateway parses this shape's example.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "WebpayRequest")]
+#[serde(rename_all = "camelCase")]
+pub struct WebpayWire {
+    pub mall_id: MallId,
+    /// Unique among the merchant's registrations (D001).
+    pub shop_order_no: ShopOrderNo,
+    /// Always 0 for a card registration (V010).
+    #[schemars(schema_with = "zero_amount")]
+    pub amount: u64,
+    /// `81`: billing-key registration.
+    pub pay_method_type_code: RegistrationMethod,
+    /// `00`: KRW.
+    pub currency: CardCurrency,
+    /// Where the window posts its result (resCd, resMsg, shopOrderNo, authorizationId, shopValue1..7).
+    #[schemars(length(max = 256))]
+    pub return_url: HttpUrl,
+    /// The window's layout.
+    pub device_type_code: DeviceType,
+    /// `00`.
+    pub client_type_code: ClientType,
+    /// The window's language; absent: KOR.
+    pub lang_flag: Option<LangFlag>,
+    /// Shown in the window; absent: the merchant's registered name.
+    #[schemars(length(max = 40))]
+    pub mall_name: Option<Text>,
+    pub order_info: WebpayOrderInfoWire,
+    /// Absent: certType 0, the strongest check.
+    pub pay_method_info: Option<WebpayPayMethodInfoWire>,
+    pub shop_value_info: Option<ShopValueInfoWire>,
+}
+
+#[cfg(feature = "schema")]
+fn zero_amount(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [{"type": "integer", "const": 0}, {"type": "string", "const": "0"}],
+        "description": "Exactly 0 (a JSON number or the string \"0\"); anything else is V010."
+    })
+}
+
+/// `orderInfo` of `webpay`.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "WebpayOrderInfo")]
+#[serde(rename_all = "camelCase")]
+pub struct WebpayOrderInfoWire {
+    /// Shown in the window (Hangul allowed, 2 bytes each).
+    #[schemars(length(max = 50))]
+    pub goods_name: Text,
+    pub goods_type_code: Option<GoodsType>,
+    pub customer_info: Option<CustomerInfo>,
+}
+
+/// `payMethodInfo` of `webpay`.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "WebpayPayMethodInfo")]
+#[serde(rename_all = "camelCase")]
+pub struct WebpayPayMethodInfoWire {
+    pub bill_key_method_info: BillKeyCertWire,
+}
+
+/// `payMethodInfo.billKeyMethodInfo` of `webpay`.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "WebpayBillKeyMethodInfo")]
+#[serde(rename_all = "camelCase")]
+pub struct BillKeyCertWire {
+    /// What the window asks: 0 number, expiry, birth date, password; 1 without the password; 2
+    /// number and expiry only.
+    pub cert_type: CertType,
+}
+
+/// `shopValueInfo`: returned unchanged to returnUrl as shopValue1..7.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "ShopValueInfo")]
+pub struct ShopValueInfoWire {
+    #[schemars(length(max = 64))]
+    pub value1: Option<Text>,
+    #[schemars(length(max = 64))]
+    pub value2: Option<Text>,
+    #[schemars(length(max = 32))]
+    pub value3: Option<Text>,
+    #[schemars(length(max = 32))]
+    pub value4: Option<Text>,
+    #[schemars(length(max = 64))]
+    pub value5: Option<Text>,
+    #[schemars(length(max = 64))]
+    pub value6: Option<Text>,
+    #[schemars(length(max = 64))]
+    pub value7: Option<Text>,
 }
 
 #[cfg(test)]

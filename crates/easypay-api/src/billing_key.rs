@@ -41,8 +41,22 @@ impl BatchKey {
     }
 }
 
+#[cfg(feature = "schema")]
+crate::values::schema_of!(AuthorizationId, {
+    "type": "string", "maxLength": 60, "pattern": crate::values::FREE_TEXT_PATTERN,
+    "description": "The authorizationId the registration window posted to returnUrl (32 hex characters; up to 60 bytes accepted); single-use, valid 30 minutes (B001-B003).",
+    "examples": ["0123456789abcdef0123456789abcdef"]
+});
+#[cfg(feature = "schema")]
+crate::values::schema_of!(BatchKey, {
+    "type": "string", "maxLength": 60, "pattern": crate::values::FREE_TEXT_PATTERN,
+    "description": "A billing key (20 characters from an 85-symbol alphabet; up to 60 bytes accepted). Unknown: B005; removed: B006.",
+    "examples": ["Ab3#x9Kq(2)*mZ@1p~Q_"]
+});
+
 /// A parsed billing-key issuance request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssueKeyRequest {
     pub mall_id: MallId,
@@ -78,6 +92,7 @@ impl IssueKeyRequest {
 
 /// `paymentInfo.cardInfo` of an issuance: `cardNo` is the billing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCardInfo {
     pub card_no: String,
@@ -94,6 +109,7 @@ pub struct IssuedCardInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedPaymentInfo {
     pub pay_method_type_code: String,
@@ -104,6 +120,7 @@ pub struct IssuedPaymentInfo {
 
 /// Answer of billing-key issuance. A refusal carries the echoes and no transaction fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssueKeyResponse {
     pub res_cd: String,
@@ -127,6 +144,7 @@ pub struct IssueKeyResponse {
 
 /// A parsed `removeBatchKey` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveKeyRequest {
     pub mall_id: MallId,
@@ -157,6 +175,7 @@ impl RemoveKeyRequest {
 
 /// Answer of `removeBatchKey`: the echoes only (no `msgAuthValue`, kicc-api §3.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveKeyResponse {
     pub res_cd: String,

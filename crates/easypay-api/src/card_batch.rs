@@ -18,6 +18,7 @@ const INSTALLMENT_MONTHS: &[&str] = &[
 
 /// `taxInfo` (complex taxation): each part 0 … 999 999 999 999, required once the object is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxInfo {
     pub tax_amount: u64,
@@ -151,6 +152,7 @@ impl BatchApprovalRequest {
 
 /// `paymentInfo.cardInfo` of a charge: `cardNo` is the masked card number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedCardInfo {
     pub card_no: String,
@@ -169,6 +171,7 @@ pub struct ChargedCardInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedPaymentInfo {
     pub pay_method_type_code: String,
@@ -179,6 +182,7 @@ pub struct ChargedPaymentInfo {
 
 /// Answer of a recurring charge. A decline or refusal carries the echoes and no transaction fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalResponse {
     pub res_cd: String,
@@ -202,6 +206,83 @@ pub struct BatchApprovalResponse {
     pub escrow_used: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_info: Option<ChargedPaymentInfo>,
+}
+
+/// The wire shape of `POST /api/trades/approval/batch`, for the OpenAPI document:
+/// [`BatchApprovalRequest`] is the parsed, flattened form.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "BatchApprovalRequest")]
+#[serde(rename_all = "camelCase")]
+pub struct BatchApprovalWire {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    /// Unique among the merchant's payments, WeChat included (D001); a declined charge does not use it up.
+    pub shop_order_no: ShopOrderNo,
+    pub approval_req_date: RequestDate,
+    /// Won (V010); more than 10 000 000 is declined 8521 by the sandbox issuer.
+    pub amount: Amount,
+    /// `00`: KRW.
+    pub currency: CardCurrency,
+    pub order_info: BatchOrderInfoWire,
+    pub pay_method_info: BatchPayMethodInfoWire,
+    /// Each part required once taxInfo is sent; not compared with amount.
+    pub tax_info: Option<TaxInfo>,
+}
+
+/// `orderInfo` of a charge.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "BatchOrderInfo")]
+#[serde(rename_all = "camelCase")]
+pub struct BatchOrderInfoWire {
+    #[schemars(length(max = 50))]
+    pub goods_name: Text,
+    pub customer_info: Option<CustomerInfo>,
+}
+
+/// `payMethodInfo` of a charge.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "BatchPayMethodInfo")]
+#[serde(rename_all = "camelCase")]
+pub struct BatchPayMethodInfoWire {
+    pub bill_key_method_info: BatchKeyMethodInfoWire,
+    pub card_method_info: CardMethodInfoWire,
+}
+
+/// `payMethodInfo.billKeyMethodInfo` of a charge.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "BatchKeyMethodInfo")]
+#[serde(rename_all = "camelCase")]
+pub struct BatchKeyMethodInfoWire {
+    pub batch_key: BatchKey,
+}
+
+/// `payMethodInfo.cardMethodInfo` of a charge.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "CardMethodInfo")]
+#[serde(rename_all = "camelCase")]
+pub struct CardMethodInfoWire {
+    /// 0 (lump sum) or 2-12 (V009), a JSON number or a digit string.
+    #[schemars(schema_with = "installment_months")]
+    pub installment_month: u32,
+    /// With 2 or more months, true answers freeInstallmentTypeCode 02 (V003 if not a boolean).
+    pub free_installment_used: Option<bool>,
+    #[schemars(length(max = 4))]
+    pub join_cd: Option<Text>,
+}
+
+#[cfg(feature = "schema")]
+fn installment_months(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [
+            {"type": "integer", "enum": [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]},
+            {"type": "string", "enum": INSTALLMENT_MONTHS}
+        ]
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod billing_key;
 pub mod card_batch;
 pub mod card_input;
+pub mod card_revise;
 pub mod codes;
 pub mod euc_kr;
 pub mod msg_auth;

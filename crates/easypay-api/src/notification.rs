@@ -6,6 +6,7 @@ use crate::codes::ResCode;
 
 /// `amountInfo` of a WeChat notification (kicc-api §2.2): the approved amount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationAmountInfo {
     pub currency: String,
@@ -14,6 +15,7 @@ pub struct NotificationAmountInfo {
 
 /// WeChat Pay approval notification, POSTed to the order's `notifyUrl` (kicc-api §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WechatApprovalNotification {
     pub res_cd: String,
@@ -28,6 +30,7 @@ pub struct WechatApprovalNotification {
 /// Card approval notification (`notiType` `10`), POSTed to the URL registered for the merchant
 /// (kicc-api §1.6): KICC's flat body, every value a string, with the fields a card charge has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CardApprovalNotification {
     pub res_cd: String,
@@ -61,9 +64,39 @@ pub struct CardApprovalNotification {
     pub escrow_used: String,
 }
 
+/// Card cancel notification (`notiType` `20`), POSTed to the merchant's registered URL
+/// (kicc-api §1.6, §3.8): the original charge, this cancel, and what remains, every value a string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CardCancelNotification {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub mall_id: String,
+    pub noti_type: String,
+    pub pg_cno: String,
+    pub shop_order_no: String,
+    pub amount: String,
+    pub approval_no: String,
+    pub transaction_date: String,
+    pub cancel_pg_cno: String,
+    pub cancel_amount: String,
+    pub cancel_date: String,
+    pub cancel_remain_amount: String,
+    pub status_code: String,
+    pub status_message: String,
+    pub pay_method_type_code: String,
+    /// The masked card number, as in `cardMaskNo`.
+    pub card_no: String,
+    pub card_mask_no: String,
+    pub customer_id: String,
+    pub customer_name: String,
+}
+
 /// WeChat Pay cancel notification, POSTed to the cancel's `notifyUrl` or else the order's
 /// (kicc-api §2.5). `amountInfo.amount` is the amount this cancel took back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WechatCancelNotification {
     pub res_cd: String,
@@ -79,6 +112,7 @@ pub struct WechatCancelNotification {
 /// What a merchant answers to a notification: `{"resCd": "0000", …}` means processed; anything
 /// else (including KICC's `5001`, "resend") asks for another try.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationAck {
     pub res_cd: String,

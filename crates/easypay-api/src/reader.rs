@@ -116,6 +116,15 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
+    /// An optional integer (JSON number or digit string); absent or `null` is `None`.
+    pub fn optional_integer(&self, name: &str) -> Result<Option<(String, i128)>, FieldError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::String(text)) if text.is_empty() => Ok(None),
+            Some(_) => self.required_integer(name).map(Some),
+        }
+    }
+
     /// A required integer given as a JSON number or a string of ASCII digits (decision 1).
     pub fn required_integer(&self, name: &str) -> Result<(String, i128), FieldError> {
         let path = self.path(name);

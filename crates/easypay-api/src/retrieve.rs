@@ -46,9 +46,17 @@ impl LookupDate {
     }
 }
 
+#[cfg(feature = "schema")]
+crate::values::schema_of!(LookupDate, {
+    "type": "string", "pattern": "^[0-9]{8}$",
+    "description": "yyyyMMdd (V014): the Seoul date the original request was first sent, today or yesterday (V016).",
+    "examples": ["20261121"]
+});
+
 /// A parsed retrieveTransaction request. Its `shopTransactionId` names the original request; it is
 /// not a new idempotency key (the lookup changes nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RetrieveRequest {
     pub mall_id: MallId,
@@ -75,6 +83,7 @@ impl RetrieveRequest {
 
 /// The answer when nothing matches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RetrieveNotFoundResponse {
     pub res_cd: String,

@@ -288,6 +288,99 @@ impl fmt::Display for Amount {
     }
 }
 
+/// Implements `JsonSchema` for a value type with a fixed, inlined schema.
+#[cfg(feature = "schema")]
+macro_rules! schema_of {
+    ($name:ident, $schema:tt) => {
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+#[cfg(feature = "schema")]
+pub(crate) use schema_of;
+
+/// JSON Schemas of the values, for the gateway's OpenAPI document. Every value is inlined, so a
+/// field's own limit (`#[schemars(length(max = N))]`) lands beside it; `maxLength` counts EUC-KR
+/// bytes (a Hangul syllable counts 2), which is also an upper bound on characters.
+#[cfg(feature = "schema")]
+mod schema {
+    use super::*;
+
+    /// KICC's special-character rule as a pattern: no `'` `"` `<` `>` `\` `;` `|`, no control characters.
+    pub const FREE_TEXT_PATTERN: &str = "^[^'\"<>\\\\;|\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+    schema_of!(MallId, {
+        "type": "string", "maxLength": 8, "pattern": FREE_TEXT_PATTERN,
+        "description": "Merchant ID assigned by KICC (at most 8 bytes); must name an active merchant (M001, M002).",
+        "examples": ["T5102001"]
+    });
+    schema_of!(ShopTransactionId, {
+        "type": "string", "maxLength": 60, "pattern": FREE_TEXT_PATTERN,
+        "description": "The merchant's idempotency key (at most 60 bytes): the same key with the same request replays the first answer until midnight in Seoul; with a different request it is D002.",
+        "examples": ["2f0e6c1e-8b0b-4f5e-9d3e-0b1c2d3e4f50"]
+    });
+    schema_of!(ShopOrderNo, {
+        "type": "string", "maxLength": 40, "pattern": "^[A-Za-z0-9_-]*$",
+        "description": "The merchant's order number: letters, digits, _ and - only (V014), at most 40 bytes; unique per merchant (D001).",
+        "examples": ["ORDER-0001"]
+    });
+    schema_of!(PgCnoInput, {
+        "type": "string", "maxLength": 60, "pattern": FREE_TEXT_PATTERN,
+        "description": "KICC's transaction number (pgCno) as the gateway answered it (20 digits; up to 60 bytes accepted).",
+        "examples": ["26112121000012345678"]
+    });
+    schema_of!(Text, {
+        "type": "string", "pattern": FREE_TEXT_PATTERN,
+        "description": "Free text: EUC-KR (KS X 1001) characters only (V005), none of ' \" < > \\ ; | or control characters (V006)."
+    });
+    schema_of!(EnglishText, {
+        "type": "string", "pattern": "^[ !#-&(-:=?-\\[\\]-{}~]*$",
+        "description": "Printable ASCII only (V007), none of ' \" < > \\ ; | (V006)."
+    });
+    schema_of!(HttpUrl, {
+        "type": "string", "format": "uri", "pattern": "^https?://[^\\s]+$",
+        "description": "An absolute http or https URL with a host and no whitespace (V011).",
+        "examples": ["https://shop.example/return"]
+    });
+    schema_of!(Digits, {
+        "type": "string", "pattern": "^[0-9]*$",
+        "description": "Digits only (V008).",
+        "examples": ["01012345678"]
+    });
+    schema_of!(Email, {
+        "type": "string", "format": "email",
+        "description": "An e-mail address (V012).",
+        "examples": ["test@email.com"]
+    });
+    schema_of!(RequestDate, {
+        "type": "string", "pattern": "^[0-9]{8}$",
+        "description": "yyyyMMdd (V014): today in Seoul, or yesterday until 00:10 (V015).",
+        "examples": ["20261121"]
+    });
+    schema_of!(Amount, {
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": 999999999999i64},
+            {"type": "string", "pattern": "^[0-9]{1,30}$"}
+        ],
+        "description": "An integer amount in the currency's minor unit (KRW won, USD cents), 1 … 999999999999, as a JSON number or a digit string (V010).",
+        "examples": [1000]
+    });
+}
+
+#[cfg(feature = "schema")]
+pub use schema::FREE_TEXT_PATTERN;
+
 #[cfg(test)]
 mod tests {
     use super::*;

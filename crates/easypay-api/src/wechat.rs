@@ -13,6 +13,7 @@ use crate::values::{
 
 /// `tradeType`: `native` answers a code URL for a QR code, `mweb` a mobile-web cashier URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TradeType {
     Native,
@@ -40,6 +41,7 @@ impl TradeType {
 
 /// `amountInfo.currency` of WeChat requests; amounts are in the minor unit (USD cents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Currency {
     Krw,
@@ -85,6 +87,7 @@ fn not_one_of(path: &str, allowed: &'static [&'static str], got: &str) -> FieldE
 
 /// `amountInfo` of a create request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RequestAmountInfo {
     pub currency: Currency,
@@ -93,17 +96,23 @@ pub struct RequestAmountInfo {
 
 /// `customerInfo`: every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
     pub customer_id: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
     pub customer_name: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 50)))]
     pub customer_mail: Option<Email>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 11)))]
     pub customer_contact_no: Option<Digits>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 200)))]
     pub customer_addr: Option<Text>,
 }
 
@@ -123,14 +132,18 @@ impl CustomerInfo {
 /// A parsed `POST /api/trades/wechatpay` request. Serializing it gives the canonical form used to
 /// recognise a retried request (field order, whitespace and unknown fields do not matter).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWechatRequest {
     pub mall_id: MallId,
     pub shop_transaction_id: ShopTransactionId,
     pub shop_order_no: ShopOrderNo,
+    #[cfg_attr(feature = "schema", schemars(length(max = 100)))]
     pub goods_name: EnglishText,
+    #[cfg_attr(feature = "schema", schemars(length(max = 256)))]
     pub return_url: HttpUrl,
     pub trade_type: TradeType,
+    #[cfg_attr(feature = "schema", schemars(length(max = 256)))]
     pub notify_url: HttpUrl,
     pub amount_info: RequestAmountInfo,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,6 +190,7 @@ impl CreateWechatRequest {
 /// A parsed `POST /api/trades/wechatpay/find` request: the payment's status, or with
 /// `cancelPgCno` the status of one of its cancels (kicc-api §2.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatRequest {
     pub mall_id: MallId,
@@ -204,6 +218,7 @@ impl FindWechatRequest {
 
 /// Answer of Create Transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWechatResponse {
     pub res_cd: String,
@@ -222,6 +237,7 @@ pub struct CreateWechatResponse {
 
 /// `amountInfo` of a find answer: the amount the wallet approved, in the order's currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseAmountInfo {
     pub currency: String,
@@ -230,6 +246,7 @@ pub struct ResponseAmountInfo {
 
 /// Answer of Check Payment Status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatResponse {
     pub res_cd: String,

@@ -12,6 +12,7 @@ use crate::wechat::{Currency, ResponseAmountInfo};
 
 /// `reviseTypeCode`: WeChat accepts a full (`40`) or a partial (`32`) cancel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ReviseType {
     #[serde(rename = "40")]
     Full,
@@ -46,6 +47,7 @@ impl ReviseType {
 
 /// `amountInfo` of a cancel: what to take back, in the payment's currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelAmountInfo {
     pub currency: Currency,
@@ -54,6 +56,7 @@ pub struct CancelAmountInfo {
 
 /// A parsed WeChat cancel request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseWechatRequest {
     pub mall_id: MallId,
@@ -62,12 +65,16 @@ pub struct ReviseWechatRequest {
     pub revise_type_code: ReviseType,
     pub cancel_req_date: RequestDate,
     /// HMAC-SHA256 of `pgCno|shopTransactionId` (decision 7).
+    #[cfg_attr(feature = "schema", schemars(length(max = 200)))]
     pub msg_auth_value: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 1000)))]
     pub notify_url: Option<HttpUrl>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 400)))]
     pub memo: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 40)))]
     pub reg_id: Option<Text>,
     /// Required for a partial cancel; for a full cancel, what remains is cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +126,7 @@ impl ReviseWechatRequest {
 /// Answer of a WeChat cancel: accepted with its `cancelPgCno`; the result follows as the cancel
 /// notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseWechatResponse {
     pub res_cd: String,
@@ -136,6 +144,7 @@ pub struct ReviseWechatResponse {
 
 /// Answer of `find` with `cancelPgCno` (§2.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatCancelResponse {
     pub res_cd: String,

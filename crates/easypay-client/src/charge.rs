@@ -134,7 +134,8 @@ impl Charge<'_> {
 
     /// Checks and sends, retrying with the same key; if no answer comes, recovers it through
     /// `retrieveTransaction`. Verifies `msgAuthValue` and that the approved amount is the
-    /// requested one.
+    /// requested one; a charge approved for another amount is cancelled at once
+    /// ([`Integrity::AmountMismatch`]).
     pub async fn send(self) -> Result<CardCharge, Error> {
         let client = self.client;
         let key = self
@@ -181,14 +182,18 @@ impl Charge<'_> {
             },
             Err(error) => return Err(error),
         };
-        charged(
-            client,
-            response,
-            &key,
-            &self.shop_order_no,
-            self.amount,
-            recovered,
-        )
+        let charge = charged(client, response, &key, &self.shop_order_no, recovered)?;
+        if charge.amount != self.amount {
+            // KICC's rule: a payment approved for another amount is cancelled at once.
+            let cancel = client.cancel_card(&charge.pg_cno).send().await;
+            return Err(Error::Integrity(Integrity::AmountMismatch {
+                requested: self.amount,
+                approved: charge.amount,
+                pg_cno: charge.pg_cno,
+                cancel_pg_cno: cancel.ok().map(|cancel| cancel.cancel_pg_cno),
+            }));
+        }
+        Ok(charge)
     }
 }
 
@@ -197,7 +202,6 @@ fn charged(
     response: BatchApprovalResponse,
     key: &str,
     shop_order_no: &str,
-    requested: u64,
     recovered: bool,
 ) -> Result<CardCharge, Error> {
     echo(
@@ -219,12 +223,6 @@ fn charged(
         )?;
     }
     let amount = present("amount", response.amount)?;
-    if amount != requested {
-        return Err(Error::Integrity(Integrity::AmountMismatch {
-            requested,
-            approved: amount,
-        }));
-    }
     Ok(CardCharge {
         pg_cno: present("pgCno", response.pg_cno.clone())?,
         amount,

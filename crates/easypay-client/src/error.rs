@@ -182,12 +182,21 @@ pub enum Integrity {
     #[error("a success answer has no {0}")]
     MissingField(&'static str),
     /// A charge was approved for another amount than requested. KICC requires such a payment
-    /// to be cancelled at once; the SDK has no card cancel yet, so cancel it yourself.
-    #[error("{approved} was approved, but {requested} was requested")]
+    /// to be cancelled at once, and the SDK did: `cancel_pg_cno` is that cancel, or `None` if
+    /// the cancel itself failed (then cancel `pg_cno` yourself, e.g. with [`Client::cancel_card`]).
+    ///
+    /// [`Client::cancel_card`]: crate::Client::cancel_card
+    #[error(
+        "{approved} was approved, but {requested} was requested; cancelled: {cancel_pg_cno:?}"
+    )]
     AmountMismatch {
         /// The amount of the request.
         requested: u64,
         /// The amount of the answer.
         approved: u64,
+        /// The charge that was approved.
+        pg_cno: String,
+        /// The SDK's cancel of it, if the cancel succeeded.
+        cancel_pg_cno: Option<String>,
     },
 }

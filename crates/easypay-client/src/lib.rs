@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod billing;
+mod card_cancel;
 mod charge;
 mod client;
 mod customer;
@@ -55,6 +56,7 @@ mod wechat;
 mod wechat_cancel;
 
 pub use billing::{BillingKey, OpenBillingWindow};
+pub use card_cancel::{CancelCard, CardCancel};
 pub use charge::{CardCharge, Charge, Tax};
 pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, PRODUCTION_URL, TEST_URL};
 pub use customer::Customer;

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use easypay_api::notification::{
-    CardApprovalNotification, NotificationAck, WechatApprovalNotification, WechatCancelNotification,
+    CardApprovalNotification, CardCancelNotification, NotificationAck, WechatApprovalNotification,
+    WechatCancelNotification,
 };
 use easypay_api::webhook_signature::{self, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use serde_json::Value;
@@ -138,6 +139,8 @@ pub enum Notification {
     WechatCancel(WechatCancelNotification),
     /// Card approval, `notiType` `10` (§1.6), to the merchant's registered URL.
     CardApproval(Box<CardApprovalNotification>),
+    /// Card cancel (`notiType` `20`), to the merchant's registered URL.
+    CardCancel(Box<CardCancelNotification>),
     /// Any other body (a `notiType` this SDK does not know yet).
     Other(Value),
 }
@@ -167,6 +170,9 @@ impl Notification {
         match object.get("notiType").and_then(Value::as_str) {
             Some("10") => typed(|v| {
                 serde_json::from_value(v).map(|card| Notification::CardApproval(Box::new(card)))
+            }),
+            Some("20") => typed(|v| {
+                serde_json::from_value(v).map(|card| Notification::CardCancel(Box::new(card)))
             }),
             Some(_) => Ok(Notification::Other(value)),
             None if object.contains_key("cancelPgCno") => {

@@ -2,7 +2,9 @@
 //! graceful stop.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -11,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, IdempotencyMode};
 use crate::notify::Notifier;
+use crate::observe::Metrics;
 use crate::store::Db;
 use crate::vault::CardVault;
 
@@ -21,6 +24,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub notifier: Notifier,
     pub vault: CardVault,
+    pub metrics: Arc<Metrics>,
+    /// Set when the gateway starts stopping: `/readyz` answers 503 from then on.
+    pub stopping: Arc<AtomicBool>,
 }
 
 /// The parts of [`Config`] handlers need, resolved (e.g. the public URL once the port is known).
@@ -48,6 +54,9 @@ pub struct RunningGateway {
     server: JoinHandle<std::io::Result<()>>,
     stop_worker: watch::Sender<bool>,
     worker: JoinHandle<()>,
+    metrics: Arc<Metrics>,
+    stopping: Arc<AtomicBool>,
+    shutdown_timeout: Duration,
 }
 
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
@@ -67,7 +76,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
-    let notifier = Notifier::new(db.clone(), config.notify.clone())?;
+    let metrics = Arc::new(Metrics::default());
+    let stopping = Arc::new(AtomicBool::new(false));
+    let notifier = Notifier::new(db.clone(), config.notify.clone(), metrics.clone())?;
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(Settings {
@@ -79,6 +90,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         }),
         notifier: notifier.clone(),
         vault,
+        metrics: metrics.clone(),
+        stopping: stopping.clone(),
     };
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;
@@ -102,15 +115,35 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         server,
         stop_worker,
         worker,
+        metrics,
+        stopping,
+        shutdown_timeout: config.shutdown_timeout,
     })
 }
 
 impl RunningGateway {
-    /// Stops accepting connections, lets in-flight requests and notification attempts finish,
-    /// closes the database.
+    /// Requests being handled now.
+    pub fn in_flight(&self) -> i64 {
+        self.metrics.in_flight()
+    }
+
+    /// Stops accepting connections, lets in-flight requests (for at most the shutdown timeout)
+    /// and notification attempts finish, closes the database. `/readyz` answers 503 meanwhile.
     pub async fn stop(self) -> anyhow::Result<()> {
+        self.stopping.store(true, Ordering::Relaxed);
         let _ = self.stop_server.send(());
-        self.server.await.context("the server task panicked")??;
+        let mut server = self.server;
+        match tokio::time::timeout(self.shutdown_timeout, &mut server).await {
+            Ok(finished) => finished.context("the server task panicked")??,
+            Err(_) => {
+                tracing::warn!(
+                    in_flight = self.metrics.in_flight(),
+                    timeout = ?self.shutdown_timeout,
+                    "requests still running after the shutdown timeout; closing them"
+                );
+                server.abort();
+            }
+        }
         let _ = self.stop_worker.send(true);
         self.worker
             .await

@@ -31,6 +31,8 @@ pub struct Config {
     pub card_key: Option<String>,
     /// Where the card key lives; default beside the SQLite file, or `./easypay-card.key`.
     pub card_key_file: Option<PathBuf>,
+    /// How long a stop waits for in-flight requests before closing them.
+    pub shutdown_timeout: Duration,
 }
 
 impl Config {
@@ -46,6 +48,33 @@ impl Config {
             notify: NotifySettings::defaults(true),
             card_key: None,
             card_key_file: None,
+            shutdown_timeout: Duration::from_secs(30),
         }
+    }
+}
+
+impl Config {
+    /// What can be checked without opening anything (`easypay config` runs it): the database URL's
+    /// kind, the public URL, the card key's format, the order TTL's range.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        use anyhow::{bail, Context};
+        let url = &self.database_url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bail!(
+                "--database-url must start with sqlite: or postgres:// (got {})",
+                crate::store::redact(url)
+            );
+        }
+        if let Some(public_url) = &self.public_url {
+            url::Url::parse(public_url).context("--public-url is not an absolute URL")?;
+        }
+        if let Some(key) = &self.card_key {
+            crate::vault::decode_key(key).context("--card-key")?;
+        }
+        chrono::Duration::from_std(self.order_ttl).context("--order-ttl is too long")?;
+        Ok(())
     }
 }

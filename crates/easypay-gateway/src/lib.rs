@@ -6,6 +6,8 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod notify;
+pub mod observe;
+pub mod openapi;
 pub mod pages;
 pub mod processor;
 pub mod sandbox;

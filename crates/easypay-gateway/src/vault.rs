@@ -128,7 +128,7 @@ impl CardVault {
     }
 }
 
-fn decode_key(encoded: &str) -> anyhow::Result<[u8; 32]> {
+pub(crate) fn decode_key(encoded: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = STANDARD.decode(encoded.trim())?;
     match <[u8; 32]>::try_from(bytes.as_slice()) {
         Ok(key) => Ok(key),

@@ -158,3 +158,96 @@ async fn an_altered_or_unsigned_answer_is_an_integrity_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn card_charges_are_cancelled_in_part_then_in_full() {
+    let gateway = start().await;
+    let client = gateway.client();
+    let key = billing_key(&client).await;
+    let charge = client
+        .charge(&key, &order_no("SUB"), "Monthly plan", 10_000)
+        .send()
+        .await
+        .unwrap();
+    let part = client
+        .cancel_card(&charge.pg_cno)
+        .partial(4_000)
+        .expect_remaining(6_000)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            part.cancel_amount,
+            part.remain_amount,
+            part.status_code.as_str()
+        ),
+        (4_000, 6_000, "TS06")
+    );
+    let wrong = client
+        .cancel_card(&charge.pg_cno)
+        .partial(1_000)
+        .expect_remaining(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&wrong, Error::Refused(refusal) if refusal.is(ResCode::RemainAmountMismatch)),
+        "{wrong}"
+    );
+    let rest = client.cancel_card(&charge.pg_cno).send().await.unwrap();
+    assert_eq!(
+        (
+            rest.cancel_amount,
+            rest.remain_amount,
+            rest.status_code.as_str()
+        ),
+        (6_000, 0, "TS02")
+    );
+    let again = client.cancel_card(&charge.pg_cno).send().await.unwrap_err();
+    assert!(
+        matches!(&again, Error::Refused(refusal) if refusal.is(ResCode::AlreadyCancelled)),
+        "{again}"
+    );
+}
+
+fn charge_less(request: &mut Value) {
+    if request.get("payMethodInfo").is_some() {
+        request["amount"] = json!(9_000);
+    }
+}
+
+/// A charge approved for another amount than the merchant asked is cancelled by the SDK at once.
+#[tokio::test]
+async fn a_charge_approved_for_another_amount_is_cancelled_at_once() {
+    let gateway = start().await;
+    let key = billing_key(&gateway.client()).await;
+    // Something between merchant and gateway changes the amount: the gateway signs what it did.
+    let proxy = FaultProxy::start(&gateway.url, vec![Fault::TamperRequest(charge_less)]).await;
+    let error = client_for(&proxy.url)
+        .charge(&key, &order_no("SUB"), "Monthly plan", 10_000)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::Integrity(Integrity::AmountMismatch {
+        requested,
+        approved,
+        pg_cno,
+        cancel_pg_cno,
+    }) = error
+    else {
+        panic!("{error}");
+    };
+    assert_eq!((requested, approved), (10_000, 9_000));
+    assert!(cancel_pg_cno.is_some());
+    let again = gateway
+        .client()
+        .cancel_card(&pg_cno)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&again, Error::Refused(refusal) if refusal.is(ResCode::AlreadyCancelled)),
+        "{again}"
+    );
+}

@@ -25,6 +25,8 @@ pub enum Fault {
     Reply(&'static str),
     /// Forwards and passes the answer back, altered.
     Tamper(fn(&mut Value)),
+    /// Alters the request before forwarding (the gateway acts on what arrives).
+    TamperRequest(fn(&mut Value)),
 }
 
 /// One request the proxy saw.
@@ -91,10 +93,18 @@ async fn handle(
         record(None);
         return respond(&mut stream, 200, text).await;
     }
+    let forwarded_body = match fault {
+        Fault::TamperRequest(alter) => {
+            let mut request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            alter(&mut request);
+            request.to_string().into_bytes()
+        }
+        _ => body.clone(),
+    };
     let forwarded = http
         .post(format!("{upstream}{path}"))
         .header("content-type", "application/json; charset=utf-8")
-        .body(body.clone())
+        .body(forwarded_body)
         .send()
         .await
         .expect("the gateway answers the proxy");
@@ -103,7 +113,7 @@ async fn handle(
     let mut answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     record(Some(answer.clone()));
     match fault {
-        Fault::Pass => respond(&mut stream, status, &text).await,
+        Fault::Pass | Fault::TamperRequest(_) => respond(&mut stream, status, &text).await,
         Fault::HangAfterForward => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Ok(())

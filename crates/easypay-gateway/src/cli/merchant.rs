@@ -57,7 +57,11 @@ pub enum MerchantCommand {
 }
 
 async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
-    Db::connect(&database.database_url, Duration::from_secs(10)).await
+    super::progress::step(
+        "opening the database",
+        Db::connect(&database.database_url, Duration::from_secs(10)),
+    )
+    .await
 }
 
 pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {

@@ -1,13 +1,17 @@
-//! The `easypay` command line: `serve` and `merchant …`.
+//! The `easypay` command line: `serve`, `config`, `merchant …`, `notifications …`.
 
 mod duration;
+pub mod layered;
 mod merchant;
 mod notifications;
+mod progress;
 mod serve;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::observe::logging::{self, LogFormat};
 
 pub use duration::parse as parse_duration;
 
@@ -19,7 +23,23 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://easypay.db";
     version,
     about = "A self-hostable KICC EasyPay gateway"
 )]
-struct Cli {
+pub struct Cli {
+    /// A TOML file of settings (keys are the flag names, e.g. addr, database-url); environment
+    /// variables and flags override it.
+    #[arg(long, global = true, env = "EASYPAY_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// Log output: text (for people) or json (one object per line).
+    #[arg(
+        long,
+        global = true,
+        env = "EASYPAY_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+    /// Log filter, e.g. info, debug, info,sqlx=warn (default: RUST_LOG, else info).
+    #[arg(long, global = true, env = "EASYPAY_LOG_LEVEL")]
+    log_level: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,6 +48,9 @@ struct Cli {
 enum Command {
     /// Run the API, the hosted pages and (in sandbox mode) the control plane.
     Serve(serve::ServeArgs),
+    /// Print the effective configuration of `serve` (defaults < config file < environment <
+    /// flags), secrets masked, as TOML.
+    Config(serve::ServeArgs),
     /// Add, list, show, activate or deactivate merchants.
     #[command(subcommand)]
     Merchant(merchant::MerchantCommand),
@@ -44,14 +67,26 @@ pub struct DatabaseArg {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let layered = match layered::parse::<Cli>(std::env::args_os().collect()) {
+        Ok(layered) => layered,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::Config(args) = &layered.cli.command {
+        print!("{}", layered::describe(&layered));
+        // The same checks `serve` makes before it starts.
+        return match args.clone().config().validate() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let cli = layered.cli;
+    logging::init(cli.log_format, cli.log_level.as_deref());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -62,6 +97,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Config(_) => Ok(()),
             Command::Merchant(command) => merchant::run(command).await,
             Command::Notifications(command) => notifications::run(command).await,
         }

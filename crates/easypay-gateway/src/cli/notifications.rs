@@ -35,7 +35,14 @@ pub enum NotificationsCommand {
     },
     /// Send it again now, starting a new cycle of tries (the running gateway delivers it).
     Resend {
-        id: String,
+        /// The notification (`msg_…`); or `--failed` for every failed one.
+        #[arg(required_unless_present = "failed")]
+        id: Option<String>,
+        /// Resend every failed notification (of `--mall-id` only, when given).
+        #[arg(long, conflicts_with = "id")]
+        failed: bool,
+        #[arg(long, requires = "failed")]
+        mall_id: Option<String>,
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -46,7 +53,11 @@ fn parse_status(raw: &str) -> Result<DeliveryStatus, String> {
 }
 
 async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
-    Db::connect(&database.database_url, Duration::from_secs(10)).await
+    super::progress::step(
+        "opening the database",
+        Db::connect(&database.database_url, Duration::from_secs(10)),
+    )
+    .await
 }
 
 pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
@@ -113,12 +124,41 @@ pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        NotificationsCommand::Resend { id, database } => {
+        NotificationsCommand::Resend {
+            id: Some(id),
+            database,
+            ..
+        } => {
             let db = open(&database).await?;
             if !notifications::resend(db.pool(), &id, Utc::now()).await? {
                 bail!("no notification {id}");
             }
             println!("notification {id} will be sent again now");
+        }
+        NotificationsCommand::Resend {
+            id: None,
+            mall_id,
+            database,
+            ..
+        } => {
+            let db = open(&database).await?;
+            let failed = notifications::list(
+                db.pool(),
+                mall_id.as_deref(),
+                Some(DeliveryStatus::Failed),
+                i64::MAX,
+            )
+            .await?;
+            let bar = super::progress::counter(failed.len() as u64, "resending");
+            for row in &failed {
+                notifications::resend(db.pool(), &row.id, Utc::now()).await?;
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            println!(
+                "{} failed notification(s) will be sent again now",
+                failed.len()
+            );
         }
     }
     Ok(())

@@ -3,15 +3,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::progress;
 use super::{duration, DatabaseArg};
 use crate::app;
 use crate::config::{Config, IdempotencyMode};
 use crate::notify::schedule::RetrySchedule;
 use crate::notify::target::TargetPolicy;
 use crate::notify::NotifySettings;
-use crate::sandbox::{SANDBOX_MALL_ID, SANDBOX_SECRET_KEY};
+use crate::sandbox::SANDBOX_MALL_ID;
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "EASYPAY_ADDR", default_value = "127.0.0.1:8080")]
@@ -65,44 +66,69 @@ pub struct ServeArgs {
     /// file (`easypay.db.card-key`), or ./easypay-card.key for PostgreSQL.
     #[arg(long, env = "EASYPAY_CARD_KEY_FILE")]
     card_key_file: Option<std::path::PathBuf>,
+    /// How long a stop (SIGTERM, Ctrl-C) waits for in-flight requests before closing them.
+    #[arg(long, env = "EASYPAY_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = duration::parse)]
+    shutdown_timeout: Duration,
+}
+
+impl ServeArgs {
+    /// The gateway's configuration these settings describe.
+    pub fn config(self) -> Config {
+        let args = self;
+        Config {
+            addr: args.addr,
+            database_url: args.database.database_url,
+            public_url: args.public_url,
+            sandbox: !args.no_sandbox,
+            idempotency: args.idempotency,
+            order_ttl: args.order_ttl,
+            lock_wait: args.lock_wait,
+            notify: NotifySettings {
+                wechat_schedule: args.wechat_notify_schedule,
+                card_schedule: args.card_notify_schedule,
+                timeout: args.notify_timeout,
+                concurrency: args.notify_concurrency,
+                policy: TargetPolicy {
+                    allow_internal: !args.no_sandbox,
+                    allowlist: args.notify_allow,
+                },
+                ..NotifySettings::defaults(!args.no_sandbox)
+            },
+            card_key: args.card_key,
+            card_key_file: args.card_key_file,
+            shutdown_timeout: args.shutdown_timeout,
+        }
+    }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let config = Config {
-        addr: args.addr,
-        database_url: args.database.database_url,
-        public_url: args.public_url,
-        sandbox: !args.no_sandbox,
-        idempotency: args.idempotency,
-        order_ttl: args.order_ttl,
-        lock_wait: args.lock_wait,
-        notify: NotifySettings {
-            wechat_schedule: args.wechat_notify_schedule,
-            card_schedule: args.card_notify_schedule,
-            timeout: args.notify_timeout,
-            concurrency: args.notify_concurrency,
-            policy: TargetPolicy {
-                allow_internal: !args.no_sandbox,
-                allowlist: args.notify_allow,
-            },
-            ..NotifySettings::defaults(!args.no_sandbox)
-        },
-        card_key: args.card_key,
-        card_key_file: args.card_key_file,
-    };
+    let config = args.config();
     let sandbox = config.sandbox;
-    let gateway = app::start(config).await?;
-    tracing::info!(url = %gateway.public_url, "easypay gateway listening");
+    let gateway = progress::step(
+        "starting: opening the database and applying migrations",
+        app::start(config),
+    )
+    .await?;
+    tracing::info!(
+        url = %gateway.public_url,
+        api_reference = %format!("{}/docs/api", gateway.public_url),
+        "easypay gateway listening"
+    );
     if sandbox {
+        // The sandbox secret key is in the README; it is not logged (no secret ever is).
         tracing::info!(
             mall_id = SANDBOX_MALL_ID,
-            secret_key = SANDBOX_SECRET_KEY,
-            "sandbox mode: control plane at /_sandbox/"
+            "sandbox mode: control plane at /_sandbox/, dashboard at /_sandbox/dashboard"
         );
     }
     shutdown_signal().await;
-    tracing::info!("shutting down: finishing in-flight requests");
-    gateway.stop().await
+    tracing::info!(
+        in_flight = gateway.in_flight(),
+        "shutting down: finishing in-flight requests, then stopping the notification worker"
+    );
+    progress::step("stopping: finishing in-flight requests", gateway.stop()).await?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -62,3 +62,25 @@ fn parse(bytes: &[u8]) -> Result<JsonObject, ApiError> {
         )),
     }
 }
+
+/// Path parameters whose rejection (e.g. percent-encoding that is not UTF-8) is the JSON envelope
+/// (`E404`), like every other answer of the API.
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for PathParams<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(params)| PathParams(params))
+            .map_err(|rejection| {
+                ApiError::new(ResCode::UnknownPath, format!("path: {}", rejection.body_text()))
+            })
+    }
+}

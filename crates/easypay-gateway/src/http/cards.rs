@@ -1,5 +1,5 @@
-//! The card and billing-key endpoints: `webpay`, issuance, recurring charge, key removal and
-//! transaction status (kicc-api §3.1–3.5, §3.7).
+//! The card and billing-key endpoints: `webpay`, issuance, recurring charge, key removal, cancel
+//! and transaction status (kicc-api §3.1–3.7).
 
 use axum::extract::State;
 use axum::response::Response;
@@ -7,12 +7,13 @@ use chrono::Utc;
 use easypay_api::billing::WebpayRequest;
 use easypay_api::billing_key::{IssueKeyRequest, RemoveKeyRequest};
 use easypay_api::card_batch::BatchApprovalRequest;
+use easypay_api::card_revise::ReviseCardRequest;
 use easypay_api::retrieve::RetrieveRequest;
 
 use super::body::JsonObject;
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
-use crate::service::{billing_key, card_charge, registration, retrieve};
+use crate::service::{billing_key, card_cancel, card_charge, registration, retrieve};
 use crate::store::idempotency::StoredResponse;
 
 pub async fn webpay(
@@ -49,6 +50,14 @@ pub async fn remove_key(
 ) -> Result<Response, ApiError> {
     let request = RemoveKeyRequest::parse(&body, Utc::now())?;
     Ok(send(billing_key::remove(&state, request).await?))
+}
+
+pub async fn revise(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let request = ReviseCardRequest::parse(&body, Utc::now())?;
+    Ok(send(card_cancel::revise(&state, request).await?))
 }
 
 pub async fn retrieve_transaction(

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use easypay_api::{FieldError, ResCode};
 use serde_json::{Map, Value};
 
+use crate::observe::AnsweredCode;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -82,14 +83,22 @@ impl IntoResponse for ApiError {
         for (field, value) in self.echo {
             body.insert(field.into(), Value::from(value));
         }
-        json_response(self.code.http_status(), Value::Object(body).to_string())
+        let mut response = json_response(self.code.http_status(), Value::Object(body).to_string());
+        if let Some(code) = AnsweredCode::new(self.code.as_str()) {
+            response.extensions_mut().insert(code);
+        }
+        response
     }
 }
 
 /// A JSON answer whose body is sent exactly as given (replays must be byte for byte).
 pub fn json_response(status: u16, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = AnsweredCode::from_body_prefix(&body);
     let mut response = (status, body).into_response();
+    if let Some(code) = code {
+        response.extensions_mut().insert(code);
+    }
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),

@@ -4,13 +4,14 @@ pub mod body;
 mod cards;
 pub mod error;
 mod notifications;
+mod ops;
 mod wechat;
 
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use easypay_api::ResCode;
-use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use error::ApiError;
@@ -23,7 +24,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ep9/trades/webpay", post(cards::webpay))
         .route("/api/ep9/trades/approval", post(cards::issue_key))
         .route("/api/trades/approval/batch", post(cards::batch_approval))
-        .route("/api/trades/removeBatchKey", post(cards::remove_key))
+                .route("/api/trades/removeBatchKey", post(cards::remove_key))
+        .route("/api/trades/revise", post(cards::revise))
         .route(
             "/api/trades/retrieveTransaction",
             post(cards::retrieve_transaction),
@@ -34,15 +36,21 @@ pub fn router(state: AppState) -> Router {
             "/api/notifications/{id}/resend",
             post(notifications::resend),
         )
-        .merge(crate::pages::routes());
+        .merge(crate::pages::routes())
+        .merge(ops::routes());
     if state.settings.sandbox {
         router = router.merge(crate::sandbox::routes());
     }
+    let metrics = state.metrics.clone();
     router
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        // Request id, span, access log and metrics around every route, fallbacks included.
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            crate::observe::observe,
+        ))
         .with_state(state)
 }
 

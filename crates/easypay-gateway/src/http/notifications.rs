@@ -1,37 +1,57 @@
 //! A merchant's own notifications over HTTP, authenticated with HTTP Basic `mallId:secretKey`:
 //! `GET /api/notifications`, `GET /api/notifications/{id}`, `POST /api/notifications/{id}/resend`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Utc;
 use easypay_api::ResCode;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::body::PathParams;
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::domain::merchant::Merchant;
+use crate::openapi::wire::{
+    AttemptView, NotificationAnswer, NotificationListAnswer, NotificationView, ResendAnswer,
+};
 use crate::store::merchants::{self, from_millis};
 use crate::store::notifications::{self, DeliveryStatus, NotificationRecord};
 
 const MAX_LIMIT: i64 = 500;
 
-#[derive(Deserialize)]
+/// `?status=…&limit=…`, read leniently (the last of repeated parameters counts; unknown ones are
+/// ignored) so that every query gets the JSON envelope, never a bare framework rejection.
+#[derive(Default)]
 pub struct ListQuery {
     status: Option<String>,
-    limit: Option<i64>,
+    limit: Option<String>,
+}
+
+impl ListQuery {
+    fn parse(raw: Option<&str>) -> Self {
+        let mut query = ListQuery::default();
+        for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            match name.as_ref() {
+                "status" => query.status = Some(value.into_owned()),
+                "limit" => query.limit = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        query
+    }
 }
 
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let merchant = authenticate(&state, &headers).await?;
+    let query = ListQuery::parse(raw.as_deref());
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(DeliveryStatus::parse(raw).ok_or_else(|| {
@@ -43,50 +63,69 @@ pub async fn list(
             )
         })?),
     };
-    let limit = query.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
+    let limit = match query.limit.as_deref() {
+        None | Some("") => 50,
+        Some(raw) => raw
+            .parse::<i64>()
+            .map_err(|_| {
+                ApiError::new(
+                    ResCode::FieldBadAmount,
+                    format!("limit: must be an integer from 1 to {MAX_LIMIT} (got {raw:?})"),
+                )
+            })?
+            .clamp(1, MAX_LIMIT),
+    };
     let rows = notifications::list(state.db.pool(), Some(&merchant.mall_id), status, limit).await?;
-    let items: Vec<Value> = rows.iter().map(describe).collect();
-    Ok(success(json!({"notifications": items})))
+    Ok(success(&NotificationListAnswer {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        notifications: rows.iter().map(describe).collect(),
+    }))
 }
 
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let merchant = authenticate(&state, &headers).await?;
     let record = own_notification(&state, &merchant, &id).await?;
-    let attempts: Vec<Value> = notifications::attempts(state.db.pool(), &id)
+    let attempts = notifications::attempts(state.db.pool(), &id)
         .await?
         .into_iter()
-        .map(|attempt| {
-            json!({
-                "attempt": attempt.attempt,
-                "startedAt": from_millis(attempt.started_at).to_rfc3339(),
-                "latencyMs": attempt.latency_ms,
-                "httpStatus": attempt.http_status,
-                "outcome": attempt.outcome,
-                "responseExcerpt": attempt.response_excerpt,
-            })
+        .map(|attempt| AttemptView {
+            attempt: attempt.attempt,
+            started_at: from_millis(attempt.started_at).to_rfc3339(),
+            latency_ms: attempt.latency_ms,
+            http_status: attempt.http_status,
+            outcome: attempt.outcome,
+            response_excerpt: attempt.response_excerpt,
         })
         .collect();
-    let mut described = describe(&record);
-    described["attempts"] = Value::from(attempts);
-    Ok(success(json!({"notification": described})))
+    let mut notification = describe(&record);
+    notification.attempts = Some(attempts);
+    Ok(success(&NotificationAnswer {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        notification,
+    }))
 }
 
 pub async fn resend(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let merchant = authenticate(&state, &headers).await?;
     own_notification(&state, &merchant, &id).await?;
     notifications::resend(state.db.pool(), &id, Utc::now()).await?;
     state.db.outbox_written().notify_one();
-    Ok(success(
-        json!({"id": id, "status": DeliveryStatus::Pending.as_str()}),
-    ))
+    Ok(success(&ResendAnswer {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        id,
+        status: DeliveryStatus::Pending.as_str().into(),
+    }))
 }
 
 async fn own_notification(
@@ -105,26 +144,26 @@ async fn own_notification(
         })
 }
 
-fn describe(record: &NotificationRecord) -> Value {
+fn describe(record: &NotificationRecord) -> NotificationView {
     let pending = record.status == DeliveryStatus::Pending.as_str();
-    json!({
-        "id": record.id,
-        "kind": record.kind,
-        "pgCno": record.pg_cno,
-        "targetUrl": record.target_url,
-        "status": record.status,
-        "attemptCount": record.attempts_total,
-        "createdAt": from_millis(record.created_at).to_rfc3339(),
-        "nextAttemptAt": pending.then(|| from_millis(record.next_attempt_at).to_rfc3339()),
-        "deliveredAt": record.delivered_at.map(|at| from_millis(at).to_rfc3339()),
-        "body": serde_json::from_str::<Value>(&record.body).unwrap_or(Value::Null),
-    })
+    NotificationView {
+        id: record.id.clone(),
+        kind: record.kind.clone(),
+        pg_cno: record.pg_cno.clone(),
+        target_url: record.target_url.clone(),
+        status: record.status.clone(),
+        attempt_count: record.attempts_total,
+        created_at: from_millis(record.created_at).to_rfc3339(),
+        next_attempt_at: pending.then(|| from_millis(record.next_attempt_at).to_rfc3339()),
+        delivered_at: record.delivered_at.map(|at| from_millis(at).to_rfc3339()),
+        body: serde_json::from_str::<Value>(&record.body).unwrap_or(Value::Null),
+        attempts: None,
+    }
 }
 
-fn success(mut body: Value) -> Response {
-    body["resCd"] = Value::from(ResCode::Success.as_str());
-    body["resMsg"] = Value::from("Success");
-    json_response(200, body.to_string())
+/// A success answer, `resCd` first (the types of [`crate::openapi::wire`] put it first).
+fn success(body: &impl serde::Serialize) -> Response {
+    json_response(200, serde_json::to_string(body).expect("answers serialise"))
 }
 
 /// The merchant named in `Authorization: Basic base64(mallId:secretKey)`, if the key matches.

@@ -24,6 +24,8 @@ pub enum Kind {
     WechatApproval,
     /// WeChat Pay cancel result, to the cancel's `notifyUrl` or the order's (kicc-api §2.5).
     WechatCancel,
+    /// Card cancel (`notiType` `20`), to the merchant's registered URL (kicc-api §1.6, §3.8).
+    CardCancel,
     /// Card approval (`notiType` `10`), to the merchant's registered `notiUrl` (kicc-api §1.6).
     CardApproval,
 }
@@ -36,13 +38,14 @@ pub enum Family {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::WechatApproval, Kind::WechatCancel, Kind::CardApproval];
+    pub const ALL: [Kind; 4] = [Kind::WechatApproval, Kind::WechatCancel, Kind::CardApproval, Kind::CardCancel];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::WechatApproval => "wechat.approval",
             Kind::WechatCancel => "wechat.cancel",
             Kind::CardApproval => "card.approval",
+            Kind::CardCancel => "card.cancel",
         }
     }
 
@@ -53,7 +56,7 @@ impl Kind {
     pub fn family(self) -> Family {
         match self {
             Kind::WechatApproval | Kind::WechatCancel => Family::Wechat,
-            Kind::CardApproval => Family::Card,
+            Kind::CardApproval | Kind::CardCancel => Family::Card,
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use easypay_api::card_batch::BatchApprovalResponse;
-use easypay_api::notification::{
+use easypay_api::card_revise::ReviseCardResponse;
+use easypay_api::notification::{CardCancelNotification, 
     CardApprovalNotification, NotificationAmountInfo, WechatApprovalNotification,
     WechatCancelNotification,
 };
@@ -103,6 +104,45 @@ pub async fn card_approval(
         now,
     )
     .await
+}
+
+/// The card cancel notification (`notiType` `20`) of a cancel that was just accepted, to the
+/// merchant's registered URL (kicc-api §1.6, §3.8).
+pub async fn card_cancel(
+    tx: &mut WriteTx,
+    charge: &CardPayment,
+    cancel: &Cancel,
+    answer: &ReviseCardResponse,
+    card_mask_no: &str,
+    noti_url: &str,
+) -> Result<(), sqlx::Error> {
+    let customer = charge.customer.as_ref();
+    let text =
+        |value: Option<&easypay_api::values::Text>| value.map_or("", |v| v.as_str()).to_owned();
+    let body = CardCancelNotification {
+        res_cd: answer.res_cd.clone(),
+        res_msg: answer.res_msg.clone(),
+        mall_id: charge.mall_id.to_string(),
+        noti_type: "20".into(),
+        pg_cno: charge.pg_cno.clone(),
+        shop_order_no: charge.shop_order_no.to_string(),
+        amount: charge.amount.to_string(),
+        approval_no: answer.revise_info.as_ref().map(|info| info.approval_no.clone()).unwrap_or_default(),
+        transaction_date: seoul_time::timestamp(cancel.created_at),
+        cancel_pg_cno: cancel.cancel_pg_cno.clone(),
+        cancel_amount: cancel.amount.to_string(),
+        cancel_date: seoul_time::timestamp(cancel.created_at),
+        cancel_remain_amount: cancel.remain_after.to_string(),
+        status_code: answer.status_code.clone().unwrap_or_default(),
+        status_message: answer.status_message.clone().unwrap_or_default(),
+        pay_method_type_code: "11".into(),
+        card_no: card_mask_no.into(),
+        card_mask_no: card_mask_no.into(),
+        customer_id: text(customer.and_then(|c| c.customer_id.as_ref())),
+        customer_name: text(customer.and_then(|c| c.customer_name.as_ref())),
+    };
+    let mall_id = charge.mall_id.as_str();
+    write(tx, Kind::CardCancel, mall_id, &charge.pg_cno, noti_url, &body, cancel.created_at).await
 }
 
 /// The result of a merchant's cancel of a WeChat payment (kicc-api §2.5), to `target_url`.

@@ -13,6 +13,7 @@ use super::deliver::{self, Outcome};
 use super::target::GuardedResolver;
 use super::{Kind, NotifySettings};
 use crate::domain::ids;
+use crate::observe::metrics::{Metrics, QueueDepth};
 use crate::store::notifications::{self, AfterAttempt, Attempt, Claimed, Due};
 use crate::store::{Db, StoreError};
 
@@ -20,6 +21,8 @@ use crate::store::{Db, StoreError};
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// The most a sandbox flush takes on at once.
 const FLUSH_LIMIT: i64 = 10_000;
+/// How often the worker samples the queue depth for `/metrics`.
+const QUEUE_SAMPLE_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Notifier {
@@ -34,6 +37,7 @@ struct Inner {
     owner: String,
     wake: Arc<Notify>,
     permits: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +47,7 @@ pub struct FlushReport {
 }
 
 impl Notifier {
-    pub fn new(db: Db, settings: NotifySettings) -> anyhow::Result<Self> {
+    pub fn new(db: Db, settings: NotifySettings, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -60,6 +64,7 @@ impl Notifier {
                 permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
                 settings,
                 owner: format!("worker_{}", ids::new_token()),
+                metrics,
             }),
         })
     }
@@ -68,9 +73,19 @@ impl Notifier {
     pub fn spawn(&self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         let inner = self.inner.clone();
         tokio::spawn(async move {
+            let mut sampled_at: Option<Instant> = None;
             while !*shutdown.borrow() {
                 if let Err(error) = dispatch_due(&inner).await {
                     tracing::warn!(%error, "could not claim notifications");
+                }
+                if sampled_at.is_none_or(|at| at.elapsed() >= QUEUE_SAMPLE_EVERY) {
+                    sampled_at = Some(Instant::now());
+                    match notifications::queue_depth(inner.db.pool()).await {
+                        Ok((pending, failed)) => inner
+                            .metrics
+                            .set_queue_depth(QueueDepth { pending, failed }),
+                        Err(error) => tracing::warn!(%error, "could not count notifications"),
+                    }
                 }
                 tokio::select! {
                     _ = inner.wake.notified() => {}
@@ -81,7 +96,14 @@ impl Notifier {
             let all = inner.settings.concurrency.max(1) as u32;
             let drained = inner.permits.acquire_many(all);
             let _ = tokio::time::timeout(inner.settings.timeout + LEASE_MARGIN, drained).await;
+            tracing::info!("notification worker stopped");
         })
+    }
+
+    /// Notification attempts being made now.
+    pub fn in_flight(&self) -> usize {
+        let all = self.inner.settings.concurrency.max(1);
+        all.saturating_sub(self.inner.permits.available_permits())
     }
 
     /// Attempts every undelivered notification now, whatever its schedule, and reports the outcome.
@@ -195,9 +217,18 @@ async fn attempt(inner: &Inner, notification: Claimed) -> bool {
         outcome: delivery.outcome.as_str().into(),
         response_excerpt: delivery.excerpt,
     };
+    inner
+        .metrics
+        .record_attempt(&notification.kind, &record.outcome);
+    match after {
+        AfterAttempt::Delivered => inner.metrics.record_finished(&notification.kind, true),
+        AfterAttempt::GiveUp => inner.metrics.record_finished(&notification.kind, false),
+        AfterAttempt::RetryAt(_) => {}
+    }
     tracing::info!(
         id = %notification.id,
         kind = %notification.kind,
+        request_id = notification.request_id.as_deref().unwrap_or(""),
         attempt = record.attempt,
         outcome = %record.outcome,
         http_status = ?record.http_status,
@@ -208,7 +239,12 @@ async fn attempt(inner: &Inner, notification: Claimed) -> bool {
         notifications::finish_attempt(&inner.db, &notification, &record, after, finished).await
     {
         // The lease runs out and the notification is tried again: at least once, never lost.
-        tracing::error!(%error, id = %notification.id, "could not record a notification attempt");
+        tracing::error!(
+            %error,
+            id = %notification.id,
+            request_id = notification.request_id.as_deref().unwrap_or(""),
+            "could not record a notification attempt"
+        );
     }
     acknowledged
 }

@@ -7,6 +7,7 @@ mod billing_text;
 mod billing_view;
 mod billing_window;
 mod cashier;
+pub mod dashboard;
 mod error;
 mod i18n;
 mod layout;
@@ -18,6 +19,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::app::AppState;
+
+pub use layout::escape;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,21 +1,21 @@
 //! The sandbox control plane under `/_sandbox/` (decision 26). Mounted only in sandbox mode.
 
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use axum::routing::{post, put};
 use axum::Router;
 use chrono::Utc;
 use easypay_api::reader::ObjectReader;
 use easypay_api::values::{Amount, HttpUrl, MallId, Text};
 use easypay_api::ResCode;
-use serde_json::json;
 
 use crate::app::AppState;
 use crate::domain::ids;
 use crate::domain::merchant::Merchant;
 use crate::domain::wechat_payment::{WalletEvent, WechatPayment};
-use crate::http::body::JsonObject;
+use crate::http::body::{JsonObject, PathParams};
 use crate::http::error::{json_response, ApiError};
+use crate::openapi::wire::{FlushAnswer, SandboxActionAnswer, SandboxMerchantAnswer};
 use crate::processor::wechat_wallet::{self, OrderRef};
 use crate::store::merchants;
 
@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/_sandbox/wechat/{pg_cno}/{action}", post(wechat_action))
         .route("/_sandbox/merchants/{mall_id}", put(upsert_merchant))
         .route("/_sandbox/notifications/flush", post(flush_notifications))
+        .merge(crate::pages::dashboard::routes())
 }
 
 /// Creates the sandbox merchant on first start; an existing one is left as it is.
@@ -76,7 +77,7 @@ impl WalletAction {
 /// `{"amount": N}` to approve a different amount than ordered.
 async fn wechat_action(
     State(state): State<AppState>,
-    Path((pg_cno, action)): Path<(String, String)>,
+    PathParams((pg_cno, action)): PathParams<(String, String)>,
     body: Option<JsonObject>,
 ) -> Result<Response, ApiError> {
     let approve_amount = match &body {
@@ -100,14 +101,13 @@ async fn wechat_action(
         WalletAction::Void => WalletEvent::Void,
     };
     let payment = wechat_wallet::apply(&state.db, OrderRef::PgCno(&pg_cno), event).await?;
-    let body = json!({
-        "resCd": ResCode::Success.as_str(),
-        "resMsg": "Success",
-        "pgCno": payment.pg_cno,
-        "state": payment.state.as_str(),
-        "approvedAmount": payment.approved_amount.map(Amount::get),
-    });
-    Ok(json_response(200, body.to_string()))
+    Ok(answer(&SandboxActionAnswer {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        pg_cno: payment.pg_cno,
+        state: payment.state.as_str().into(),
+        approved_amount: payment.approved_amount.map(Amount::get),
+    }))
 }
 
 /// `PUT /_sandbox/merchants/{mallId}` with `{"secretKey": …, "notiUrl": …}` and optionally
@@ -115,7 +115,7 @@ async fn wechat_action(
 /// generated one, returned in the answer; an existing one keeps its own.
 async fn upsert_merchant(
     State(state): State<AppState>,
-    Path(mall_id): Path<String>,
+    PathParams(mall_id): PathParams<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let mall_id = MallId::parse("mallId", &mall_id)?;
@@ -143,14 +143,13 @@ async fn upsert_merchant(
         created_at: Utc::now(),
     };
     merchants::upsert_keys(state.db.pool(), &merchant).await?;
-    let body = json!({
-        "resCd": ResCode::Success.as_str(),
-        "resMsg": "Success",
-        "mallId": merchant.mall_id,
-        "notiUrl": merchant.noti_url,
-        "webhookSecret": merchant.webhook_secret,
-    });
-    Ok(json_response(200, body.to_string()).into_response())
+    Ok(answer(&SandboxMerchantAnswer {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        mall_id: merchant.mall_id,
+        noti_url: merchant.noti_url,
+        webhook_secret: merchant.webhook_secret,
+    }))
 }
 
 fn parse_webhook_secret(path: &str, raw: &str) -> Result<String, ApiError> {
@@ -172,11 +171,15 @@ fn parse_webhook_secret(path: &str, raw: &str) -> Result<String, ApiError> {
 /// schedule, and answers when done with how many were delivered and how many failed.
 async fn flush_notifications(State(state): State<AppState>) -> Result<Response, ApiError> {
     let report = state.notifier.flush().await?;
-    let body = json!({
-        "resCd": ResCode::Success.as_str(),
-        "resMsg": "Success",
-        "delivered": report.delivered,
-        "failed": report.failed,
-    });
-    Ok(json_response(200, body.to_string()))
+    Ok(answer(&FlushAnswer {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        delivered: report.delivered,
+        failed: report.failed,
+    }))
+}
+
+/// An answer of the control plane, typed as the OpenAPI document describes it (`resCd` first).
+fn answer(body: &impl serde::Serialize) -> Response {
+    json_response(200, serde_json::to_string(body).expect("answers serialise"))
 }

@@ -2,6 +2,7 @@
 //! the idempotency record together with the effect.
 
 pub mod billing_key;
+pub mod card_cancel;
 pub mod card_charge;
 pub mod idempotent;
 pub mod merchant_gate;

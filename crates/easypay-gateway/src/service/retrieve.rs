@@ -1,4 +1,4 @@
-//! Transaction status (kicc-api §3.7): the original answer of an issuance or a charge, found by
+//! Transaction status (kicc-api §3.7): the original answer of an issuance, a charge or a cancel, found by
 //! its `shopTransactionId` and date, without `msgAuthValue`. A lookup changes nothing, so it is
 //! not itself recorded under an idempotency key.
 
@@ -22,7 +22,7 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
     let found = retrieval::find_answer(
         state.db.pool(),
         request.mall_id.as_str(),
-        [Endpoint::BillingKeyIssue, Endpoint::CardBatchApproval],
+        [Endpoint::BillingKeyIssue, Endpoint::CardBatchApproval, Endpoint::CardRevise],
         request.shop_transaction_id.as_str(),
         date,
     )
@@ -41,15 +41,26 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
     };
     let unreadable = |error: serde_json::Error| ApiError::internal(error);
     // Typed, so that the original field order is kept and only msgAuthValue goes.
-    let text = if endpoint == Endpoint::BillingKeyIssue {
-        let mut original: IssueKeyResponse = serde_json::from_str(&body).map_err(unreadable)?;
-        original.msg_auth_value = None;
-        serde_json::to_string(&original)
-    } else {
-        let mut original: BatchApprovalResponse =
-            serde_json::from_str(&body).map_err(unreadable)?;
-        original.msg_auth_value = None;
-        serde_json::to_string(&original)
+    let text = match endpoint {
+        Endpoint::BillingKeyIssue => {
+            let mut original: IssueKeyResponse = serde_json::from_str(&body).map_err(unreadable)?;
+            original.msg_auth_value = None;
+            serde_json::to_string(&original)
+        }
+        Endpoint::CardBatchApproval => {
+            let mut original: BatchApprovalResponse =
+                serde_json::from_str(&body).map_err(unreadable)?;
+            original.msg_auth_value = None;
+            serde_json::to_string(&original)
+        }
+        // Cancel answers carry no msgAuthValue: the stored answer is the answer.
+        Endpoint::CardRevise => return Ok(body),
+        Endpoint::WechatCreate
+        | Endpoint::WechatFind
+        | Endpoint::WechatRevise
+        | Endpoint::BillingKeyRemove => {
+            return Err(ApiError::internal("retrieveTransaction found an answer it never asks for"))
+        }
     };
     Ok(text.expect("answers serialise"))
 }

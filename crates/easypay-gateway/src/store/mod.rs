@@ -5,6 +5,7 @@
 pub mod billing_keys;
 pub mod cancels;
 pub mod card_payments;
+pub mod dashboard;
 pub mod idempotency;
 pub mod merchants;
 pub mod notifications;

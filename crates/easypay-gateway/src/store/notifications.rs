@@ -50,7 +50,8 @@ pub async fn insert(tx: &mut WriteTx, new: &NewNotification<'_>) -> Result<(), s
     tx.mark_outbox_written();
     sqlx::query(
         "INSERT INTO notifications (id, mall_id, kind, pg_cno, target_url, body, status, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)",
+         next_attempt_at, created_at, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7, $8)",
     )
     .bind(new.id)
     .bind(new.mall_id)
@@ -59,6 +60,8 @@ pub async fn insert(tx: &mut WriteTx, new: &NewNotification<'_>) -> Result<(), s
     .bind(new.target_url)
     .bind(new.body)
     .bind(new.now.timestamp_millis())
+    // The request that caused it, so the worker's log lines can name it.
+    .bind(crate::observe::current_request_id())
     .execute(&mut ***tx)
     .await?;
     Ok(())
@@ -75,6 +78,8 @@ pub struct Claimed {
     pub attempts_in_cycle: i64,
     pub attempts_total: i64,
     pub webhook_secret: String,
+    /// The `x-request-id` of the request that queued it.
+    pub request_id: Option<String>,
 }
 
 /// Which notifications a claim takes.
@@ -124,7 +129,7 @@ pub async fn claim(
     for (id,) in ids {
         let row: Claimed = sqlx::query_as(
             "SELECT n.id, n.mall_id, n.kind, n.target_url, n.body, n.attempts_in_cycle, \
-             n.attempts_total, m.webhook_secret \
+             n.attempts_total, m.webhook_secret, n.request_id \
              FROM notifications n JOIN merchants m ON m.mall_id = n.mall_id WHERE n.id = $1",
         )
         .bind(&id)
@@ -200,6 +205,7 @@ pub async fn finish_attempt(
 #[derive(Debug, Clone, FromRow)]
 pub struct NotificationRecord {
     pub id: String,
+    pub request_id: Option<String>,
     pub mall_id: String,
     pub kind: String,
     pub pg_cno: String,
@@ -214,7 +220,7 @@ pub struct NotificationRecord {
 
 const RECORD_COLUMNS: &str =
     "id, mall_id, kind, pg_cno, target_url, body, status, attempts_total, \
-    next_attempt_at, created_at, delivered_at";
+    next_attempt_at, created_at, delivered_at, request_id";
 
 /// Newest first; `mall_id` and `status` narrow the list when given.
 pub async fn list<'e>(
@@ -275,4 +281,17 @@ pub async fn resend<'e>(
     .execute(db)
     .await?;
     Ok(updated.rows_affected() == 1)
+}
+
+/// How many notifications wait: pending (to be tried) and failed (every try of the cycle failed).
+pub async fn queue_depth<'e>(
+    db: impl Executor<'e, Database = Any>,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) \
+         FROM notifications WHERE status IN ('pending', 'failed')",
+    )
+    .fetch_one(db)
+    .await
 }

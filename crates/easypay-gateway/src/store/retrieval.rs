@@ -18,7 +18,7 @@ pub struct Found {
 pub async fn find_answer<'e>(
     db: impl Executor<'e, Database = Any>,
     mall_id: &str,
-    endpoints: [Endpoint; 2],
+    endpoints: [Endpoint; 3],
     shop_transaction_id: &str,
     date: NaiveDate,
 ) -> Result<Option<(Endpoint, String)>, sqlx::Error> {
@@ -29,14 +29,15 @@ pub async fn find_answer<'e>(
         .unwrap_or(start);
     let found: Option<Found> = sqlx::query_as(
         "SELECT endpoint, response_body FROM idempotency_keys \
-         WHERE mall_id = $1 AND shop_transaction_id = $2 AND endpoint IN ($3, $4) \
-         AND response_status <> 0 AND created_at >= $5 AND created_at < $6 \
+         WHERE mall_id = $1 AND shop_transaction_id = $2 AND endpoint IN ($3, $4, $5) \
+         AND response_status <> 0 AND created_at >= $6 AND created_at < $7 \
          ORDER BY created_at DESC LIMIT 1",
     )
     .bind(mall_id)
     .bind(shop_transaction_id)
     .bind(endpoints[0].as_str())
     .bind(endpoints[1].as_str())
+    .bind(endpoints[2].as_str())
     .bind(start.timestamp_millis())
     .bind(end.timestamp_millis())
     .fetch_optional(db)

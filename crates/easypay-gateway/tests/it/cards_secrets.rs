@@ -1,6 +1,8 @@
 //! Decision 20 end to end: after a full card flow through a real `easypay serve` process logging
 //! at debug level, neither the database (SQLite file, WAL and shared memory; or every PostgreSQL
-//! row) nor the log holds the card number, the expiry, the birth date or the password.
+//! row) nor the log holds the card number, the expiry, the birth date or the password; and the
+//! log (JSON lines, issue 7) holds no secret: not the merchant's secret key, its webhook secret or
+//! the card key.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -158,6 +160,8 @@ async fn no_card_data_in_clear_in_the_database_or_the_logs(backend: Backend) {
             &format!("127.0.0.1:{port}"),
             "--database-url",
             &database_url,
+            "--log-format",
+            "json",
         ])
         .env("RUST_LOG", "debug")
         .env("EASYPAY_CARD_KEY_FILE", dir.path().join("card.key"))
@@ -189,6 +193,34 @@ async fn no_card_data_in_clear_in_the_database_or_the_logs(backend: Backend) {
         "the log saw the flow"
     );
     assert_clean("the log", &log);
+    let text = String::from_utf8_lossy(&log);
+    let card_key = std::fs::read_to_string(dir.path().join("card.key")).unwrap_or_default();
+    for secret in [
+        easypay_gateway::sandbox::SANDBOX_SECRET_KEY,
+        easypay_gateway::sandbox::SANDBOX_WEBHOOK_SECRET,
+        card_key.trim(),
+    ] {
+        assert!(secret.len() >= 16, "the card key file exists");
+        assert!(
+            !text.contains(secret),
+            "the log contains a secret ({} bytes)",
+            secret.len()
+        );
+    }
+    // One JSON object per line, and every request's lines carry its request id.
+    let mut request_ids = 0;
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("a log line is not JSON: {line}"));
+        if entry["message"] == "answered" {
+            assert!(entry["span"]["request_id"].is_string(), "{line}");
+            request_ids += 1;
+        }
+    }
+    assert!(
+        request_ids >= 6,
+        "every request logged its answer with its id"
+    );
     match backend {
         Backend::Sqlite => {
             let db = dir.path().join("easypay.db");

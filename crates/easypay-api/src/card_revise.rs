@@ -1,0 +1,168 @@
+//! Card cancel (`POST /api/trades/revise`, kicc-api §3.6): full (`40`) or partial (`32`) cancel of
+//! a card charge, signed with `msgAuthValue` over `pgCno|shopTransactionId`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::reader::ObjectReader;
+use crate::rules::{FieldError, Rule};
+use crate::values::{Amount, MallId, RequestDate, ShopTransactionId, Text};
+use crate::wechat_revise::ReviseType;
+
+/// A parsed card cancel request. Refund-only fields (`refundInfo`, `reviseSubTypeCode`) and split
+/// settlement (`basketInfo`) do not apply to card charges and are ignored like unknown fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReviseCardRequest {
+    pub mall_id: MallId,
+    pub shop_transaction_id: ShopTransactionId,
+    #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
+    pub pg_cno: Text,
+    pub revise_type_code: ReviseType,
+    /// The amount to cancel: required for a partial cancel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    /// What the merchant expects to remain after this cancel; checked when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remain_amount: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
+    pub client_ip: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 32)))]
+    pub client_id: Option<Text>,
+    pub cancel_req_date: RequestDate,
+    /// HMAC-SHA256 of `pgCno|shopTransactionId` with the merchant's secret key.
+    #[cfg_attr(feature = "schema", schemars(length(max = 200)))]
+    pub msg_auth_value: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 100)))]
+    pub revise_message: Option<Text>,
+}
+
+impl ReviseCardRequest {
+    pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        let root = ObjectReader::root(body);
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_transaction_id = root.required("shopTransactionId", ShopTransactionId::parse)?;
+        let pg_cno = root.required("pgCno", |p, r| Text::parse(p, r, 20))?;
+        let revise_type_code = root.required("reviseTypeCode", ReviseType::parse)?;
+        let amount = match (root.optional_integer("amount")?, revise_type_code) {
+            (Some((path, value)), _) => Some(Amount::parse(&path, value)?),
+            (None, ReviseType::Partial) => {
+                return Err(FieldError::new(root.path("amount"), Rule::Missing));
+            }
+            (None, ReviseType::Full) => None,
+        };
+        let remain_amount = match root.optional_integer("remainAmount")? {
+            Some((path, value)) if !(0..=i128::from(Amount::MAX)).contains(&value) => {
+                return Err(FieldError::new(path, Rule::OutOfRange { min: 0, max: Amount::MAX }));
+            }
+            Some((_, value)) => Some(value as u64),
+            None => None,
+        };
+        Ok(ReviseCardRequest {
+            mall_id,
+            shop_transaction_id,
+            pg_cno,
+            revise_type_code,
+            amount,
+            remain_amount,
+            client_ip: root.optional("clientIp", |p, r| Text::parse(p, r, 20))?,
+            client_id: root.optional("clientId", |p, r| Text::parse(p, r, 32))?,
+            cancel_req_date: root.required("cancelReqDate", |p, r| RequestDate::parse(p, r, now))?,
+            msg_auth_value: root.required("msgAuthValue", |p, r| Text::parse(p, r, 200))?,
+            revise_message: root.optional("reviseMessage", |p, r| Text::parse(p, r, 100))?,
+        })
+    }
+}
+
+/// `reviseInfo.cardInfo` of a card cancel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReviseCardInfo {
+    pub coupon_amount: u64,
+}
+
+/// `reviseInfo`: the cancel's own approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReviseInfo {
+    pub pay_method_type_code: String,
+    pub approval_no: String,
+    pub approval_date: String,
+    pub card_info: ReviseCardInfo,
+}
+
+/// Answer of a card cancel (kicc-api §3.6, with the example's `shopOrderNo`, `cancelAmount`,
+/// `remainAmount`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReviseCardResponse {
+    pub res_cd: String,
+    pub res_msg: String,
+    pub shop_transaction_id: String,
+    pub mall_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_order_no: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ori_pg_cno: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_pg_cno: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_used: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_amount: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remain_amount: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revise_info: Option<ReviseInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(now: DateTime<Utc>) -> Value {
+        json!({
+            "mallId": "T5102001", "shopTransactionId": "c-1", "pgCno": "26112200000012345678",
+            "reviseTypeCode": "32", "amount": 300, "remainAmount": 700,
+            "cancelReqDate": crate::seoul_time::date(now), "msgAuthValue": "ab"
+        })
+    }
+
+    #[test]
+    fn a_partial_cancel_needs_its_amount_and_remain_amount_is_checked_for_range() {
+        let now = Utc::now();
+        let parsed = ReviseCardRequest::parse(body(now).as_object().unwrap(), now).unwrap();
+        assert_eq!((parsed.amount.map(Amount::get), parsed.remain_amount), (Some(300), Some(700)));
+        let mut zero = body(now);
+        zero["remainAmount"] = json!(0);
+        assert_eq!(ReviseCardRequest::parse(zero.as_object().unwrap(), now).unwrap().remain_amount, Some(0));
+        let mut negative = body(now);
+        negative["remainAmount"] = json!(-1);
+        let err = ReviseCardRequest::parse(negative.as_object().unwrap(), now).unwrap_err();
+        assert_eq!(err.to_string(), "remainAmount: must be between 0 and 999999999999");
+        let mut missing = body(now);
+        missing.as_object_mut().unwrap().remove("amount");
+        let err = ReviseCardRequest::parse(missing.as_object().unwrap(), now).unwrap_err();
+        assert_eq!(err.to_string(), "amount: is required");
+        missing["reviseTypeCode"] = json!("40");
+        assert!(ReviseCardRequest::parse(missing.as_object().unwrap(), now).is_ok());
+        missing["reviseTypeCode"] = json!("60");
+        let err = ReviseCardRequest::parse(missing.as_object().unwrap(), now).unwrap_err();
+        assert_eq!(err.to_string(), r#"reviseTypeCode: must be one of "40", "32" (got "60")"#);
+    }
+}

@@ -1,0 +1,147 @@
+//! Operability: one request id per request (in a log span, in the answer's `x-request-id`, in the
+//! notifications the request queued), Prometheus metrics, structured logs.
+
+pub mod logging;
+pub mod metrics;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+pub use metrics::Metrics;
+
+/// The header a request id is read from (when a proxy set one) and echoed in.
+pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled on this task, if any: stored with the notifications a
+/// request queues so the worker's log lines name the request that caused them.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// The `resCd` of an API answer, set by whoever built the answer (the error type, or
+/// [`crate::http::error::json_response`] from the body's first field) so metrics and logs read it
+/// without parsing the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnsweredCode([u8; 4]);
+
+impl AnsweredCode {
+    pub fn new(code: &str) -> Option<Self> {
+        let bytes: [u8; 4] = code.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(u8::is_ascii_alphanumeric)
+            .then_some(AnsweredCode(bytes))
+    }
+
+    /// The code of a body that starts `{"resCd":"XXXX"` (every stored answer does: `resCd` is
+    /// the first field of every answer type). Anything else: `None`.
+    pub fn from_body_prefix(body: &str) -> Option<Self> {
+        let rest = body.strip_prefix("{\"resCd\":\"")?;
+        let code = rest.get(..4)?;
+        rest[4..]
+            .starts_with('"')
+            .then(|| Self::new(code))
+            .flatten()
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("????")
+    }
+}
+
+/// Accepts a caller's request id if it is short and plain; otherwise makes one.
+fn request_id_of(request: &Request) -> String {
+    request
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            (1..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("req_{}", &crate::domain::ids::new_token()[..20]))
+}
+
+/// The middleware around every route: request id, span, access log line, metrics.
+pub async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let request_id = request_id_of(&request);
+    // The route template, never the raw path: tokens in page URLs stay out of logs and labels.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().clone();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+    );
+    metrics.request_started();
+    let mut response = REQUEST_ID
+        .scope(request_id.clone(), next.run(request))
+        .instrument(span.clone())
+        .await;
+    metrics.request_finished();
+    let elapsed = started.elapsed();
+    let code = response.extensions().get::<AnsweredCode>().copied();
+    let status = response.status().as_u16();
+    metrics.record_request(&route, method.as_str(), status, code, elapsed);
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            res_cd = code.as_ref().map_or("", AnsweredCode::as_str),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "answered"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(REQUEST_ID_HEADER.clone(), value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_code_is_read_from_the_first_field_only() {
+        assert_eq!(
+            AnsweredCode::from_body_prefix(r#"{"resCd":"0000","resMsg":"Success"}"#)
+                .unwrap()
+                .as_str(),
+            "0000"
+        );
+        assert_eq!(
+            AnsweredCode::from_body_prefix(r#"{"resCd":"8521","x":1}"#)
+                .unwrap()
+                .as_str(),
+            "8521"
+        );
+        assert!(AnsweredCode::from_body_prefix(r#"{"mallId":"x","resCd":"0000"}"#).is_none());
+        assert!(AnsweredCode::from_body_prefix(r#"{"resCd":"00000"}"#).is_none());
+        assert!(AnsweredCode::from_body_prefix("").is_none());
+    }
+}

@@ -1,0 +1,167 @@
+//! Card cancel (`/api/trades/revise`, kicc-api §3.6): a full (`40`) or partial (`32`) cancel of a
+//! charge, with KICC's `remainAmount` check, answered at once; the `notiType` `20` notification is
+//! queued in the same transaction.
+
+use chrono::Utc;
+use easypay_api::card_revise::{ReviseCardInfo, ReviseCardRequest, ReviseCardResponse, ReviseInfo};
+use easypay_api::values::Amount;
+use easypay_api::wechat_revise::ReviseType;
+use easypay_api::{msg_auth, seoul_time, ResCode};
+
+use super::idempotent::{self, answer, Proceed};
+use super::merchant_gate::active_merchant;
+use crate::app::AppState;
+use crate::domain::card_payment::{CancelRefused, CardPayment};
+use crate::domain::ids;
+use crate::http::error::ApiError;
+use crate::notify::outbox;
+use crate::processor::card_issuer::new_approval_no;
+use crate::store::cancels::{self, Cancel, Method};
+use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::{billing_keys, card_payments};
+
+/// Fresh `cancelPgCno`s are tried this many times if the random part collides.
+const ID_ATTEMPTS: usize = 5;
+
+pub async fn revise(
+    state: &AppState,
+    request: ReviseCardRequest,
+) -> Result<StoredResponse, ApiError> {
+    let merchant =
+        active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let signed = [request.pg_cno.as_str(), request.shop_transaction_id.as_str()];
+    if !msg_auth::verify(&merchant.secret_key, &signed, request.msg_auth_value.as_str()) {
+        return Err(ApiError::new(
+            ResCode::MsgAuthValueMismatch,
+            "msgAuthValue: not the HMAC-SHA256 of pgCno|shopTransactionId with the merchant's secret key",
+        )
+        .echo("shopTransactionId", request.shop_transaction_id.as_str())
+        .echo("mallId", request.mall_id.as_str()));
+    }
+    let scope = KeyScope {
+        mall_id: request.mall_id.as_str(),
+        endpoint: Endpoint::CardRevise,
+        shop_transaction_id: request.shop_transaction_id.as_str(),
+    };
+    let hash = idempotent::request_hash(&request);
+    for _ in 0..ID_ATTEMPTS {
+        let now = Utc::now();
+        let mut tx = state.db.begin_write().await?;
+        if let Proceed::Replay(stored) =
+            idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
+        {
+            return Ok(stored);
+        }
+        let backend = state.db.backend();
+        let pg_cno = request.pg_cno.as_str();
+        let charge = card_payments::find_for_update(&mut tx, backend, scope.mall_id, pg_cno).await?;
+        let mut response = ReviseCardResponse {
+            res_cd: String::new(),
+            res_msg: String::new(),
+            shop_transaction_id: scope.shop_transaction_id.into(),
+            mall_id: scope.mall_id.into(),
+            shop_order_no: None,
+            ori_pg_cno: Some(pg_cno.into()),
+            cancel_pg_cno: None,
+            transaction_date: None,
+            status_code: None,
+            status_message: None,
+            escrow_used: None,
+            cancel_amount: None,
+            remain_amount: None,
+            revise_info: None,
+        };
+        let outcome = match charge {
+            None => Err((
+                ResCode::TransactionNotFound,
+                format!("pgCno: no card charge {pg_cno} for this merchant"),
+            )),
+            Some(charge) => decide(&request, &charge).map(|cancelled| (charge, cancelled)),
+        };
+        let (charge, (cancelled, amount)) = match outcome {
+            Ok(accepted) => accepted,
+            Err((code, message)) => {
+                response.res_cd = code.as_str().into();
+                response.res_msg = message;
+                return idempotent::finish(tx, &scope, answer(&response)).await;
+            }
+        };
+        let cancel = Cancel {
+            cancel_pg_cno: ids::new_pg_cno(now),
+            pg_cno: charge.pg_cno.clone(),
+            mall_id: scope.mall_id.into(),
+            revise_type: request.revise_type_code.as_str().into(),
+            amount: amount.get(),
+            remain_after: cancelled.remaining(),
+            shop_transaction_id: scope.shop_transaction_id.into(),
+            memo: request.revise_message.as_ref().map(ToString::to_string),
+            created_at: now,
+        };
+        if !cancels::insert(&mut tx, Method::Card, &cancel).await? {
+            continue;
+        }
+        if !card_payments::update_after_cancel(&mut tx, &cancelled).await? {
+            return Err(ApiError::internal("a locked charge changed during its cancel"));
+        }
+        let (status_code, status_message) = cancelled.state.status();
+        let timestamp = seoul_time::timestamp(now);
+        response.res_cd = ResCode::Success.as_str().into();
+        response.res_msg = "Success".into();
+        response.shop_order_no = Some(charge.shop_order_no.to_string());
+        response.cancel_pg_cno = Some(cancel.cancel_pg_cno.clone());
+        response.transaction_date = Some(timestamp.clone());
+        response.status_code = Some(status_code.into());
+        response.status_message = Some(status_message.into());
+        response.escrow_used = Some("N".into());
+        response.cancel_amount = Some(cancel.amount);
+        response.remain_amount = Some(cancel.remain_after);
+        response.revise_info = Some(ReviseInfo {
+            pay_method_type_code: "11".into(),
+            approval_no: new_approval_no(),
+            approval_date: timestamp,
+            card_info: ReviseCardInfo { coupon_amount: 0 },
+        });
+        if let Some(noti_url) = &merchant.noti_url {
+            let key = billing_keys::find(&mut tx, scope.mall_id, &charge.batch_key).await?;
+            let card_mask_no = key.map(|key| key.card_mask_no).unwrap_or_default();
+            outbox::card_cancel(&mut tx, &cancelled, &cancel, &response, &card_mask_no, noti_url)
+                .await?;
+        }
+        return idempotent::finish(tx, &scope, answer(&response)).await;
+    }
+    Err(ApiError::internal("could not draw a unique cancelPgCno"))
+}
+
+/// The charge after the cancel and the amount it takes, or which rule refuses it.
+fn decide(
+    request: &ReviseCardRequest,
+    charge: &CardPayment,
+) -> Result<(CardPayment, Amount), (ResCode, String)> {
+    let amount = match (request.revise_type_code, request.amount) {
+        (ReviseType::Partial, Some(amount)) => amount,
+        // A full cancel takes back whatever remains.
+        (ReviseType::Full, _) | (ReviseType::Partial, None) => {
+            Amount::from_stored(charge.remaining() as i64)
+        }
+    };
+    let cancelled = charge.cancel(amount).map_err(|refused| match refused {
+        CancelRefused::AlreadyCancelled => (
+            ResCode::AlreadyCancelled,
+            "pgCno: the charge is already cancelled in full (TS02); nothing was cancelled".into(),
+        ),
+        CancelRefused::ExceedsRemaining { requested, remaining } => (
+            ResCode::CancelExceedsRemaining,
+            format!("amount: {requested} is more than the {remaining} that remains"),
+        ),
+    })?;
+    match request.remain_amount {
+        Some(expected) if expected != cancelled.remaining() => Err((
+            ResCode::RemainAmountMismatch,
+            format!(
+                "remainAmount: {expected} is not what would remain after this cancel ({})",
+                cancelled.remaining()
+            ),
+        )),
+        Some(_) | None => Ok((cancelled, amount)),
+    }
+}
