@@ -6,6 +6,7 @@ pub mod billing_keys;
 pub mod cancels;
 pub mod card_payments;
 pub mod dashboard;
+pub mod group_sync;
 pub mod idempotency;
 pub mod merchants;
 pub mod notifications;
@@ -22,6 +23,8 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+
+use group_sync::GroupSync;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -65,6 +68,8 @@ pub struct Db {
     lock_wait: Duration,
     /// Signalled after a transaction that wrote to the notification outbox commits.
     outbox_written: Arc<Notify>,
+    /// SQLite files: commits wait for a shared fsync (group commit).
+    group_sync: Option<GroupSync>,
 }
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls it back.
@@ -73,13 +78,21 @@ pub struct WriteTx {
     _writer_slot: Option<OwnedMutexGuard<()>>,
     outbox_written: Arc<Notify>,
     wrote_outbox: bool,
+    group_sync: Option<GroupSync>,
 }
 
 impl WriteTx {
+    /// Commits and returns once the commit is on disk.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(StoreError::classify)?;
-        if self.wrote_outbox {
-            self.outbox_written.notify_one();
+        let WriteTx { tx, _writer_slot, outbox_written, wrote_outbox, group_sync } = self;
+        tx.commit().await.map_err(StoreError::classify)?;
+        // The next writer may start while this commit waits for the fsync it will share.
+        drop(_writer_slot);
+        if let Some(group_sync) = group_sync {
+            group_sync.wait_durable().await;
+        }
+        if wrote_outbox {
+            outbox_written.notify_one();
         }
         Ok(())
     }
@@ -110,15 +123,27 @@ impl Db {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(url)?;
         let options: AnyConnectOptions = url.parse().context("invalid --database-url")?;
+        // A database file gets group commit: NORMAL writes the WAL at commit and the shared fsync
+        // makes it durable before any answer goes out. Without a file, FULL.
+        let group_sync = match backend {
+            Backend::Sqlite => group_sync::database_file(&url).map(|file| GroupSync::start(&file)),
+            Backend::Postgres => None,
+        };
+        let synchronous = if group_sync.is_some() {
+            "PRAGMA synchronous = NORMAL"
+        } else {
+            "PRAGMA synchronous = FULL"
+        };
         let pool_options = match backend {
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(8)
-                .after_connect(|conn, _| {
+                .after_connect(move |conn, _| {
                     Box::pin(async move {
-                        // WAL with FULL sync: a committed answer survives kill -9 and power loss.
+                        // WAL: a committed answer survives kill -9; with the fsync (FULL, or the
+                        // group commit's), power loss too.
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = FULL",
+                            synchronous,
                             "PRAGMA busy_timeout = 10000",
                             "PRAGMA foreign_keys = ON",
                         ] {
@@ -144,7 +169,13 @@ impl Db {
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             lock_wait,
             outbox_written: Arc::new(Notify::new()),
+            group_sync,
         })
+    }
+
+    /// Group commit's counts for SQLite files: (commits, fsyncs).
+    pub fn group_commit_counts(&self) -> Option<(u64, u64)> {
+        self.group_sync.as_ref().map(GroupSync::counts)
     }
 
     /// Notified whenever a transaction that queued a notification commits.
@@ -201,6 +232,7 @@ impl Db {
             _writer_slot: slot,
             outbox_written: self.outbox_written.clone(),
             wrote_outbox: false,
+            group_sync: self.group_sync.clone(),
         }
     }
 
