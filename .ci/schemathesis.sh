@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 bin="${1:-target/debug/easypay}"
 [ -x "$bin" ] || cargo build -p easypay-gateway --bin easypay
+bin="$(realpath "$bin")"
 work="$(mktemp -d)"
 venv="${EASYPAY_ST_VENV:-$HOME/.cache/easypay-schemathesis-venv}"
 if [ ! -x "$venv/bin/st" ]; then
@@ -35,6 +36,8 @@ for _ in $(seq 1 100); do
 done
 
 status=0
+# schemathesis keeps a cache (.schemathesis/) in its working directory: not in the repository.
+cd "$work"
 timeout 300 "$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing \

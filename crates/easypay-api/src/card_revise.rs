@@ -58,7 +58,13 @@ impl ReviseCardRequest {
         };
         let remain_amount = match root.optional_integer("remainAmount")? {
             Some((path, value)) if !(0..=i128::from(Amount::MAX)).contains(&value) => {
-                return Err(FieldError::new(path, Rule::OutOfRange { min: 0, max: Amount::MAX }));
+                return Err(FieldError::new(
+                    path,
+                    Rule::OutOfRange {
+                        min: 0,
+                        max: Amount::MAX,
+                    },
+                ));
             }
             Some((_, value)) => Some(value as u64),
             None => None,
@@ -72,7 +78,8 @@ impl ReviseCardRequest {
             remain_amount,
             client_ip: root.optional("clientIp", |p, r| Text::parse(p, r, 20))?,
             client_id: root.optional("clientId", |p, r| Text::parse(p, r, 32))?,
-            cancel_req_date: root.required("cancelReqDate", |p, r| RequestDate::parse(p, r, now))?,
+            cancel_req_date: root
+                .required("cancelReqDate", |p, r| RequestDate::parse(p, r, now))?,
             msg_auth_value: root.required("msgAuthValue", |p, r| Text::parse(p, r, 200))?,
             revise_message: root.optional("reviseMessage", |p, r| Text::parse(p, r, 100))?,
         })
@@ -147,14 +154,25 @@ mod tests {
     fn a_partial_cancel_needs_its_amount_and_remain_amount_is_checked_for_range() {
         let now = Utc::now();
         let parsed = ReviseCardRequest::parse(body(now).as_object().unwrap(), now).unwrap();
-        assert_eq!((parsed.amount.map(Amount::get), parsed.remain_amount), (Some(300), Some(700)));
+        assert_eq!(
+            (parsed.amount.map(Amount::get), parsed.remain_amount),
+            (Some(300), Some(700))
+        );
         let mut zero = body(now);
         zero["remainAmount"] = json!(0);
-        assert_eq!(ReviseCardRequest::parse(zero.as_object().unwrap(), now).unwrap().remain_amount, Some(0));
+        assert_eq!(
+            ReviseCardRequest::parse(zero.as_object().unwrap(), now)
+                .unwrap()
+                .remain_amount,
+            Some(0)
+        );
         let mut negative = body(now);
         negative["remainAmount"] = json!(-1);
         let err = ReviseCardRequest::parse(negative.as_object().unwrap(), now).unwrap_err();
-        assert_eq!(err.to_string(), "remainAmount: must be between 0 and 999999999999");
+        assert_eq!(
+            err.to_string(),
+            "remainAmount: must be between 0 and 999999999999"
+        );
         let mut missing = body(now);
         missing.as_object_mut().unwrap().remove("amount");
         let err = ReviseCardRequest::parse(missing.as_object().unwrap(), now).unwrap_err();
@@ -163,6 +181,9 @@ mod tests {
         assert!(ReviseCardRequest::parse(missing.as_object().unwrap(), now).is_ok());
         missing["reviseTypeCode"] = json!("60");
         let err = ReviseCardRequest::parse(missing.as_object().unwrap(), now).unwrap_err();
-        assert_eq!(err.to_string(), r#"reviseTypeCode: must be one of "40", "32" (got "60")"#);
+        assert_eq!(
+            err.to_string(),
+            r#"reviseTypeCode: must be one of "40", "32" (got "60")"#
+        );
     }
 }

@@ -21,23 +21,24 @@ pub fn approve_path(pg_cno: &str) -> String {
     format!("/_sandbox/wechat/{pg_cno}/approve")
 }
 
-/// Seed 000's example (a QR `native` order), about 600 bytes, as in the gateway's own tests.
+/// Seed 000's example (a QR `native` order) with a shop's longer goods name, return URL and
+/// address: about 600 bytes, the body size of the reference figures.
 pub fn create(key: &str, order_no: &str, notify_url: &str) -> String {
     json!({
         "mallId": MALL_ID,
         "shopTransactionId": key,
         "shopOrderNo": order_no,
-        "goodsName": "Sample Product",
-        "returnUrl": "https://shop.example/return",
+        "goodsName": "Jeju Green Tea Gift Set 500g (Sejak, first flush)",
+        "returnUrl": format!("https://shop.example/checkout/wechat/return?order={order_no}"),
         "tradeType": "native",
         "notifyUrl": notify_url,
         "amountInfo": {"currency": "KRW", "totalAmount": ORDER_AMOUNT},
         "customerInfo": {
             "customerId": "User123",
             "customerName": "John Doe",
-            "customerMail": "test@email.com",
+            "customerMail": "john.doe@email.example",
             "customerContactNo": "01012345678",
-            "customerAddr": "Seoul, Korea"
+            "customerAddr": "123 Teheran-ro, Gangnam-gu, Seoul 06234, Republic of Korea"
         }
     })
     .to_string()

@@ -43,7 +43,11 @@ pub async fn issue_keys(base_url: &str, ids: &Ids, count: usize) -> anyhow::Resu
 async fn issue_key(client: &Client, ids: &Ids) -> anyhow::Result<String> {
     let shop_order_no = ids.order_no();
     let auth_page_url = client
-        .open_billing_window(&shop_order_no, "Monthly plan", "https://shop.example/billing/return")
+        .open_billing_window(
+            &shop_order_no,
+            "Monthly plan",
+            "https://shop.example/billing/return",
+        )
         .cert_type(CertType::NumberAndExpiry)
         .send()
         .await

@@ -77,6 +77,9 @@ pub struct CrashArgs {
     /// PostgreSQL server on which the run creates (and then drops) its own database.
     #[arg(long, env = "EASYPAY_BENCH_POSTGRES_URL", default_value = DEFAULT_POSTGRES_URL)]
     postgres_url: String,
+    /// Another flag for `easypay serve` (repeatable), e.g. --gateway-arg=--lock-wait=2s.
+    #[arg(long = "gateway-arg", allow_hyphen_values = true)]
+    gateway_args: Vec<String>,
     /// Keep the database (and the gateway's log) when a violation is found.
     #[arg(long)]
     keep: bool,
@@ -142,8 +145,12 @@ struct Outcome {
     kills: u32,
     gateway_starts: u32,
     requests: BTreeMap<String, usize>,
+    load_seconds: f64,
     retried_requests: usize,
     retries: u64,
+    /// Wallet approvals whose answer was lost to a kill after they took effect (the retry
+    /// answered `S001` "the order is approved").
+    approvals_applied_before_a_kill: usize,
     payments_created: usize,
     payments_approved: usize,
     cancels: usize,
@@ -160,8 +167,15 @@ pub async fn run(args: CrashArgs) -> anyhow::Result<bool> {
     let bin = GatewayBin::resolve(args.gateway_bin.as_deref())?;
     let receiver = Receiver::start(true).await?;
     let database = Database::fresh(args.spawn, &args.postgres_url).await?;
-    let flags: Vec<String> = GATEWAY_FLAGS.iter().map(|flag| flag.to_string()).collect();
-    let gateway = Gateway::start(1, &bin, &database, &flags).await?;
+    let mut flags: Vec<String> = GATEWAY_FLAGS.iter().map(|flag| flag.to_string()).collect();
+    flags.extend(args.gateway_args.iter().cloned());
+    let gateway = match Gateway::start(1, &bin, &database, &flags).await {
+        Ok(gateway) => gateway,
+        Err(error) => {
+            database.remove().await;
+            return Err(error);
+        }
+    };
     eprintln!(
         "crash reconcile: {} on {}, {} kill(s) over {:?}, {} connections (gateway: {})",
         args.spawn.as_str(),
@@ -322,7 +336,12 @@ async fn drive(
         kills: args.kills,
         gateway_starts: gateway.starts,
         retries: shared.retries.load(Ordering::Relaxed),
+        load_seconds,
         retried_requests: ledger.iter().filter(|sent| sent.attempts > 1).count(),
+        approvals_applied_before_a_kill: ledger
+            .iter()
+            .filter(|sent| sent.kind == Kind::Approve && sent.code() == "S001" && approved(sent))
+            .count(),
         ..Outcome::default()
     };
     for sent in &ledger {
@@ -556,11 +575,15 @@ async fn replay(shared: &Arc<Shared>, ledger: &[Sent], outcome: &mut Outcome) {
                 .map(|(status, body)| (status, String::from_utf8_lossy(&body).into_owned()));
             match again {
                 Ok(answer) if Some(&answer) == sent.answer.as_ref() => None,
-                Ok((status, body)) => Some(format!(
-                    "{}: replayed {status} {body}, first answered {:?}",
-                    sent.describe(),
-                    sent.answer
-                )),
+                Ok((status, body)) => {
+                    let (first_status, first) = sent.answer.clone().unwrap_or_default();
+                    Some(format!(
+                        "{}: the replay answered {status} {}, the first answer was {first_status} {}",
+                        sent.describe(),
+                        clip(&body),
+                        clip(&first)
+                    ))
+                }
                 Err(error) => Some(format!("{}: replay failed: {error}", sent.describe())),
             }
         });
@@ -570,7 +593,9 @@ async fn replay(shared: &Arc<Shared>, ledger: &[Sent], outcome: &mut Outcome) {
         match joined {
             Ok(Some(violation)) => outcome.violations.push(violation),
             Ok(None) => {}
-            Err(error) => outcome.violations.push(format!("a replay panicked: {error}")),
+            Err(error) => outcome
+                .violations
+                .push(format!("a replay panicked: {error}")),
         }
     }
 }
@@ -737,7 +762,9 @@ async fn check_database(
     }
     for (pg_cno, approved) in &books.payments {
         match in_db.get(pg_cno) {
-            None => violations.push(format!("payment {pg_cno} was answered 0000 but is not stored")),
+            None => violations.push(format!(
+                "payment {pg_cno} was answered 0000 but is not stored"
+            )),
             Some((approved_amount, cancelled)) => {
                 if approved_amount.is_some() != *approved {
                     violations.push(format!(
@@ -779,7 +806,9 @@ async fn check_database(
     let stored: HashSet<&str> = cancels.iter().map(|(c, _, _)| c.as_str()).collect();
     for cancel_pg_cno in books.cancels.keys() {
         if !stored.contains(cancel_pg_cno.as_str()) {
-            violations.push(format!("cancel {cancel_pg_cno} was answered 0000 but is not stored"));
+            violations.push(format!(
+                "cancel {cancel_pg_cno} was answered 0000 but is not stored"
+            ));
         }
     }
 
@@ -820,7 +849,9 @@ async fn check_database(
         if !ours {
             continue;
         }
-        *per_effect.entry((kind.clone(), pg_cno.clone())).or_default() += 1;
+        *per_effect
+            .entry((kind.clone(), pg_cno.clone()))
+            .or_default() += 1;
         if status != "delivered" {
             violations.push(format!("notification {kind} of {pg_cno} is {status}"));
         }
@@ -849,11 +880,21 @@ async fn check_database(
     for pg_cno in &books.charges {
         let queued = count("card.approval", pg_cno);
         if queued != 1 {
-            violations.push(format!("card payment {pg_cno}: {queued} notification(s) queued"));
+            violations.push(format!(
+                "card payment {pg_cno}: {queued} notification(s) queued"
+            ));
         }
     }
     let _ = db.close().await;
     Ok(())
+}
+
+/// The start of an answer, for a violation's message.
+fn clip(body: &str) -> String {
+    match body.char_indices().nth(120) {
+        Some((at, _)) => format!("{}…", &body[..at]),
+        None => body.to_owned(),
+    }
 }
 
 fn print_outcome(outcome: &Outcome) {
@@ -862,8 +903,13 @@ fn print_outcome(outcome: &Outcome) {
         outcome.backend, outcome.kills, outcome.gateway_starts
     );
     println!(
-        "requests: {:?}; {} needed a retry ({} retries in all)",
-        outcome.requests, outcome.retried_requests, outcome.retries
+        "requests in {:.1} s: {:?}; {} needed a retry ({} retries in all); {} wallet approval(s) \
+         had taken effect before the kill that cut their answer",
+        outcome.load_seconds,
+        outcome.requests,
+        outcome.retried_requests,
+        outcome.retries,
+        outcome.approvals_applied_before_a_kill
     );
     println!(
         "payments created {}, approved {}; partial cancels {}; card charges {}",
@@ -882,11 +928,14 @@ fn print_outcome(outcome: &Outcome) {
         println!("reconciled: no violation");
     } else {
         println!("{} VIOLATION(S):", outcome.violations.len());
-        for violation in outcome.violations.iter().take(50) {
+        for violation in outcome.violations.iter().take(20) {
             println!("  - {violation}");
         }
-        if outcome.violations.len() > 50 {
-            println!("  … and {} more (see --json)", outcome.violations.len() - 50);
+        if outcome.violations.len() > 20 {
+            println!(
+                "  … and {} more (see --json)",
+                outcome.violations.len() - 20
+            );
         }
     }
 }

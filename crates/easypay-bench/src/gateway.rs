@@ -114,7 +114,9 @@ pub struct Database {
 
 impl Database {
     pub async fn fresh(kind: BackendKind, postgres_admin_url: &str) -> anyhow::Result<Database> {
-        let dir = tempfile::Builder::new().prefix("easypay-bench-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("easypay-bench-")
+            .tempdir()?;
         let card_key_file = dir.path().join("easypay-card.key");
         match kind {
             BackendKind::Sqlite => Ok(Database {

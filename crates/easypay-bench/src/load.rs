@@ -33,7 +33,11 @@ impl FromStr for Mix {
 
     fn from_str(raw: &str) -> Result<Mix, String> {
         let mut parts = Vec::new();
-        for part in raw.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        for part in raw
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
             let (name, weight) = match part.split_once('=') {
                 Some((name, weight)) => (
                     name.trim(),
@@ -166,7 +170,9 @@ pub async fn send(
 }
 
 /// The code a request counts under: its `resCd`, `http-NNN` without one, `io` without an answer.
-pub fn code_of(answer: &Result<(u16, axum::body::Bytes), reqwest::Error>) -> (String, AnswerFields) {
+pub fn code_of(
+    answer: &Result<(u16, axum::body::Bytes), reqwest::Error>,
+) -> (String, AnswerFields) {
     match answer {
         Err(_) => ("io".into(), AnswerFields::default()),
         Ok((status, body)) => match AnswerFields::parse(body) {
@@ -425,7 +431,7 @@ pub fn echo_body() -> String {
     let mut body: serde_json::Value = serde_json::from_str(&bodies::create(
         "bench-echo-0000000000-1",
         "B-echo000000-1",
-        "http://127.0.0.1:9/notify",
+        "http://127.0.0.1:40000/notify",
     ))
     .expect("JSON");
     body["resCd"] = serde_json::json!("0000");

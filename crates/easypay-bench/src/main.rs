@@ -43,6 +43,9 @@ struct Cli {
 enum Command {
     /// Measure a scenario mix against the gateway and a bare JSON echo (the ceiling).
     Run(run::RunArgs),
+    /// The runs docs/performance.md reports (SQLite and PostgreSQL, create alone and the mix, one
+    /// and two processes, half-rate latency), as tables, JSON and Markdown.
+    Suite(run::SuiteArgs),
     /// kill -9 the gateway under load, retry with the same keys, reconcile; non-zero on any loss.
     Crash(crash::CrashArgs),
     /// The echo ceiling's server (started by `run` in its own process).
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await.map(|()| true),
+            Command::Suite(args) => run::suite(args).await.map(|()| true),
             Command::Crash(args) => crash::run(args).await,
             Command::EchoServer { addr } => echo::serve(addr).await.map(|()| true),
         }

@@ -105,15 +105,16 @@ impl Stats {
         let endpoints: Vec<Summary> = self
             .by_endpoint
             .iter()
-            .map(|(endpoint, stats)| {
-                Summary::of(endpoint.name(), endpoint.path(), stats, elapsed)
-            })
+            .map(|(endpoint, stats)| Summary::of(endpoint.name(), endpoint.path(), stats, elapsed))
             .collect();
         let mut all = EndpointStats::new();
         for stats in self.by_endpoint.values() {
             all.merge(stats);
         }
-        (endpoints, Summary::of("total", "all requests", &all, elapsed))
+        (
+            endpoints,
+            Summary::of("total", "all requests", &all, elapsed),
+        )
     }
 }
 

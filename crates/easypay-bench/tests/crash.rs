@@ -81,7 +81,10 @@ fn crash(backend: &str, postgres_url: Option<&str>) {
     let (ok, output) = bench(&args, Duration::from_secs(240));
     assert!(ok, "crash reconcile failed:\n{output}");
     assert!(output.contains("reconciled: no violation"), "{output}");
-    assert!(output.contains("2 kill(s), gateway started 3 time(s)"), "{output}");
+    assert!(
+        output.contains("2 kill(s), gateway started 3 time(s)"),
+        "{output}"
+    );
 }
 
 #[test]
@@ -127,7 +130,10 @@ fn a_short_run_reports_every_endpoint_against_the_echo() {
     assert!(ok, "run failed:\n{output}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert!(report["echo"]["throughput"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(
+        report["echo"]["throughput"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
     let phase = &report["phases"][0];
     let endpoints: Vec<&str> = phase["endpoints"]
         .as_array()
@@ -136,7 +142,10 @@ fn a_short_run_reports_every_endpoint_against_the_echo() {
         .map(|e| e["endpoint"].as_str().unwrap())
         .collect();
     for endpoint in ["create", "approve", "find", "charge", "cancel"] {
-        assert!(endpoints.contains(&endpoint), "{endpoint} missing: {report}");
+        assert!(
+            endpoints.contains(&endpoint),
+            "{endpoint} missing: {report}"
+        );
     }
     let total = &phase["total"];
     assert!(total["requests"].as_u64().unwrap() > 0, "{report}");

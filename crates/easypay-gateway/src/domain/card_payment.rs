@@ -90,7 +90,10 @@ impl CardPayment {
             CardPaymentState::Approved | CardPaymentState::PartiallyCancelled => {}
         }
         if amount.get() > remaining {
-            return Err(CancelRefused::ExceedsRemaining { requested: amount.get(), remaining });
+            return Err(CancelRefused::ExceedsRemaining {
+                requested: amount.get(),
+                remaining,
+            });
         }
         let mut next = self.clone();
         next.cancelled_amount += amount.get();
@@ -129,20 +132,33 @@ mod tests {
     #[test]
     fn cancels_take_back_what_remains_and_no_more() {
         let part = charge().cancel(Amount::from_stored(400)).unwrap();
-        assert_eq!((part.state, part.remaining(), part.version), (CardPaymentState::PartiallyCancelled, 600, 1));
+        assert_eq!(
+            (part.state, part.remaining(), part.version),
+            (CardPaymentState::PartiallyCancelled, 600, 1)
+        );
         assert_eq!(part.state.status().0, "TS06");
         assert_eq!(
             part.cancel(Amount::from_stored(601)).unwrap_err(),
-            CancelRefused::ExceedsRemaining { requested: 601, remaining: 600 }
+            CancelRefused::ExceedsRemaining {
+                requested: 601,
+                remaining: 600
+            }
         );
         let rest = part.cancel(Amount::from_stored(600)).unwrap();
         assert_eq!((rest.state.status().0, rest.remaining()), ("TS02", 0));
-        assert_eq!(rest.cancel(Amount::from_stored(1)).unwrap_err(), CancelRefused::AlreadyCancelled);
+        assert_eq!(
+            rest.cancel(Amount::from_stored(1)).unwrap_err(),
+            CancelRefused::AlreadyCancelled
+        );
     }
 
     #[test]
     fn states_round_trip_through_their_names() {
-        for state in [CardPaymentState::Approved, CardPaymentState::PartiallyCancelled, CardPaymentState::Cancelled] {
+        for state in [
+            CardPaymentState::Approved,
+            CardPaymentState::PartiallyCancelled,
+            CardPaymentState::Cancelled,
+        ] {
             assert_eq!(CardPaymentState::parse(state.as_str()), Some(state));
         }
     }

@@ -80,7 +80,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
             .await
             .map(|axum::extract::Path(params)| PathParams(params))
             .map_err(|rejection| {
-                ApiError::new(ResCode::UnknownPath, format!("path: {}", rejection.body_text()))
+                ApiError::new(
+                    ResCode::UnknownPath,
+                    format!("path: {}", rejection.body_text()),
+                )
             })
     }
 }

@@ -24,7 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ep9/trades/webpay", post(cards::webpay))
         .route("/api/ep9/trades/approval", post(cards::issue_key))
         .route("/api/trades/approval/batch", post(cards::batch_approval))
-                .route("/api/trades/removeBatchKey", post(cards::remove_key))
+        .route("/api/trades/removeBatchKey", post(cards::remove_key))
         .route("/api/trades/revise", post(cards::revise))
         .route(
             "/api/trades/retrieveTransaction",

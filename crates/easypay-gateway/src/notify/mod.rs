@@ -38,7 +38,12 @@ pub enum Family {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::WechatApproval, Kind::WechatCancel, Kind::CardApproval, Kind::CardCancel];
+    pub const ALL: [Kind; 4] = [
+        Kind::WechatApproval,
+        Kind::WechatCancel,
+        Kind::CardApproval,
+        Kind::CardCancel,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

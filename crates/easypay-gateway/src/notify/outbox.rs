@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use easypay_api::card_batch::BatchApprovalResponse;
 use easypay_api::card_revise::ReviseCardResponse;
-use easypay_api::notification::{CardCancelNotification, 
-    CardApprovalNotification, NotificationAmountInfo, WechatApprovalNotification,
-    WechatCancelNotification,
+use easypay_api::notification::{
+    CardApprovalNotification, CardCancelNotification, NotificationAmountInfo,
+    WechatApprovalNotification, WechatCancelNotification,
 };
 use easypay_api::{seoul_time, ResCode};
 
@@ -127,7 +127,11 @@ pub async fn card_cancel(
         pg_cno: charge.pg_cno.clone(),
         shop_order_no: charge.shop_order_no.to_string(),
         amount: charge.amount.to_string(),
-        approval_no: answer.revise_info.as_ref().map(|info| info.approval_no.clone()).unwrap_or_default(),
+        approval_no: answer
+            .revise_info
+            .as_ref()
+            .map(|info| info.approval_no.clone())
+            .unwrap_or_default(),
         transaction_date: seoul_time::timestamp(cancel.created_at),
         cancel_pg_cno: cancel.cancel_pg_cno.clone(),
         cancel_amount: cancel.amount.to_string(),
@@ -142,7 +146,16 @@ pub async fn card_cancel(
         customer_name: text(customer.and_then(|c| c.customer_name.as_ref())),
     };
     let mall_id = charge.mall_id.as_str();
-    write(tx, Kind::CardCancel, mall_id, &charge.pg_cno, noti_url, &body, cancel.created_at).await
+    write(
+        tx,
+        Kind::CardCancel,
+        mall_id,
+        &charge.pg_cno,
+        noti_url,
+        &body,
+        cancel.created_at,
+    )
+    .await
 }
 
 /// The result of a merchant's cancel of a WeChat payment (kicc-api §2.5), to `target_url`.

@@ -414,6 +414,15 @@ fn build(sandbox: bool) -> Value {
     });
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in schemas.iter_mut() {
+        // The parsed request types document how they are used inside; the wire needs none of it.
+        let internal = schema["description"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("A parsed"));
+        if internal {
+            if let Some(map) = schema.as_object_mut() {
+                map.remove("description");
+            }
+        }
         if name != "NotificationAck" {
             use_res_cd_schema(schema);
         }

@@ -179,7 +179,7 @@ fn field_table(doc: &Value, schema: &Value) -> String {
                 if row.required { "required" } else { "" },
                 escape(&row.limit),
                 row.rule,
-                escape(&row.description)
+                prose(&row.description)
             )
         })
         .collect();

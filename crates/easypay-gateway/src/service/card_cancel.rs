@@ -29,8 +29,15 @@ pub async fn revise(
 ) -> Result<StoredResponse, ApiError> {
     let merchant =
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let signed = [request.pg_cno.as_str(), request.shop_transaction_id.as_str()];
-    if !msg_auth::verify(&merchant.secret_key, &signed, request.msg_auth_value.as_str()) {
+    let signed = [
+        request.pg_cno.as_str(),
+        request.shop_transaction_id.as_str(),
+    ];
+    if !msg_auth::verify(
+        &merchant.secret_key,
+        &signed,
+        request.msg_auth_value.as_str(),
+    ) {
         return Err(ApiError::new(
             ResCode::MsgAuthValueMismatch,
             "msgAuthValue: not the HMAC-SHA256 of pgCno|shopTransactionId with the merchant's secret key",
@@ -54,7 +61,8 @@ pub async fn revise(
         }
         let backend = state.db.backend();
         let pg_cno = request.pg_cno.as_str();
-        let charge = card_payments::find_for_update(&mut tx, backend, scope.mall_id, pg_cno).await?;
+        let charge =
+            card_payments::find_for_update(&mut tx, backend, scope.mall_id, pg_cno).await?;
         let mut response = ReviseCardResponse {
             res_cd: String::new(),
             res_msg: String::new(),
@@ -101,7 +109,9 @@ pub async fn revise(
             continue;
         }
         if !card_payments::update_after_cancel(&mut tx, &cancelled).await? {
-            return Err(ApiError::internal("a locked charge changed during its cancel"));
+            return Err(ApiError::internal(
+                "a locked charge changed during its cancel",
+            ));
         }
         let (status_code, status_message) = cancelled.state.status();
         let timestamp = seoul_time::timestamp(now);
@@ -124,8 +134,15 @@ pub async fn revise(
         if let Some(noti_url) = &merchant.noti_url {
             let key = billing_keys::find(&mut tx, scope.mall_id, &charge.batch_key).await?;
             let card_mask_no = key.map(|key| key.card_mask_no).unwrap_or_default();
-            outbox::card_cancel(&mut tx, &cancelled, &cancel, &response, &card_mask_no, noti_url)
-                .await?;
+            outbox::card_cancel(
+                &mut tx,
+                &cancelled,
+                &cancel,
+                &response,
+                &card_mask_no,
+                noti_url,
+            )
+            .await?;
         }
         return idempotent::finish(tx, &scope, answer(&response)).await;
     }
@@ -149,7 +166,10 @@ fn decide(
             ResCode::AlreadyCancelled,
             "pgCno: the charge is already cancelled in full (TS02); nothing was cancelled".into(),
         ),
-        CancelRefused::ExceedsRemaining { requested, remaining } => (
+        CancelRefused::ExceedsRemaining {
+            requested,
+            remaining,
+        } => (
             ResCode::CancelExceedsRemaining,
             format!("amount: {requested} is more than the {remaining} that remains"),
         ),

@@ -22,7 +22,11 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
     let found = retrieval::find_answer(
         state.db.pool(),
         request.mall_id.as_str(),
-        [Endpoint::BillingKeyIssue, Endpoint::CardBatchApproval, Endpoint::CardRevise],
+        [
+            Endpoint::BillingKeyIssue,
+            Endpoint::CardBatchApproval,
+            Endpoint::CardRevise,
+        ],
         request.shop_transaction_id.as_str(),
         date,
     )
@@ -59,7 +63,9 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
         | Endpoint::WechatFind
         | Endpoint::WechatRevise
         | Endpoint::BillingKeyRemove => {
-            return Err(ApiError::internal("retrieveTransaction found an answer it never asks for"))
+            return Err(ApiError::internal(
+                "retrieveTransaction found an answer it never asks for",
+            ))
         }
     };
     Ok(text.expect("answers serialise"))

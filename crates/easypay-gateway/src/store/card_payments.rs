@@ -69,7 +69,9 @@ impl TryFrom<CardPaymentRow> for CardPayment {
                 .as_deref()
                 .map(serde_json::from_str)
                 .transpose()
-                .with_context(|| format!("card payment {} has unreadable customer_json", row.pg_cno))?,
+                .with_context(|| {
+                    format!("card payment {} has unreadable customer_json", row.pg_cno)
+                })?,
             mall_id: MallId::from_trusted(row.mall_id),
             shop_order_no: ShopOrderNo::from_trusted(row.shop_order_no),
             batch_key: row.batch_key,
@@ -111,7 +113,10 @@ pub async fn find_for_update(
 }
 
 /// Stores a cancel of `next` from version `next.version - 1`; `false` if it changed meanwhile.
-pub async fn update_after_cancel(tx: &mut WriteTx, next: &CardPayment) -> Result<bool, sqlx::Error> {
+pub async fn update_after_cancel(
+    tx: &mut WriteTx,
+    next: &CardPayment,
+) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE card_payments SET cancelled_amount = $1, state = $2, version = $3 \
          WHERE pg_cno = $4 AND version = $5",

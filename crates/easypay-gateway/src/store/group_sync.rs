@@ -61,14 +61,19 @@ impl GroupSync {
 
     /// Commits made and fsyncs done so far (one fsync serves many commits under load).
     pub fn counts(&self) -> (u64, u64) {
-        (self.inner.committed.load(Ordering::SeqCst), self.inner.syncs.load(Ordering::SeqCst))
+        (
+            self.inner.committed.load(Ordering::SeqCst),
+            self.inner.syncs.load(Ordering::SeqCst),
+        )
     }
 }
 
 async fn run(inner: std::sync::Weak<Inner>) {
     loop {
         // Holding only a weak reference between rounds lets the task end with its GroupSync.
-        let Some(strong) = inner.upgrade() else { return };
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
         let target = strong.committed.load(Ordering::SeqCst);
         if target <= *strong.durable.borrow() {
             // A wake sent before this wait is kept by `Notify`, so none is lost.
@@ -103,7 +108,11 @@ fn sync_files(inner: &Inner) -> std::io::Result<()> {
             file.sync_data()?;
             let inode = file.metadata()?.ino();
             if inner.wal_inode.swap(inode, Ordering::SeqCst) != inode {
-                if let Some(dir) = inner.database.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = inner
+                    .database
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
                     File::open(dir)?.sync_all()?;
                 } else {
                     File::open(".")?.sync_all()?;
@@ -120,7 +129,9 @@ fn sync_files(inner: &Inner) -> std::io::Result<()> {
 
 /// The file behind a `sqlite:` URL, unless it is an in-memory database.
 pub fn database_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
 }
@@ -131,8 +142,14 @@ mod tests {
 
     #[test]
     fn finds_the_file_behind_a_sqlite_url() {
-        assert_eq!(database_file("sqlite://easypay.db?mode=rwc"), Some(PathBuf::from("easypay.db")));
-        assert_eq!(database_file("sqlite:///tmp/x/e.db"), Some(PathBuf::from("/tmp/x/e.db")));
+        assert_eq!(
+            database_file("sqlite://easypay.db?mode=rwc"),
+            Some(PathBuf::from("easypay.db"))
+        );
+        assert_eq!(
+            database_file("sqlite:///tmp/x/e.db"),
+            Some(PathBuf::from("/tmp/x/e.db"))
+        );
         assert_eq!(database_file("sqlite::memory:"), None);
         assert_eq!(database_file("postgres://h/db"), None);
     }
@@ -154,7 +171,7 @@ mod tests {
         }
         let (commits, syncs) = sync.counts();
         assert_eq!(commits, 200);
-        assert!(syncs >= 1 && syncs < 200, "{syncs} syncs for 200 commits");
+        assert!((1..200).contains(&syncs), "{syncs} syncs for 200 commits");
         assert_eq!(*sync.inner.durable.borrow(), 200);
     }
 }

@@ -11,7 +11,7 @@ pub enum Endpoint {
     WechatFind,
     BillingKeyIssue,
     CardBatchApproval,
-        BillingKeyRemove,
+    BillingKeyRemove,
     CardRevise,
     WechatRevise,
 }
@@ -24,7 +24,7 @@ impl Endpoint {
             Endpoint::WechatRevise => "wechat.revise",
             Endpoint::BillingKeyIssue => "billing.issue",
             Endpoint::CardBatchApproval => "card.batch",
-                        Endpoint::BillingKeyRemove => "billing.remove",
+            Endpoint::BillingKeyRemove => "billing.remove",
             Endpoint::CardRevise => "card.revise",
         }
     }

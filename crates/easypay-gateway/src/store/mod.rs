@@ -84,7 +84,13 @@ pub struct WriteTx {
 impl WriteTx {
     /// Commits and returns once the commit is on disk.
     pub async fn commit(self) -> Result<(), StoreError> {
-        let WriteTx { tx, _writer_slot, outbox_written, wrote_outbox, group_sync } = self;
+        let WriteTx {
+            tx,
+            _writer_slot,
+            outbox_written,
+            wrote_outbox,
+            group_sync,
+        } = self;
         tx.commit().await.map_err(StoreError::classify)?;
         // The next writer may start while this commit waits for the fsync it will share.
         drop(_writer_slot);
@@ -135,23 +141,25 @@ impl Db {
             "PRAGMA synchronous = FULL"
         };
         let pool_options = match backend {
-            Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(8)
-                .after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        // WAL: a committed answer survives kill -9; with the fsync (FULL, or the
-                        // group commit's), power loss too.
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            synchronous,
-                            "PRAGMA busy_timeout = 10000",
-                            "PRAGMA foreign_keys = ON",
-                        ] {
-                            conn.execute(pragma).await?;
-                        }
-                        Ok(())
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            // WAL: a committed answer survives kill -9; with the fsync (FULL, or the
+                            // group commit's), power loss too.
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                synchronous,
+                                "PRAGMA busy_timeout = 10000",
+                                "PRAGMA foreign_keys = ON",
+                            ] {
+                                conn.execute(pragma).await?;
+                            }
+                            Ok(())
+                        })
                     })
-                }),
+            }
             Backend::Postgres => AnyPoolOptions::new().max_connections(10),
         };
         let pool = pool_options

@@ -59,7 +59,10 @@ async fn partial_then_full_cancel_answer_kiccs_fields(backend: Backend) {
     assert_eq!(part["oriPgCno"], pg_cno);
     assert_eq!(part["statusCode"], "TS06");
     assert_eq!(part["statusMessage"], "부분매입취소");
-    assert_eq!((part["cancelAmount"].as_u64(), part["remainAmount"].as_u64()), (Some(4_000), Some(6_000)));
+    assert_eq!(
+        (part["cancelAmount"].as_u64(), part["remainAmount"].as_u64()),
+        (Some(4_000), Some(6_000))
+    );
     assert_eq!(part["cancelPgCno"].as_str().unwrap().len(), 20);
     assert_eq!(part["transactionDate"].as_str().unwrap().len(), 14);
     assert_eq!(part["escrowUsed"], "N");
@@ -69,8 +72,14 @@ async fn partial_then_full_cancel_answer_kiccs_fields(backend: Backend) {
     assert!(part.get("msgAuthValue").is_none());
 
     let full = revise(&app, &revise_body(&pg_cno, "40", None, None)).await;
-    assert_eq!((full["statusCode"].as_str(), full["statusMessage"].as_str()), (Some("TS02"), Some("승인취소")));
-    assert_eq!((full["cancelAmount"].as_u64(), full["remainAmount"].as_u64()), (Some(6_000), Some(0)));
+    assert_eq!(
+        (full["statusCode"].as_str(), full["statusMessage"].as_str()),
+        (Some("TS02"), Some("승인취소"))
+    );
+    assert_eq!(
+        (full["cancelAmount"].as_u64(), full["remainAmount"].as_u64()),
+        (Some(6_000), Some(0))
+    );
     let again = revise(&app, &revise_body(&pg_cno, "40", None, None)).await;
     assert_eq!(again["resCd"], "C006", "{again}");
 }
@@ -80,10 +89,16 @@ async fn each_refusal_has_its_own_code_and_changes_nothing(backend: Backend) {
     let pg_cno = charged(&app, 1_000).await;
     let too_much = revise(&app, &revise_body(&pg_cno, "32", Some(1_001), None)).await;
     assert_eq!(too_much["resCd"], "C007", "{too_much}");
-    assert_eq!(too_much["resMsg"], "amount: 1001 is more than the 1000 that remains");
+    assert_eq!(
+        too_much["resMsg"],
+        "amount: 1001 is more than the 1000 that remains"
+    );
     let wrong_remain = revise(&app, &revise_body(&pg_cno, "32", Some(100), Some(800))).await;
     assert_eq!(wrong_remain["resCd"], "C008", "{wrong_remain}");
-    assert_eq!(wrong_remain["resMsg"], "remainAmount: 800 is not what would remain after this cancel (900)");
+    assert_eq!(
+        wrong_remain["resMsg"],
+        "remainAmount: 800 is not what would remain after this cancel (900)"
+    );
     let mut forged = revise_body(&pg_cno, "40", None, None);
     forged["msgAuthValue"] = json!(msg_auth::sign("other", &[&pg_cno, "x"]));
     assert_eq!(revise(&app, &forged).await["resCd"], "C009");
@@ -97,7 +112,10 @@ async fn each_refusal_has_its_own_code_and_changes_nothing(backend: Backend) {
     assert_eq!(revise(&app, &refund).await["resCd"], "V009");
     let mut no_amount = revise_body(&pg_cno, "32", None, None);
     no_amount.as_object_mut().unwrap().remove("amount");
-    assert_eq!(revise(&app, &no_amount).await["resMsg"], "amount: is required");
+    assert_eq!(
+        revise(&app, &no_amount).await["resMsg"],
+        "amount: is required"
+    );
 
     // Nothing was taken back: the whole amount can still be cancelled.
     let full = revise(&app, &revise_body(&pg_cno, "40", None, Some(0))).await;
@@ -119,9 +137,15 @@ async fn a_retried_cancel_replays_and_is_retrievable(backend: Backend) {
         "transactionDate": today(),
     });
     let (_, recovered) = app.post("/api/trades/retrieveTransaction", &lookup).await;
-    assert_eq!(recovered, answer, "retrieveTransaction answers the cancel as it was");
+    assert_eq!(
+        recovered, answer,
+        "retrieveTransaction answers the cancel as it was"
+    );
     let rest = revise(&app, &revise_body(&pg_cno, "40", None, None)).await;
-    assert_eq!(rest["cancelAmount"], 3_000, "the retry cancelled nothing twice");
+    assert_eq!(
+        rest["cancelAmount"], 3_000,
+        "the retry cancelled nothing twice"
+    );
 }
 
 async fn a_cancel_notifies_the_merchant_with_noti_type_20(backend: Backend) {
@@ -149,7 +173,10 @@ async fn a_cancel_notifies_the_merchant_with_noti_type_20(backend: Backend) {
     assert_eq!(cancel["statusCode"], "TS06");
     assert_eq!(cancel["cancelDate"], answer["transactionDate"]);
     let masked = cancel["cardMaskNo"].as_str().unwrap();
-    assert!(masked.starts_with("546465") && masked.contains('*'), "{masked}");
+    assert!(
+        masked.starts_with("546465") && masked.contains('*'),
+        "{masked}"
+    );
     assert!(!received.iter().any(|r| r.body.contains(GOOD_CARD)));
 }
 
@@ -157,18 +184,43 @@ async fn a_cancel_notifies_the_merchant_with_noti_type_20(backend: Backend) {
 async fn concurrent_partial_cancels_never_take_back_more_than_was_paid(backend: Backend) {
     let app = spawn_with(backend, fast_retries).await;
     let pg_cno = charged(&app, 10_000).await;
-    let bodies: Vec<Value> = (0..50).map(|_| revise_body(&pg_cno, "32", Some(300), None)).collect();
+    let bodies: Vec<Value> = (0..50)
+        .map(|_| revise_body(&pg_cno, "32", Some(300), None))
+        .collect();
     let answers = join_all(bodies.iter().map(|body| revise(&app, body))).await;
     let accepted: Vec<&Value> = answers.iter().filter(|a| a["resCd"] == "0000").collect();
-    let taken: u64 = accepted.iter().map(|a| a["cancelAmount"].as_u64().unwrap()).sum();
+    let taken: u64 = accepted
+        .iter()
+        .map(|a| a["cancelAmount"].as_u64().unwrap())
+        .sum();
     assert_eq!(taken, 9_900, "33 cancels of 300 fit in 10,000");
-    assert!(answers.iter().all(|a| a["resCd"] == "0000" || a["resCd"] == "C007"), "{answers:?}");
-    let final_remain = accepted.iter().map(|a| a["remainAmount"].as_u64().unwrap()).min().unwrap();
-    assert_eq!(taken, 10_000 - final_remain, "accepted cancels = paid - final remainAmount");
-    let mut remains: Vec<u64> = accepted.iter().map(|a| a["remainAmount"].as_u64().unwrap()).collect();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["resCd"] == "0000" || a["resCd"] == "C007"),
+        "{answers:?}"
+    );
+    let final_remain = accepted
+        .iter()
+        .map(|a| a["remainAmount"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    assert_eq!(
+        taken,
+        10_000 - final_remain,
+        "accepted cancels = paid - final remainAmount"
+    );
+    let mut remains: Vec<u64> = accepted
+        .iter()
+        .map(|a| a["remainAmount"].as_u64().unwrap())
+        .collect();
     remains.sort_unstable();
     remains.dedup();
-    assert_eq!(remains.len(), accepted.len(), "each cancel saw the one before it");
+    assert_eq!(
+        remains.len(),
+        accepted.len(),
+        "each cancel saw the one before it"
+    );
 }
 
 on_both_backends!(

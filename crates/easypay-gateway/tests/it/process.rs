@@ -280,16 +280,29 @@ async fn sqlite_commits_are_durable_and_share_fsyncs() {
     let pool = app.gateway().db.pool();
     for _ in 0..4 {
         let mut conn = pool.acquire().await.unwrap();
-        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
-        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
         assert_eq!((mode.as_str(), sync), ("wal", 1));
     }
-    let (commits_before, syncs_before) = app.gateway().db.group_commit_counts().expect("group commit");
+    let (commits_before, syncs_before) = app
+        .gateway()
+        .db
+        .group_commit_counts()
+        .expect("group commit");
     let bodies: Vec<Value> = (0..40).map(|_| create_body("native")).collect();
     let answers = futures_util::future::join_all(bodies.iter().map(|body| app.create(body))).await;
     assert!(answers.iter().all(|answer| answer["resCd"] == "0000"));
     let (commits, syncs) = app.gateway().db.group_commit_counts().unwrap();
     let (commits, syncs) = (commits - commits_before, syncs - syncs_before);
     assert!(commits >= 40, "{commits} commits");
-    assert!(syncs >= 1 && syncs < commits, "{syncs} fsyncs for {commits} commits");
+    assert!(
+        syncs >= 1 && syncs < commits,
+        "{syncs} fsyncs for {commits} commits"
+    );
 }
