@@ -150,10 +150,8 @@ impl WebpayRequest {
     /// Checks every field in the order of seed 003's tables; the first broken rule is reported.
     pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
-        let (path, raw) = root.required_str("mallId")?;
-        let mall_id = MallId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopOrderNo")?;
-        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_order_no = root.required("shopOrderNo", ShopOrderNo::parse)?;
         let (path, amount) = root.required_integer("amount")?;
         if amount != 0 {
             return Err(FieldError::new(path, Rule::OutOfRange { min: 0, max: 0 }));
@@ -162,28 +160,17 @@ impl WebpayRequest {
         RegistrationMethod::parse(&path, raw)?;
         let (path, raw) = root.required_str("currency")?;
         CardCurrency::parse(&path, raw)?;
-        let (path, raw) = root.required_str("returnUrl")?;
-        let return_url = HttpUrl::parse(&path, raw, 256)?;
-        let (path, raw) = root.required_str("deviceTypeCode")?;
-        let device_type = DeviceType::parse(&path, raw)?;
+        let return_url = root.required("returnUrl", |p, r| HttpUrl::parse(p, r, 256))?;
+        let device_type = root.required("deviceTypeCode", DeviceType::parse)?;
         let (path, raw) = root.required_str("clientTypeCode")?;
         ClientType::parse(&path, raw)?;
         let lang = root
-            .optional_str("langFlag")?
-            .map(|(path, raw)| LangFlag::parse(&path, raw))
-            .transpose()?
+            .optional("langFlag", LangFlag::parse)?
             .unwrap_or(LangFlag::Kor);
-        let mall_name = root
-            .optional_str("mallName")?
-            .map(|(path, raw)| Text::parse(&path, raw, 40))
-            .transpose()?;
+        let mall_name = root.optional("mallName", |p, r| Text::parse(p, r, 40))?;
         let order = root.required_object("orderInfo")?;
-        let (path, raw) = order.required_str("goodsName")?;
-        let goods_name = Text::parse(&path, raw, 50)?;
-        let goods_type = order
-            .optional_str("goodsTypeCode")?
-            .map(|(path, raw)| GoodsType::parse(&path, raw))
-            .transpose()?;
+        let goods_name = order.required("goodsName", |p, r| Text::parse(p, r, 50))?;
+        let goods_type = order.optional("goodsTypeCode", GoodsType::parse)?;
         let customer_info = order
             .optional_object("customerInfo")?
             .map(|customer| CustomerInfo::read(&customer))

@@ -70,16 +70,12 @@ impl IssueKeyRequest {
     /// Fields in KICC's order; `approvalReqDate` must be today in Seoul at `now` (decision 5).
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
-        let (path, raw) = root.required_str("mallId")?;
-        let mall_id = MallId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopTransactionId")?;
-        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("authorizationId")?;
-        let authorization_id = AuthorizationId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopOrderNo")?;
-        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
-        let (path, raw) = root.required_str("approvalReqDate")?;
-        let approval_req_date = RequestDate::parse(&path, raw, now)?;
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_transaction_id = root.required("shopTransactionId", ShopTransactionId::parse)?;
+        let authorization_id = root.required("authorizationId", AuthorizationId::parse)?;
+        let shop_order_no = root.required("shopOrderNo", ShopOrderNo::parse)?;
+        let approval_req_date =
+            root.required("approvalReqDate", |p, r| RequestDate::parse(p, r, now))?;
         Ok(IssueKeyRequest {
             mall_id,
             shop_transaction_id,
@@ -156,14 +152,11 @@ pub struct RemoveKeyRequest {
 impl RemoveKeyRequest {
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
-        let (path, raw) = root.required_str("mallId")?;
-        let mall_id = MallId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopTransactionId")?;
-        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("batchKey")?;
-        let batch_key = BatchKey::parse(&path, raw)?;
-        let (path, raw) = root.required_str("removeReqDate")?;
-        let remove_req_date = RequestDate::parse(&path, raw, now)?;
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_transaction_id = root.required("shopTransactionId", ShopTransactionId::parse)?;
+        let batch_key = root.required("batchKey", BatchKey::parse)?;
+        let remove_req_date =
+            root.required("removeReqDate", |p, r| RequestDate::parse(p, r, now))?;
         Ok(RemoveKeyRequest {
             mall_id,
             shop_transaction_id,

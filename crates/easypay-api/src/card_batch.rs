@@ -77,21 +77,17 @@ impl BatchApprovalRequest {
     /// Fields in KICC's order; `approvalReqDate` must be today in Seoul at `now` (decision 5).
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
-        let (path, raw) = root.required_str("mallId")?;
-        let mall_id = MallId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopTransactionId")?;
-        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopOrderNo")?;
-        let shop_order_no = ShopOrderNo::parse(&path, raw)?;
-        let (path, raw) = root.required_str("approvalReqDate")?;
-        let approval_req_date = RequestDate::parse(&path, raw, now)?;
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_transaction_id = root.required("shopTransactionId", ShopTransactionId::parse)?;
+        let shop_order_no = root.required("shopOrderNo", ShopOrderNo::parse)?;
+        let approval_req_date =
+            root.required("approvalReqDate", |p, r| RequestDate::parse(p, r, now))?;
         let (path, value) = root.required_integer("amount")?;
         let amount = Amount::parse(&path, value)?;
         let (path, raw) = root.required_str("currency")?;
         CardCurrency::parse(&path, raw)?;
         let order = root.required_object("orderInfo")?;
-        let (path, raw) = order.required_str("goodsName")?;
-        let goods_name = Text::parse(&path, raw, 50)?;
+        let goods_name = order.required("goodsName", |p, r| Text::parse(p, r, 50))?;
         let customer_info = order
             .optional_object("customerInfo")?
             .map(|customer| CustomerInfo::read(&customer))
@@ -117,10 +113,7 @@ impl BatchApprovalRequest {
                 )
             })?;
         let free_installment_used = card.optional_bool("freeInstallmentUsed")?;
-        let join_cd = card
-            .optional_str("joinCd")?
-            .map(|(path, raw)| Text::parse(&path, raw, 4))
-            .transpose()?;
+        let join_cd = card.optional("joinCd", |p, r| Text::parse(p, r, 4))?;
         let tax_info = root
             .optional_object("taxInfo")?
             .map(|tax| TaxInfo::read(&tax))

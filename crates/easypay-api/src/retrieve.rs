@@ -67,12 +67,10 @@ pub struct RetrieveRequest {
 impl RetrieveRequest {
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
-        let (path, raw) = root.required_str("mallId")?;
-        let mall_id = MallId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("shopTransactionId")?;
-        let shop_transaction_id = ShopTransactionId::parse(&path, raw)?;
-        let (path, raw) = root.required_str("transactionDate")?;
-        let transaction_date = LookupDate::parse(&path, raw, now)?;
+        let mall_id = root.required("mallId", MallId::parse)?;
+        let shop_transaction_id = root.required("shopTransactionId", ShopTransactionId::parse)?;
+        let transaction_date =
+            root.required("transactionDate", |p, r| LookupDate::parse(p, r, now))?;
         Ok(RetrieveRequest {
             mall_id,
             shop_transaction_id,

@@ -1,7 +1,7 @@
 //! The merchant named by `mallId` must exist and be active before anything else happens.
 
 use easypay_api::values::{MallId, ShopTransactionId};
-use easypay_api::ResCode;
+use easypay_api::{msg_auth, ResCode};
 
 use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
@@ -44,4 +44,24 @@ async fn gate(
         )),
         Some(merchant) => Ok(merchant),
     }
+}
+
+/// A cancel's `msgAuthValue` must be the HMAC-SHA256 of `pgCno|shopTransactionId` with the
+/// merchant's secret key (decision 7). A mismatch stores nothing: a corrected retry may reuse the key.
+pub fn check_revise_signature(
+    merchant: &Merchant,
+    pg_cno: &str,
+    shop_transaction_id: &ShopTransactionId,
+    msg_auth_value: &str,
+) -> Result<(), ApiError> {
+    let signed = [pg_cno, shop_transaction_id.as_str()];
+    if msg_auth::verify(&merchant.secret_key, &signed, msg_auth_value) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ResCode::MsgAuthValueMismatch,
+        "msgAuthValue: not the HMAC-SHA256 of pgCno|shopTransactionId with the merchant's secret key",
+    )
+    .echo("shopTransactionId", shop_transaction_id.as_str())
+    .echo("mallId", merchant.mall_id.as_str()))
 }

@@ -3,7 +3,6 @@
 //! result reaches the merchant as the cancel notification, written in the same transaction.
 
 use chrono::{DateTime, Utc};
-use easypay_api::msg_auth;
 use easypay_api::values::Amount;
 use easypay_api::wechat::{FindWechatRequest, ResponseAmountInfo};
 use easypay_api::wechat_revise::{
@@ -12,7 +11,7 @@ use easypay_api::wechat_revise::{
 use easypay_api::{seoul_time, ResCode};
 
 use super::idempotent::{self, answer, Proceed};
-use super::merchant_gate::active_merchant;
+use super::merchant_gate::{active_merchant, check_revise_signature};
 use crate::app::AppState;
 use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, TransitionRefused, WalletEvent, WechatPayment};
@@ -31,22 +30,12 @@ pub async fn revise(
 ) -> Result<StoredResponse, ApiError> {
     let merchant =
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let signed = [
+    check_revise_signature(
+        &merchant,
         request.pg_cno.as_str(),
-        request.shop_transaction_id.as_str(),
-    ];
-    if !msg_auth::verify(
-        &merchant.secret_key,
-        &signed,
+        &request.shop_transaction_id,
         request.msg_auth_value.as_str(),
-    ) {
-        return Err(ApiError::new(
-            ResCode::MsgAuthValueMismatch,
-            "msgAuthValue: not the HMAC-SHA256 of pgCno|shopTransactionId with the merchant's secret key",
-        )
-        .echo("shopTransactionId", request.shop_transaction_id.as_str())
-        .echo("mallId", request.mall_id.as_str()));
-    }
+    )?;
     let scope = KeyScope {
         mall_id: request.mall_id.as_str(),
         endpoint: Endpoint::WechatRevise,
