@@ -12,6 +12,7 @@
 
 mod bodies;
 mod cards;
+mod cpu;
 mod crash;
 mod echo;
 mod gateway;

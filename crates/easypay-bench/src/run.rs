@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::bail;
 use serde::Serialize;
 
+use crate::cpu::{self, CpuUse};
 use crate::echo::EchoProcess;
 use crate::gateway::{BackendKind, Database, Gateway, GatewayBin, DEFAULT_POSTGRES_URL};
 use crate::ids::Ids;
@@ -129,6 +130,8 @@ struct PhaseReport {
     gateway_rss_kib: Vec<(Option<u64>, Option<u64>)>,
     /// Notifications the tool's receiver acknowledged during the measured load.
     notifications_received: u64,
+    /// Average cores used during the measured load, by whom.
+    cpu: CpuUse,
 }
 
 /// One measured phase against gateways.
@@ -302,8 +305,12 @@ impl Bench {
         }
         let before: Vec<Option<u64>> = gateways.iter().map(Gateway::rss_kib).collect();
         let notified = self.receiver.total();
+        let pids: Vec<u32> = gateways.iter().filter_map(Gateway::pid).collect();
+        let postgres = scenario.spawn != Some(BackendKind::Sqlite);
+        let cpu_before = cpu::Sample::take(&pids, postgres);
         let measured = phase(scenario.label.clone(), common.duration);
         let (stats, elapsed) = load::run_phase(&measured, world.clone(), &self.client).await?;
+        let cpu = cpu_before.until(&cpu::Sample::take(&pids, postgres));
         let after: Vec<Option<u64>> = gateways.iter().map(Gateway::rss_kib).collect();
         let (endpoints, total) = stats.summarize(elapsed);
         let ratio = |summary: Summary| {
@@ -328,6 +335,7 @@ impl Bench {
             total: ratio(total),
             gateway_rss_kib: before.into_iter().zip(after).collect(),
             notifications_received: self.receiver.total() - notified,
+            cpu,
         })
     }
 
@@ -489,6 +497,7 @@ fn print_report(report: &Report) {
             "notifications acknowledged by the tool's receiver meanwhile: {}",
             phase.notifications_received
         );
+        println!("{}", cpu_line(&phase.cpu, report.machine.cores));
         for (index, (before, after)) in phase.gateway_rss_kib.iter().enumerate() {
             if let (Some(before), Some(after)) = (before, after) {
                 println!(
@@ -504,6 +513,14 @@ fn print_report(report: &Report) {
         "\n%echo: throughput as a share of the echo ceiling's; ×echo: latency as a multiple of the \
          echo's (at the same arrival rate for fixed-rate runs)."
     );
+}
+
+fn cpu_line(cpu: &CpuUse, cores: usize) -> String {
+    format!(
+        "CPU, in cores of {cores}: gateway {:.2}, PostgreSQL {:.2}, load generator {:.2}; whole \
+         machine {:.2} (others' work included; load average {:.1})",
+        cpu.gateways, cpu.postgres, cpu.load_generator, cpu.machine, cpu.load_average
+    )
 }
 
 /// The suite's figures as Markdown tables.
@@ -580,10 +597,11 @@ fn markdown(report: &Report) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "- {}: gateway resident memory {}; {} notifications acknowledged during the phase",
+            "- {}: gateway resident memory {}; {} notifications acknowledged during the phase; {}",
             phase.label,
             memory.join(", "),
-            phase.notifications_received
+            phase.notifications_received,
+            cpu_line(&phase.cpu, report.machine.cores)
         );
     }
     out
