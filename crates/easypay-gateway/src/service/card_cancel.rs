@@ -43,12 +43,10 @@ pub async fn revise(
     let hash = idempotent::request_hash(&request);
     for _ in 0..ID_ATTEMPTS {
         let now = Utc::now();
-        let mut tx = state.db.begin_write().await?;
-        if let Proceed::Replay(stored) =
-            idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
-        {
-            return Ok(stored);
-        }
+        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
+            Proceed::Perform(tx) => tx,
+            Proceed::Replay(stored) => return Ok(stored),
+        };
         let backend = state.db.backend();
         let pg_cno = request.pg_cno.as_str();
         let charge =

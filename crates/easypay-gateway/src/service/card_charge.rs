@@ -58,12 +58,10 @@ pub async fn charge(
     };
     for _ in 0..ID_ATTEMPTS {
         let now = Utc::now();
-        let mut tx = state.db.begin_write().await?;
-        if let Proceed::Replay(stored) =
-            idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
-        {
-            return Ok(stored);
-        }
+        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
+            Proceed::Perform(tx) => tx,
+            Proceed::Replay(stored) => return Ok(stored),
+        };
         let found = billing_keys::find_for_update(
             &mut tx,
             state.db.backend(),

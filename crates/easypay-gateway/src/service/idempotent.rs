@@ -5,6 +5,7 @@ use easypay_api::{seoul_time, ResCode};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::app::AppState;
 use crate::config::IdempotencyMode;
 use crate::http::error::ApiError;
 use crate::store::idempotency::{self, Claim, KeyScope, StoredResponse};
@@ -18,21 +19,28 @@ pub fn request_hash(request: &impl Serialize) -> String {
 
 /// What to do with a request after its key was claimed.
 pub enum Proceed {
-    /// First use of the key today: perform the effect, then [`finish`].
-    Perform,
-    /// The answer to give again, unchanged (the transaction is dropped, so nothing is written).
+    /// First use of the key today: perform the effect in this transaction, then [`finish`].
+    Perform(WriteTx),
+    /// The answer to give again, unchanged (its transaction was dropped, so nothing is written).
     Replay(StoredResponse),
 }
 
+/// Opens the request's write transaction and claims its key in it (decisions 9–14).
 pub async fn begin(
-    tx: &mut WriteTx,
+    state: &AppState,
     scope: &KeyScope<'_>,
     request_hash: &str,
-    mode: IdempotencyMode,
     now: DateTime<Utc>,
 ) -> Result<Proceed, ApiError> {
-    let claim =
-        idempotency::claim(tx, scope, request_hash, now, seoul_time::next_midnight(now)).await?;
+    let mut tx = state.db.begin_write().await?;
+    let claim = idempotency::claim(
+        &mut tx,
+        scope,
+        request_hash,
+        now,
+        seoul_time::next_midnight(now),
+    )
+    .await?;
     let duplicate = |message: &str| {
         ApiError::new(
             ResCode::DuplicateRequest,
@@ -41,8 +49,10 @@ pub async fn begin(
         .echo("shopTransactionId", scope.shop_transaction_id)
         .echo("mallId", scope.mall_id)
     };
-    match (claim, mode) {
-        (Claim::New, IdempotencyMode::Standard | IdempotencyMode::Strict) => Ok(Proceed::Perform),
+    match (claim, state.settings.idempotency) {
+        (Claim::New, IdempotencyMode::Standard | IdempotencyMode::Strict) => {
+            Ok(Proceed::Perform(tx))
+        }
         (Claim::SameRequest(stored), IdempotencyMode::Standard) => Ok(Proceed::Replay(stored)),
         (Claim::SameRequest(_), IdempotencyMode::Strict) => Err(duplicate(
             "duplicate request: this key was already used today (strict idempotency)",

@@ -33,12 +33,10 @@ pub async fn create(
     let hash = idempotent::request_hash(&request);
     for _ in 0..ID_ATTEMPTS {
         let now = Utc::now();
-        let mut tx = state.db.begin_write().await?;
-        if let Proceed::Replay(stored) =
-            idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
-        {
-            return Ok(stored);
-        }
+        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
+            Proceed::Perform(tx) => tx,
+            Proceed::Replay(stored) => return Ok(stored),
+        };
         let payment = WechatPayment {
             pg_cno: ids::new_pg_cno(now),
             mall_id: request.mall_id.clone(),
@@ -122,12 +120,10 @@ pub async fn find(
     };
     let hash = idempotent::request_hash(&request);
     let now = Utc::now();
-    let mut tx = state.db.begin_write().await?;
-    if let Proceed::Replay(stored) =
-        idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
-    {
-        return Ok(stored);
-    }
+    let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
+        Proceed::Perform(tx) => tx,
+        Proceed::Replay(stored) => return Ok(stored),
+    };
     let payment =
         payments::find_for_merchant(&mut **tx, scope.mall_id, request.pg_cno.as_str()).await?;
     let mut response = FindWechatResponse {

@@ -44,12 +44,10 @@ pub async fn revise(
     let hash = idempotent::request_hash(&request);
     for _ in 0..ID_ATTEMPTS {
         let now = Utc::now();
-        let mut tx = state.db.begin_write().await?;
-        if let Proceed::Replay(stored) =
-            idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
-        {
-            return Ok(stored);
-        }
+        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
+            Proceed::Perform(tx) => tx,
+            Proceed::Replay(stored) => return Ok(stored),
+        };
         let backend = state.db.backend();
         let payment =
             payments::find_for_update(&mut tx, backend, scope.mall_id, request.pg_cno.as_str())
@@ -209,12 +207,10 @@ pub async fn find(
     };
     let hash = idempotent::request_hash(&request);
     let now = Utc::now();
-    let mut tx = state.db.begin_write().await?;
-    if let Proceed::Replay(stored) =
-        idempotent::begin(&mut tx, &scope, &hash, state.settings.idempotency, now).await?
-    {
-        return Ok(stored);
-    }
+    let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
+        Proceed::Perform(tx) => tx,
+        Proceed::Replay(stored) => return Ok(stored),
+    };
     let pg_cno = request.pg_cno.as_str();
     let payment = payments::find_for_merchant(&mut **tx, scope.mall_id, pg_cno).await?;
     let cancel = cancels::find(&mut **tx, scope.mall_id, pg_cno, cancel_pg_cno).await?;

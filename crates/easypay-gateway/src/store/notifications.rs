@@ -125,6 +125,10 @@ pub async fn claim(
         .fetch_all(&mut **tx)
         .await
         .map_err(StoreError::classify)?;
+    if ids.is_empty() {
+        // Nothing changed: roll back rather than commit, so an idle poll costs no fsync.
+        return Ok(Vec::new());
+    }
     let mut claimed = Vec::with_capacity(ids.len());
     for (id,) in ids {
         let row: Claimed = sqlx::query_as(

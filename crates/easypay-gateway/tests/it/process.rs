@@ -273,9 +273,9 @@ async fn two_gateways_on_one_postgres_deliver_each_notification_once() {
 }
 
 /// SQLite runs in WAL mode; commits write the WAL (`synchronous = NORMAL`) and each answer waits
-/// for a shared fsync (group commit), so under concurrency many commits share one fsync.
+/// for a shared fsync of it (group commit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_commits_are_durable_and_share_fsyncs() {
+async fn sqlite_commits_wait_for_a_shared_wal_fsync() {
     let app = crate::helpers::spawn_app(Backend::Sqlite).await;
     let pool = app.gateway().db.pool();
     for _ in 0..4 {
@@ -301,8 +301,11 @@ async fn sqlite_commits_are_durable_and_share_fsyncs() {
     let (commits, syncs) = app.gateway().db.group_commit_counts().unwrap();
     let (commits, syncs) = (commits - commits_before, syncs - syncs_before);
     assert!(commits >= 40, "{commits} commits");
+    // Every answer waited for an fsync, and there are no more fsyncs than commits (plus one that
+    // may have been under way at the first count). How many commits share one fsync depends on
+    // the disk; group_sync's unit test shows the sharing itself.
     assert!(
-        syncs >= 1 && syncs < commits,
+        (1..=commits + 1).contains(&syncs),
         "{syncs} fsyncs for {commits} commits"
     );
 }
