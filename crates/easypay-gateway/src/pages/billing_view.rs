@@ -1,14 +1,14 @@
 //! HTML of the card registration window: the form, the outcomes, and the form POST back to the
 //! merchant's `returnUrl` (decision 19). Every dynamic value is escaped here.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use easypay_api::billing::{DeviceType, LangFlag};
 use easypay_api::card_input::{CardField, InputError};
 use easypay_api::ResCode;
 
 use super::billing_text::{FieldText, Heading, WindowText};
-use super::layout::{escape, path_segment};
+use super::layout::{escape, html_response, path_segment};
 use crate::domain::billing_registration::{Registration, RegistrationState};
 
 /// A rendered window page with its status and protective headers.
@@ -19,27 +19,15 @@ pub struct WindowPage {
 
 impl IntoResponse for WindowPage {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Html(self.html)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         // The URL carries the window token: never send it to another site in a Referer. Same-origin
         // keeps the window's own POSTs carrying a real Origin (no-referrer would make it "null").
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
-                 form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'",
-            ),
-        );
-        response
+        html_response(
+            self.status,
+            self.html,
+            "same-origin",
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+             form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'",
+        )
     }
 }
 

@@ -108,28 +108,42 @@ impl Page<'_> {
 
 impl IntoResponse for Page<'_> {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Html(self.render())).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         // The page URL carries the order's token: never leak it to the merchant or anyone else.
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
-                 connect-src 'self'; img-src 'self' data:; form-action 'self' http: https:; \
-                 base-uri 'none'; frame-ancestors 'none'",
-            ),
-        );
-        response
+        html_response(
+            self.status,
+            self.render(),
+            "no-referrer",
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+             connect-src 'self'; img-src 'self' data:; form-action 'self' http: https:; \
+             base-uri 'none'; frame-ancestors 'none'",
+        )
     }
+}
+
+/// A hosted page with the headers every page sends: never cached, no sniffing, the given
+/// referrer policy and content security policy.
+pub fn html_response(
+    status: StatusCode,
+    html: String,
+    referrer_policy: &'static str,
+    content_security_policy: &'static str,
+) -> Response {
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static(referrer_policy),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(content_security_policy),
+    );
+    response
 }
 
 /// A list of labelled values (merchant, product, order number…); values are escaped here.
