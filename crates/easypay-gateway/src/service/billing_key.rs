@@ -7,16 +7,18 @@ use easypay_api::billing_key::{
 };
 use easypay_api::{msg_auth, seoul_time, ResCode};
 
-use super::idempotent::{self, answer, Proceed};
+use super::idempotent::{self, answer, KeyedWrite};
 use super::merchant_gate::active_merchant;
 use crate::app::AppState;
 use crate::domain::billing_key::{self, BillingKey, KeyEvent, KeyState};
 use crate::domain::billing_registration::{RegistrationEvent, RegistrationState};
 use crate::domain::ids;
+use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::processor::{card_bins, card_issuer};
+use crate::store::batch::SectionFuture;
 use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
-use crate::store::{billing_keys, registrations};
+use crate::store::{billing_keys, registrations, WriteTx};
 
 /// Fresh identifiers are tried this many times if one collides, or if a concurrent request
 /// changed the registration or key first.
@@ -25,17 +27,42 @@ const ATTEMPTS: usize = 5;
 pub async fn issue(state: &AppState, request: IssueKeyRequest) -> Result<StoredResponse, ApiError> {
     let merchant =
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::BillingKeyIssue,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
     let hash = idempotent::request_hash(&request);
-    let refusal = |code: ResCode, message: String| IssueKeyResponse {
+    idempotent::perform(state, hash, Issuance { request, merchant }).await
+}
+
+/// Issuance's effect: the registration used up and a billing key holding its card.
+struct Issuance {
+    request: IssueKeyRequest,
+    merchant: Merchant,
+}
+
+impl KeyedWrite for Issuance {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.request.mall_id.as_str(),
+            endpoint: Endpoint::BillingKeyIssue,
+            shop_transaction_id: self.request.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a AppState,
+        tx: &'a mut WriteTx,
+        now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(issue_key(state, tx, &self.request, &self.merchant, now))
+    }
+}
+
+/// An answer without a billing key: the request's identifiers and why.
+fn refusal(request: &IssueKeyRequest, code: ResCode, message: String) -> IssueKeyResponse {
+    IssueKeyResponse {
         res_cd: code.as_str().into(),
         res_msg: message,
-        mall_id: scope.mall_id.into(),
-        shop_transaction_id: scope.shop_transaction_id.into(),
+        mall_id: request.mall_id.to_string(),
+        shop_transaction_id: request.shop_transaction_id.to_string(),
         shop_order_no: request.shop_order_no.to_string(),
         pg_cno: None,
         amount: None,
@@ -43,39 +70,41 @@ pub async fn issue(state: &AppState, request: IssueKeyRequest) -> Result<StoredR
         msg_auth_value: None,
         escrow_used: None,
         payment_info: None,
-    };
+    }
+}
+
+async fn issue_key(
+    state: &AppState,
+    tx: &mut WriteTx,
+    request: &IssueKeyRequest,
+    merchant: &Merchant,
+    now: DateTime<Utc>,
+) -> Result<StoredResponse, ApiError> {
     for _ in 0..ATTEMPTS {
-        let now = Utc::now();
-        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-            Proceed::Perform(tx) => tx,
-            Proceed::Replay(stored) => return Ok(stored),
-        };
         let found = registrations::find_by_authorization(
-            &mut **tx,
-            scope.mall_id,
+            &mut ***tx,
+            request.mall_id.as_str(),
             request.authorization_id.as_str(),
         )
         .await?;
         let Some(registration) = found else {
             let message = "authorizationId: no completed card registration of this merchant has it";
-            return idempotent::finish(
-                tx,
-                &scope,
-                answer(&refusal(ResCode::UnknownAuthorization, message.into())),
-            )
-            .await;
+            return Ok(answer(&refusal(
+                request,
+                ResCode::UnknownAuthorization,
+                message.into(),
+            )));
         };
         if registration.request.shop_order_no != request.shop_order_no {
             let message = format!(
                 "shopOrderNo: the card registration was opened with another shopOrderNo than {}",
                 request.shop_order_no
             );
-            return idempotent::finish(
-                tx,
-                &scope,
-                answer(&refusal(ResCode::AuthorizationOrderMismatch, message)),
-            )
-            .await;
+            return Ok(answer(&refusal(
+                request,
+                ResCode::AuthorizationOrderMismatch,
+                message,
+            )));
         }
         let issued = match registration.apply(RegistrationEvent::Issue, now) {
             Ok(issued) => issued,
@@ -94,10 +123,14 @@ pub async fn issue(state: &AppState, request: IssueKeyRequest) -> Result<StoredR
                     | RegistrationState::Cancelled
                     | RegistrationState::Expired => return Err(ApiError::internal(refused)),
                 };
-                return idempotent::finish(tx, &scope, answer(&refusal(code, message.into())))
-                    .await;
+                return Ok(answer(&refusal(request, code, message.into())));
             }
         };
+        // A concurrent issuance under another key changed the registration first (nothing was
+        // written): read it again, and the next round says it is used.
+        if !registrations::update(tx, &issued).await? {
+            continue;
+        }
         let sealed = registration
             .card
             .as_ref()
@@ -106,27 +139,30 @@ pub async fn issue(state: &AppState, request: IssueKeyRequest) -> Result<StoredR
             .vault
             .open(sealed, &registration.seal_context())
             .map_err(ApiError::internal)?;
-        let batch_key = billing_key::new_batch_key();
-        let key = BillingKey {
-            card: state
-                .vault
-                .seal(&card, &BillingKey::seal_context(&batch_key)),
-            batch_key,
-            mall_id: request.mall_id.clone(),
-            authorization_id: request.authorization_id.as_str().into(),
-            pg_cno: ids::new_pg_cno(now),
-            card_mask_no: card.number.masked(),
-            state: KeyState::Active,
-            created_at: now,
-            removed_at: None,
-            version: 0,
-        };
-        // A concurrent issuance under another key won the registration: the next round says so.
-        if !registrations::update(&mut tx, &issued).await?
-            || !billing_keys::insert(&mut tx, &key).await?
-        {
-            continue;
+        let mut inserted = None;
+        for _ in 0..ATTEMPTS {
+            let batch_key = billing_key::new_batch_key();
+            let key = BillingKey {
+                card: state
+                    .vault
+                    .seal(&card, &BillingKey::seal_context(&batch_key)),
+                batch_key,
+                mall_id: request.mall_id.clone(),
+                authorization_id: request.authorization_id.as_str().into(),
+                pg_cno: ids::new_pg_cno(now),
+                card_mask_no: card.number.masked(),
+                state: KeyState::Active,
+                created_at: now,
+                removed_at: None,
+                version: 0,
+            };
+            // A taken batchKey or pgCno writes nothing: draw others.
+            if billing_keys::insert(tx, &key).await? {
+                inserted = Some(key);
+                break;
+            }
         }
+        let key = inserted.ok_or_else(|| ApiError::internal("could not draw a unique batchKey"))?;
         let profile = card_bins::profile(card.number.bin());
         let transaction_date = seoul_time::timestamp(now);
         let response = IssueKeyResponse {
@@ -153,9 +189,9 @@ pub async fn issue(state: &AppState, request: IssueKeyRequest) -> Result<StoredR
                     card_mask_no: key.card_mask_no.clone(),
                 },
             }),
-            ..refusal(ResCode::Success, "Success".into())
+            ..refusal(request, ResCode::Success, "Success".into())
         };
-        return idempotent::finish(tx, &scope, answer(&response)).await;
+        return Ok(answer(&response));
     }
     Err(ApiError::internal("could not issue a billing key"))
 }
@@ -173,29 +209,50 @@ pub async fn remove(
     request: RemoveKeyRequest,
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::BillingKeyRemove,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
     let hash = idempotent::request_hash(&request);
+    idempotent::perform(state, hash, Removal(request)).await
+}
+
+/// Removal's effect: the billing key marked removed.
+struct Removal(RemoveKeyRequest);
+
+impl KeyedWrite for Removal {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.0.mall_id.as_str(),
+            endpoint: Endpoint::BillingKeyRemove,
+            shop_transaction_id: self.0.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a AppState,
+        tx: &'a mut WriteTx,
+        now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(remove_key(state, tx, &self.0, now))
+    }
+}
+
+async fn remove_key(
+    state: &AppState,
+    tx: &mut WriteTx,
+    request: &RemoveKeyRequest,
+    now: DateTime<Utc>,
+) -> Result<StoredResponse, ApiError> {
     let reply = |code: ResCode, message: &str| RemoveKeyResponse {
         res_cd: code.as_str().into(),
         res_msg: message.into(),
-        shop_transaction_id: scope.shop_transaction_id.into(),
-        mall_id: scope.mall_id.into(),
+        shop_transaction_id: request.shop_transaction_id.to_string(),
+        mall_id: request.mall_id.to_string(),
         remove_req_date: request.remove_req_date.as_str().into(),
     };
     for _ in 0..ATTEMPTS {
-        let now = Utc::now();
-        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-            Proceed::Perform(tx) => tx,
-            Proceed::Replay(stored) => return Ok(stored),
-        };
         let found = billing_keys::find_for_update(
-            &mut tx,
+            tx,
             state.db.backend(),
-            scope.mall_id,
+            request.mall_id.as_str(),
             request.batch_key.as_str(),
         )
         .await?;
@@ -206,13 +263,14 @@ pub async fn remove(
             ),
             Some(Err(_)) => reply(ResCode::BatchKeyRemoved, "batchKey: already removed"),
             Some(Ok(removed)) => {
-                if !billing_keys::update(&mut tx, &removed).await? {
+                // Changed by a concurrent request (nothing was written): read it again.
+                if !billing_keys::update(tx, &removed).await? {
                     continue;
                 }
                 reply(ResCode::Success, "Success")
             }
         };
-        return idempotent::finish(tx, &scope, answer(&response)).await;
+        return Ok(answer(&response));
     }
     Err(ApiError::internal(
         "the billing key kept changing while it was removed",

@@ -2,23 +2,25 @@
 //! charge, with KICC's `remainAmount` check, answered at once; the `notiType` `20` notification is
 //! queued in the same transaction.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use easypay_api::card_revise::{ReviseCardInfo, ReviseCardRequest, ReviseCardResponse, ReviseInfo};
 use easypay_api::values::Amount;
 use easypay_api::wechat_revise::ReviseType;
 use easypay_api::{seoul_time, ResCode};
 
-use super::idempotent::{self, answer, Proceed};
+use super::idempotent::{self, answer, KeyedWrite};
 use super::merchant_gate::{active_merchant, check_revise_signature};
 use crate::app::AppState;
 use crate::domain::card_payment::{CancelRefused, CardPayment};
 use crate::domain::ids;
+use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::processor::card_issuer::new_approval_no;
+use crate::store::batch::SectionFuture;
 use crate::store::cancels::{self, Cancel, Method};
 use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
-use crate::store::{billing_keys, card_payments};
+use crate::store::{billing_keys, card_payments, WriteTx};
 
 /// Fresh `cancelPgCno`s are tried this many times if the random part collides.
 const ID_ATTEMPTS: usize = 5;
@@ -35,106 +37,127 @@ pub async fn revise(
         &request.shop_transaction_id,
         request.msg_auth_value.as_str(),
     )?;
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::CardRevise,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
     let hash = idempotent::request_hash(&request);
+    idempotent::perform(state, hash, CardCancel { request, merchant }).await
+}
+
+/// The cancel's effect: the charge locked and updated, the cancel row and its notification.
+struct CardCancel {
+    request: ReviseCardRequest,
+    merchant: Merchant,
+}
+
+impl KeyedWrite for CardCancel {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.request.mall_id.as_str(),
+            endpoint: Endpoint::CardRevise,
+            shop_transaction_id: self.request.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a AppState,
+        tx: &'a mut WriteTx,
+        now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(cancel_charge(state, tx, &self.request, &self.merchant, now))
+    }
+}
+
+async fn cancel_charge(
+    state: &AppState,
+    tx: &mut WriteTx,
+    request: &ReviseCardRequest,
+    merchant: &Merchant,
+    now: DateTime<Utc>,
+) -> Result<StoredResponse, ApiError> {
+    let mall_id = request.mall_id.as_str();
+    let backend = state.db.backend();
+    let pg_cno = request.pg_cno.as_str();
+    let charge = card_payments::find_for_update(tx, backend, mall_id, pg_cno).await?;
+    let mut response = ReviseCardResponse {
+        res_cd: String::new(),
+        res_msg: String::new(),
+        shop_transaction_id: request.shop_transaction_id.to_string(),
+        mall_id: mall_id.into(),
+        shop_order_no: None,
+        ori_pg_cno: Some(pg_cno.into()),
+        cancel_pg_cno: None,
+        transaction_date: None,
+        status_code: None,
+        status_message: None,
+        escrow_used: None,
+        cancel_amount: None,
+        remain_amount: None,
+        revise_info: None,
+    };
+    let outcome = match charge {
+        None => Err((
+            ResCode::TransactionNotFound,
+            format!("pgCno: no card charge {pg_cno} for this merchant"),
+        )),
+        Some(charge) => decide(request, &charge).map(|cancelled| (charge, cancelled)),
+    };
+    let (charge, (cancelled, amount)) = match outcome {
+        Ok(accepted) => accepted,
+        Err((code, message)) => {
+            response.res_cd = code.as_str().into();
+            response.res_msg = message;
+            return Ok(answer(&response));
+        }
+    };
+    let mut inserted = None;
     for _ in 0..ID_ATTEMPTS {
-        let now = Utc::now();
-        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-            Proceed::Perform(tx) => tx,
-            Proceed::Replay(stored) => return Ok(stored),
-        };
-        let backend = state.db.backend();
-        let pg_cno = request.pg_cno.as_str();
-        let charge =
-            card_payments::find_for_update(&mut tx, backend, scope.mall_id, pg_cno).await?;
-        let mut response = ReviseCardResponse {
-            res_cd: String::new(),
-            res_msg: String::new(),
-            shop_transaction_id: scope.shop_transaction_id.into(),
-            mall_id: scope.mall_id.into(),
-            shop_order_no: None,
-            ori_pg_cno: Some(pg_cno.into()),
-            cancel_pg_cno: None,
-            transaction_date: None,
-            status_code: None,
-            status_message: None,
-            escrow_used: None,
-            cancel_amount: None,
-            remain_amount: None,
-            revise_info: None,
-        };
-        let outcome = match charge {
-            None => Err((
-                ResCode::TransactionNotFound,
-                format!("pgCno: no card charge {pg_cno} for this merchant"),
-            )),
-            Some(charge) => decide(&request, &charge).map(|cancelled| (charge, cancelled)),
-        };
-        let (charge, (cancelled, amount)) = match outcome {
-            Ok(accepted) => accepted,
-            Err((code, message)) => {
-                response.res_cd = code.as_str().into();
-                response.res_msg = message;
-                return idempotent::finish(tx, &scope, answer(&response)).await;
-            }
-        };
         let cancel = Cancel {
             cancel_pg_cno: ids::new_pg_cno(now),
             pg_cno: charge.pg_cno.clone(),
-            mall_id: scope.mall_id.into(),
+            mall_id: mall_id.into(),
             revise_type: request.revise_type_code.as_str().into(),
             amount: amount.get(),
             remain_after: cancelled.remaining(),
-            shop_transaction_id: scope.shop_transaction_id.into(),
+            shop_transaction_id: request.shop_transaction_id.to_string(),
             memo: request.revise_message.as_ref().map(ToString::to_string),
             created_at: now,
         };
-        if !cancels::insert(&mut tx, Method::Card, &cancel).await? {
-            continue;
+        // A taken cancelPgCno writes nothing: draw another.
+        if cancels::insert(tx, Method::Card, &cancel).await? {
+            inserted = Some(cancel);
+            break;
         }
-        if !card_payments::update_after_cancel(&mut tx, &cancelled).await? {
-            return Err(ApiError::internal(
-                "a locked charge changed during its cancel",
-            ));
-        }
-        let (status_code, status_message) = cancelled.state.status();
-        let timestamp = seoul_time::timestamp(now);
-        response.res_cd = ResCode::Success.as_str().into();
-        response.res_msg = "Success".into();
-        response.shop_order_no = Some(charge.shop_order_no.to_string());
-        response.cancel_pg_cno = Some(cancel.cancel_pg_cno.clone());
-        response.transaction_date = Some(timestamp.clone());
-        response.status_code = Some(status_code.into());
-        response.status_message = Some(status_message.into());
-        response.escrow_used = Some("N".into());
-        response.cancel_amount = Some(cancel.amount);
-        response.remain_amount = Some(cancel.remain_after);
-        response.revise_info = Some(ReviseInfo {
-            pay_method_type_code: "11".into(),
-            approval_no: new_approval_no(),
-            approval_date: timestamp,
-            card_info: ReviseCardInfo { coupon_amount: 0 },
-        });
-        if let Some(noti_url) = &merchant.noti_url {
-            let key = billing_keys::find(&mut tx, scope.mall_id, &charge.batch_key).await?;
-            let card_mask_no = key.map(|key| key.card_mask_no).unwrap_or_default();
-            outbox::card_cancel(
-                &mut tx,
-                &cancelled,
-                &cancel,
-                &response,
-                &card_mask_no,
-                noti_url,
-            )
-            .await?;
-        }
-        return idempotent::finish(tx, &scope, answer(&response)).await;
     }
-    Err(ApiError::internal("could not draw a unique cancelPgCno"))
+    let cancel =
+        inserted.ok_or_else(|| ApiError::internal("could not draw a unique cancelPgCno"))?;
+    if !card_payments::update_after_cancel(tx, &cancelled).await? {
+        return Err(ApiError::internal(
+            "a locked charge changed during its cancel",
+        ));
+    }
+    let (status_code, status_message) = cancelled.state.status();
+    let timestamp = seoul_time::timestamp(now);
+    response.res_cd = ResCode::Success.as_str().into();
+    response.res_msg = "Success".into();
+    response.shop_order_no = Some(charge.shop_order_no.to_string());
+    response.cancel_pg_cno = Some(cancel.cancel_pg_cno.clone());
+    response.transaction_date = Some(timestamp.clone());
+    response.status_code = Some(status_code.into());
+    response.status_message = Some(status_message.into());
+    response.escrow_used = Some("N".into());
+    response.cancel_amount = Some(cancel.amount);
+    response.remain_amount = Some(cancel.remain_after);
+    response.revise_info = Some(ReviseInfo {
+        pay_method_type_code: "11".into(),
+        approval_no: new_approval_no(),
+        approval_date: timestamp,
+        card_info: ReviseCardInfo { coupon_amount: 0 },
+    });
+    if let Some(noti_url) = &merchant.noti_url {
+        let key = billing_keys::find(tx, mall_id, &charge.batch_key).await?;
+        let card_mask_no = key.map(|key| key.card_mask_no).unwrap_or_default();
+        outbox::card_cancel(tx, &cancelled, &cancel, &response, &card_mask_no, noti_url).await?;
+    }
+    Ok(answer(&response))
 }
 
 /// The charge after the cancel and the amount it takes, or which rule refuses it.

@@ -3,25 +3,27 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use easypay_api::card_batch::{
     BatchApprovalRequest, BatchApprovalResponse, ChargedCardInfo, ChargedPaymentInfo,
 };
 use easypay_api::{seoul_time, ResCode};
 
 use super::billing_key::sign;
-use super::idempotent::{self, answer, Proceed};
+use super::idempotent::{self, answer, KeyedWrite};
 use super::merchant_gate::active_merchant;
 use crate::app::AppState;
 use crate::domain::billing_key::{BillingKey, KeyEvent, KeyState};
 use crate::domain::card_payment::{CardPayment, CardPaymentState};
 use crate::domain::ids;
+use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::processor::card_issuer;
+use crate::store::batch::SectionFuture;
 use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
 use crate::store::order_numbers::{self, Scope};
-use crate::store::{billing_keys, card_payments};
+use crate::store::{billing_keys, card_payments, WriteTx};
 use crate::vault::CardSecret;
 
 /// Fresh `pgCno`s are tried this many times if one collides (practically never).
@@ -35,17 +37,43 @@ pub async fn charge(
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     // The slow sandbox card waits before the write transaction, so that it holds no lock.
     tokio::time::sleep(issuer_delay(state, &request).await?).await;
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::CardBatchApproval,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
     let hash = idempotent::request_hash(&request);
-    let refusal = |code: ResCode, message: &str| BatchApprovalResponse {
+    idempotent::perform(state, hash, Charge { request, merchant }).await
+}
+
+/// The charge's effect: the billing key locked, the issuer's verdict, and an approval with its
+/// order number and notification.
+struct Charge {
+    request: BatchApprovalRequest,
+    merchant: Merchant,
+}
+
+impl KeyedWrite for Charge {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.request.mall_id.as_str(),
+            endpoint: Endpoint::CardBatchApproval,
+            shop_transaction_id: self.request.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a AppState,
+        tx: &'a mut WriteTx,
+        now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(charge_key(state, tx, &self.request, &self.merchant, now))
+    }
+}
+
+/// An answer without a payment: the request's identifiers and why.
+fn refusal(request: &BatchApprovalRequest, code: ResCode, message: &str) -> BatchApprovalResponse {
+    BatchApprovalResponse {
         res_cd: code.as_str().into(),
         res_msg: message.into(),
-        shop_transaction_id: scope.shop_transaction_id.into(),
-        mall_id: scope.mall_id.into(),
+        shop_transaction_id: request.shop_transaction_id.to_string(),
+        mall_id: request.mall_id.to_string(),
         shop_order_no: request.shop_order_no.to_string(),
         pg_cno: None,
         amount: None,
@@ -55,68 +83,58 @@ pub async fn charge(
         msg_auth_value: None,
         escrow_used: None,
         payment_info: None,
+    }
+}
+
+async fn charge_key(
+    state: &AppState,
+    tx: &mut WriteTx,
+    request: &BatchApprovalRequest,
+    merchant: &Merchant,
+    now: DateTime<Utc>,
+) -> Result<StoredResponse, ApiError> {
+    let found = billing_keys::find_for_update(
+        tx,
+        state.db.backend(),
+        request.mall_id.as_str(),
+        request.batch_key.as_str(),
+    )
+    .await?;
+    let key = match found.map(|key| key.apply(KeyEvent::Charge, now)) {
+        None => {
+            let message =
+                "payMethodInfo.billKeyMethodInfo.batchKey: no billing key of this merchant has it";
+            return Ok(answer(&refusal(request, ResCode::UnknownBatchKey, message)));
+        }
+        Some(Err(_)) => {
+            let message = "payMethodInfo.billKeyMethodInfo.batchKey: the billing key was removed";
+            return Ok(answer(&refusal(request, ResCode::BatchKeyRemoved, message)));
+        }
+        Some(Ok(key)) => key,
     };
+    let card = open_card(state, &key)?;
+    let verdict = card_issuer::decide(&card, request.amount, now);
+    if let Err(decline) = verdict.outcome {
+        let response = refusal(request, decline.code(), decline.message());
+        return Ok(answer(&response));
+    }
+    let order_number_free = order_numbers::claim(
+        tx,
+        request.mall_id.as_str(),
+        Scope::Payment,
+        request.shop_order_no.as_str(),
+        now,
+    )
+    .await?;
+    if !order_number_free {
+        let message = format!(
+            "shopOrderNo: {} was already used by this merchant",
+            request.shop_order_no
+        );
+        return Ok(answer(&refusal(request, ResCode::DuplicateOrder, &message)));
+    }
+    let mut inserted = None;
     for _ in 0..ID_ATTEMPTS {
-        let now = Utc::now();
-        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-            Proceed::Perform(tx) => tx,
-            Proceed::Replay(stored) => return Ok(stored),
-        };
-        let found = billing_keys::find_for_update(
-            &mut tx,
-            state.db.backend(),
-            scope.mall_id,
-            request.batch_key.as_str(),
-        )
-        .await?;
-        let key = match found.map(|key| key.apply(KeyEvent::Charge, now)) {
-            None => {
-                let message = "payMethodInfo.billKeyMethodInfo.batchKey: no billing key of this merchant has it";
-                return idempotent::finish(
-                    tx,
-                    &scope,
-                    answer(&refusal(ResCode::UnknownBatchKey, message)),
-                )
-                .await;
-            }
-            Some(Err(_)) => {
-                let message =
-                    "payMethodInfo.billKeyMethodInfo.batchKey: the billing key was removed";
-                return idempotent::finish(
-                    tx,
-                    &scope,
-                    answer(&refusal(ResCode::BatchKeyRemoved, message)),
-                )
-                .await;
-            }
-            Some(Ok(key)) => key,
-        };
-        let card = open_card(state, &key)?;
-        let verdict = card_issuer::decide(&card, request.amount, now);
-        if let Err(decline) = verdict.outcome {
-            let response = refusal(decline.code(), decline.message());
-            return idempotent::finish(tx, &scope, answer(&response)).await;
-        }
-        let order_number_free = order_numbers::claim(
-            &mut tx,
-            scope.mall_id,
-            Scope::Payment,
-            request.shop_order_no.as_str(),
-            now,
-        )
-        .await?;
-        if !order_number_free {
-            let message = format!(
-                "shopOrderNo: {} was already used by this merchant",
-                request.shop_order_no
-            );
-            return idempotent::finish(
-                tx,
-                &scope,
-                answer(&refusal(ResCode::DuplicateOrder, &message)),
-            )
-            .await;
-        }
         let payment = CardPayment {
             pg_cno: ids::new_pg_cno(now),
             mall_id: request.mall_id.clone(),
@@ -132,54 +150,56 @@ pub async fn charge(
             approved_at: now,
             version: 0,
         };
-        if !card_payments::insert(&mut tx, &payment).await? {
-            continue;
+        // A taken pgCno writes nothing: draw another.
+        if card_payments::insert(tx, &payment).await? {
+            inserted = Some(payment);
+            break;
         }
-        let (status_code, status_message) = payment.state.status();
-        let transaction_date = seoul_time::timestamp(now);
-        let profile = verdict.profile;
-        let response = BatchApprovalResponse {
-            pg_cno: Some(payment.pg_cno.clone()),
-            amount: Some(payment.amount.get()),
-            transaction_date: Some(transaction_date.clone()),
-            status_code: Some(status_code.into()),
-            status_message: Some(status_message.into()),
-            msg_auth_value: Some(sign(
-                &merchant.secret_key,
-                &payment.pg_cno,
-                payment.amount.get(),
-                now,
-            )),
-            escrow_used: Some("N".into()),
-            payment_info: Some(ChargedPaymentInfo {
-                pay_method_type_code: "11".into(),
-                approval_no: payment.approval_no.clone(),
-                approval_date: transaction_date,
-                card_info: ChargedCardInfo {
-                    card_no: key.card_mask_no.clone(),
-                    issuer_code: profile.issuer_code.into(),
-                    issuer_name: profile.issuer_name.into(),
-                    acquirer_code: profile.acquirer_code.into(),
-                    acquirer_name: profile.acquirer_name.into(),
-                    installment_month: payment.installment_month,
-                    free_installment_type_code: request.free_installment_type_code().into(),
-                    card_gubun: profile.card_gubun.into(),
-                    card_biz_gubun: profile.card_biz_gubun.into(),
-                    part_cancel_used: "Y".into(),
-                    sub_card_cd: profile.sub_card_cd.into(),
-                    van_sno: card_issuer::new_van_sno(),
-                    card_mask_no: key.card_mask_no.clone(),
-                },
-            }),
-            ..refusal(ResCode::Success, "Success")
-        };
-        // Card notifications go to the URL registered for the merchant; without one, none is sent.
-        if let Some(noti_url) = merchant.noti_url.as_deref() {
-            outbox::card_approval(&mut tx, &payment, &response, noti_url, now).await?;
-        }
-        return idempotent::finish(tx, &scope, answer(&response)).await;
     }
-    Err(ApiError::internal("could not draw a unique pgCno"))
+    let payment = inserted.ok_or_else(|| ApiError::internal("could not draw a unique pgCno"))?;
+    let (status_code, status_message) = payment.state.status();
+    let transaction_date = seoul_time::timestamp(now);
+    let profile = verdict.profile;
+    let response = BatchApprovalResponse {
+        pg_cno: Some(payment.pg_cno.clone()),
+        amount: Some(payment.amount.get()),
+        transaction_date: Some(transaction_date.clone()),
+        status_code: Some(status_code.into()),
+        status_message: Some(status_message.into()),
+        msg_auth_value: Some(sign(
+            &merchant.secret_key,
+            &payment.pg_cno,
+            payment.amount.get(),
+            now,
+        )),
+        escrow_used: Some("N".into()),
+        payment_info: Some(ChargedPaymentInfo {
+            pay_method_type_code: "11".into(),
+            approval_no: payment.approval_no.clone(),
+            approval_date: transaction_date,
+            card_info: ChargedCardInfo {
+                card_no: key.card_mask_no.clone(),
+                issuer_code: profile.issuer_code.into(),
+                issuer_name: profile.issuer_name.into(),
+                acquirer_code: profile.acquirer_code.into(),
+                acquirer_name: profile.acquirer_name.into(),
+                installment_month: payment.installment_month,
+                free_installment_type_code: request.free_installment_type_code().into(),
+                card_gubun: profile.card_gubun.into(),
+                card_biz_gubun: profile.card_biz_gubun.into(),
+                part_cancel_used: "Y".into(),
+                sub_card_cd: profile.sub_card_cd.into(),
+                van_sno: card_issuer::new_van_sno(),
+                card_mask_no: key.card_mask_no.clone(),
+            },
+        }),
+        ..refusal(request, ResCode::Success, "Success")
+    };
+    // Card notifications go to the URL registered for the merchant; without one, none is sent.
+    if let Some(noti_url) = merchant.noti_url.as_deref() {
+        outbox::card_approval(tx, &payment, &response, noti_url, now).await?;
+    }
+    Ok(answer(&response))
 }
 
 fn open_card(state: &AppState, key: &BillingKey) -> Result<CardSecret, ApiError> {

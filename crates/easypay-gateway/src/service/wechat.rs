@@ -1,21 +1,23 @@
 //! WeChat Pay: Create Transaction and Check Payment Status.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use easypay_api::wechat::{
     CreateWechatRequest, CreateWechatResponse, FindWechatRequest, FindWechatResponse,
     ResponseAmountInfo, TradeType,
 };
 use easypay_api::{seoul_time, ResCode};
 
-use super::idempotent::{self, answer, Proceed};
+use super::idempotent::{self, answer, KeyedWrite};
 use super::merchant_gate::active_merchant;
 use crate::app::AppState;
 use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 use crate::http::error::ApiError;
+use crate::store::batch::SectionFuture;
 use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
 use crate::store::order_numbers::{self, Scope};
 use crate::store::payments::{self, InsertOutcome};
+use crate::store::WriteTx;
 
 /// Fresh identifiers are tried this many times if the random part collides (practically never).
 const ID_ATTEMPTS: usize = 5;
@@ -25,18 +27,62 @@ pub async fn create(
     request: CreateWechatRequest,
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::WechatCreate,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
     let hash = idempotent::request_hash(&request);
+    idempotent::perform(state, hash, NewOrder(request)).await
+}
+
+/// Create Transaction's effect: the order number claimed and a pending order.
+struct NewOrder(CreateWechatRequest);
+
+impl KeyedWrite for NewOrder {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.0.mall_id.as_str(),
+            endpoint: Endpoint::WechatCreate,
+            shop_transaction_id: self.0.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a AppState,
+        tx: &'a mut WriteTx,
+        now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(create_order(state, tx, &self.0, now))
+    }
+}
+
+async fn create_order(
+    state: &AppState,
+    tx: &mut WriteTx,
+    request: &CreateWechatRequest,
+    now: DateTime<Utc>,
+) -> Result<StoredResponse, ApiError> {
+    let mut response = CreateWechatResponse {
+        res_cd: ResCode::DuplicateOrder.as_str().into(),
+        res_msg: format!(
+            "shopOrderNo: {} was already used by this merchant",
+            request.shop_order_no
+        ),
+        shop_transaction_id: Some(request.shop_transaction_id.to_string()),
+        mall_id: Some(request.mall_id.to_string()),
+        pg_cno: None,
+        payment_page_url: None,
+        res_detail_msg: None,
+    };
+    let order_number_free = order_numbers::claim(
+        tx,
+        request.mall_id.as_str(),
+        Scope::Payment,
+        request.shop_order_no.as_str(),
+        now,
+    )
+    .await?;
+    if !order_number_free {
+        return Ok(answer(&response));
+    }
     for _ in 0..ID_ATTEMPTS {
-        let now = Utc::now();
-        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-            Proceed::Perform(tx) => tx,
-            Proceed::Replay(stored) => return Ok(stored),
-        };
         let payment = WechatPayment {
             pg_cno: ids::new_pg_cno(now),
             mall_id: request.mall_id.clone(),
@@ -58,44 +104,18 @@ pub async fn create(
             expires_at: now + state.settings.order_ttl,
             version: 0,
         };
-        let order_number_free = order_numbers::claim(
-            &mut tx,
-            scope.mall_id,
-            Scope::Payment,
-            request.shop_order_no.as_str(),
-            now,
-        )
-        .await?;
-        let outcome = if order_number_free {
-            payments::insert(&mut tx, &payment).await?
-        } else {
-            InsertOutcome::DuplicateOrder
-        };
-        let response = match outcome {
+        match payments::insert(tx, &payment).await? {
+            // Nothing was written: draw fresh identifiers.
             InsertOutcome::IdentifierTaken => continue,
-            InsertOutcome::Inserted => CreateWechatResponse {
-                res_cd: ResCode::Success.as_str().into(),
-                res_msg: "Success".into(),
-                shop_transaction_id: Some(scope.shop_transaction_id.into()),
-                mall_id: Some(scope.mall_id.into()),
-                pg_cno: Some(payment.pg_cno.clone()),
-                payment_page_url: Some(payment_page_url(state, &payment)),
-                res_detail_msg: None,
-            },
-            InsertOutcome::DuplicateOrder => CreateWechatResponse {
-                res_cd: ResCode::DuplicateOrder.as_str().into(),
-                res_msg: format!(
-                    "shopOrderNo: {} was already used by this merchant",
-                    request.shop_order_no
-                ),
-                shop_transaction_id: Some(scope.shop_transaction_id.into()),
-                mall_id: Some(scope.mall_id.into()),
-                pg_cno: None,
-                payment_page_url: None,
-                res_detail_msg: None,
-            },
-        };
-        return idempotent::finish(tx, &scope, answer(&response)).await;
+            InsertOutcome::DuplicateOrder => return Ok(answer(&response)),
+            InsertOutcome::Inserted => {
+                response.res_cd = ResCode::Success.as_str().into();
+                response.res_msg = "Success".into();
+                response.payment_page_url = Some(payment_page_url(state, &payment));
+                response.pg_cno = Some(payment.pg_cno);
+                return Ok(answer(&response));
+            }
+        }
     }
     Err(ApiError::internal("could not draw a unique pgCno"))
 }
@@ -113,24 +133,48 @@ pub async fn find(
     request: FindWechatRequest,
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::WechatFind,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
     let hash = idempotent::request_hash(&request);
-    let now = Utc::now();
-    let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-        Proceed::Perform(tx) => tx,
-        Proceed::Replay(stored) => return Ok(stored),
-    };
-    let payment =
-        payments::find_for_merchant(&mut **tx, scope.mall_id, request.pg_cno.as_str()).await?;
+    idempotent::perform(state, hash, StatusQuery(request)).await
+}
+
+/// Check Payment Status: reads only, but its answer is kept under its key like any other.
+struct StatusQuery(FindWechatRequest);
+
+impl KeyedWrite for StatusQuery {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.0.mall_id.as_str(),
+            endpoint: Endpoint::WechatFind,
+            shop_transaction_id: self.0.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        _state: &'a AppState,
+        tx: &'a mut WriteTx,
+        now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(describe(tx, &self.0, now))
+    }
+}
+
+async fn describe(
+    tx: &mut WriteTx,
+    request: &FindWechatRequest,
+    now: DateTime<Utc>,
+) -> Result<StoredResponse, ApiError> {
+    let payment = payments::find_for_merchant(
+        &mut ***tx,
+        request.mall_id.as_str(),
+        request.pg_cno.as_str(),
+    )
+    .await?;
     let mut response = FindWechatResponse {
         res_cd: String::new(),
         res_msg: String::new(),
-        shop_transaction_id: scope.shop_transaction_id.into(),
-        mall_id: Some(scope.mall_id.into()),
+        shop_transaction_id: request.shop_transaction_id.to_string(),
+        mall_id: Some(request.mall_id.to_string()),
         shop_order_no: None,
         pg_cno: Some(request.pg_cno.to_string()),
         approval_date: None,
@@ -150,14 +194,14 @@ pub async fn find(
     };
     response.res_cd = code.as_str().into();
     response.res_msg = message;
-    idempotent::finish(tx, &scope, answer(&response)).await
+    Ok(answer(&response))
 }
 
 /// Decision 18: an approved (or since voided) payment is a success with its `statusCd`; an order
 /// that is not paid answers a code saying why.
 fn describe_status(
     payment: &WechatPayment,
-    now: chrono::DateTime<Utc>,
+    now: DateTime<Utc>,
     response: &mut FindWechatResponse,
 ) -> (ResCode, String) {
     let paid = |response: &mut FindWechatResponse, status_cd: &str| {

@@ -10,16 +10,18 @@ use easypay_api::wechat_revise::{
 };
 use easypay_api::{seoul_time, ResCode};
 
-use super::idempotent::{self, answer, Proceed};
+use super::idempotent::{self, answer, KeyedWrite};
 use super::merchant_gate::{active_merchant, check_revise_signature};
 use crate::app::AppState;
 use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, TransitionRefused, WalletEvent, WechatPayment};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
+use crate::store::batch::SectionFuture;
 use crate::store::cancels::{self, Cancel, Method};
 use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
 use crate::store::payments;
+use crate::store::WriteTx;
 
 /// Fresh `cancelPgCno`s are tried this many times if the random part collides.
 const ID_ATTEMPTS: usize = 5;
@@ -36,79 +38,102 @@ pub async fn revise(
         &request.shop_transaction_id,
         request.msg_auth_value.as_str(),
     )?;
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::WechatRevise,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
     let hash = idempotent::request_hash(&request);
-    for _ in 0..ID_ATTEMPTS {
-        let now = Utc::now();
-        let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-            Proceed::Perform(tx) => tx,
-            Proceed::Replay(stored) => return Ok(stored),
-        };
-        let backend = state.db.backend();
-        let payment =
-            payments::find_for_update(&mut tx, backend, scope.mall_id, request.pg_cno.as_str())
-                .await?;
-        let mut response = ReviseWechatResponse {
-            res_cd: String::new(),
-            res_msg: String::new(),
-            shop_transaction_id: scope.shop_transaction_id.into(),
-            mall_id: scope.mall_id.into(),
-            pg_cno: request.pg_cno.to_string(),
-            cancel_pg_cno: None,
-            revise_type_code: Some(request.revise_type_code.as_str().into()),
-            amount_info: None,
-        };
-        let outcome = match payment {
-            None => Err((
-                ResCode::TransactionNotFound,
-                format!("pgCno: no transaction {} for this merchant", request.pg_cno),
-            )),
-            Some(payment) => decide(&request, &payment, now),
-        };
-        match outcome {
-            Err((code, message)) => {
-                response.res_cd = code.as_str().into();
-                response.res_msg = message;
-            }
-            Ok((payment, cancelled)) => {
+    idempotent::perform(state, hash, CancelRequest(request)).await
+}
+
+/// The cancel's effect: the payment locked and updated, the cancel row and its notification.
+struct CancelRequest(ReviseWechatRequest);
+
+impl KeyedWrite for CancelRequest {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.0.mall_id.as_str(),
+            endpoint: Endpoint::WechatRevise,
+            shop_transaction_id: self.0.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a AppState,
+        tx: &'a mut WriteTx,
+        now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(cancel_payment(state, tx, &self.0, now))
+    }
+}
+
+async fn cancel_payment(
+    state: &AppState,
+    tx: &mut WriteTx,
+    request: &ReviseWechatRequest,
+    now: DateTime<Utc>,
+) -> Result<StoredResponse, ApiError> {
+    let mall_id = request.mall_id.as_str();
+    let backend = state.db.backend();
+    let payment = payments::find_for_update(tx, backend, mall_id, request.pg_cno.as_str()).await?;
+    let mut response = ReviseWechatResponse {
+        res_cd: String::new(),
+        res_msg: String::new(),
+        shop_transaction_id: request.shop_transaction_id.to_string(),
+        mall_id: mall_id.into(),
+        pg_cno: request.pg_cno.to_string(),
+        cancel_pg_cno: None,
+        revise_type_code: Some(request.revise_type_code.as_str().into()),
+        amount_info: None,
+    };
+    let outcome = match payment {
+        None => Err((
+            ResCode::TransactionNotFound,
+            format!("pgCno: no transaction {} for this merchant", request.pg_cno),
+        )),
+        Some(payment) => decide(request, &payment, now),
+    };
+    match outcome {
+        Err((code, message)) => {
+            response.res_cd = code.as_str().into();
+            response.res_msg = message;
+        }
+        Ok((payment, cancelled)) => {
+            let mut inserted = None;
+            for _ in 0..ID_ATTEMPTS {
                 let cancel = Cancel {
                     cancel_pg_cno: ids::new_pg_cno(now),
                     pg_cno: payment.pg_cno.clone(),
-                    mall_id: scope.mall_id.into(),
+                    mall_id: mall_id.into(),
                     revise_type: request.revise_type_code.as_str().into(),
                     amount: cancelled.amount.get(),
                     remain_after: cancelled.remaining(),
-                    shop_transaction_id: scope.shop_transaction_id.into(),
+                    shop_transaction_id: request.shop_transaction_id.to_string(),
                     memo: request.memo.as_ref().map(ToString::to_string),
                     created_at: now,
                 };
-                if !cancels::insert(&mut tx, Method::Wechat, &cancel).await? {
-                    continue;
+                // A taken cancelPgCno writes nothing: draw another.
+                if cancels::insert(tx, Method::Wechat, &cancel).await? {
+                    inserted = Some(cancel);
+                    break;
                 }
-                if !payments::update_state(&mut tx, &cancelled.payment).await? {
-                    return Err(ApiError::internal(
-                        "a locked payment changed during its cancel",
-                    ));
-                }
-                let target = request.notify_url.as_ref().unwrap_or(&payment.notify_url);
-                outbox::wechat_cancel(&mut tx, &cancelled.payment, &cancel, target.as_str())
-                    .await?;
-                response.res_cd = ResCode::Success.as_str().into();
-                response.res_msg = "Accepted: the result follows as the cancel notification".into();
-                response.cancel_pg_cno = Some(cancel.cancel_pg_cno);
-                response.amount_info = Some(ResponseAmountInfo {
-                    currency: payment.currency.as_str().into(),
-                    tot_amount: cancel.amount,
-                });
             }
+            let cancel = inserted
+                .ok_or_else(|| ApiError::internal("could not draw a unique cancelPgCno"))?;
+            if !payments::update_state(tx, &cancelled.payment).await? {
+                return Err(ApiError::internal(
+                    "a locked payment changed during its cancel",
+                ));
+            }
+            let target = request.notify_url.as_ref().unwrap_or(&payment.notify_url);
+            outbox::wechat_cancel(tx, &cancelled.payment, &cancel, target.as_str()).await?;
+            response.res_cd = ResCode::Success.as_str().into();
+            response.res_msg = "Accepted: the result follows as the cancel notification".into();
+            response.cancel_pg_cno = Some(cancel.cancel_pg_cno);
+            response.amount_info = Some(ResponseAmountInfo {
+                currency: payment.currency.as_str().into(),
+                tot_amount: cancel.amount,
+            });
         }
-        return idempotent::finish(tx, &scope, answer(&response)).await;
     }
-    Err(ApiError::internal("could not draw a unique cancelPgCno"))
+    Ok(answer(&response))
 }
 
 /// A payment after an accepted cancel, and what the cancel took.
@@ -195,30 +220,50 @@ pub async fn find(
     request: FindWechatRequest,
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
+    let hash = idempotent::request_hash(&request);
+    idempotent::perform(state, hash, CancelQuery(request)).await
+}
+
+/// The cancel status query: reads only; its answer is kept under its key.
+struct CancelQuery(FindWechatRequest);
+
+impl KeyedWrite for CancelQuery {
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: self.0.mall_id.as_str(),
+            endpoint: Endpoint::WechatFind,
+            shop_transaction_id: self.0.shop_transaction_id.as_str(),
+        }
+    }
+
+    fn write<'a>(
+        &'a self,
+        _state: &'a AppState,
+        tx: &'a mut WriteTx,
+        _now: DateTime<Utc>,
+    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
+        Box::pin(describe_cancel(tx, &self.0))
+    }
+}
+
+async fn describe_cancel(
+    tx: &mut WriteTx,
+    request: &FindWechatRequest,
+) -> Result<StoredResponse, ApiError> {
     let cancel_pg_cno = request
         .cancel_pg_cno
         .as_ref()
         .map(|c| c.as_str())
         .unwrap_or_default();
-    let scope = KeyScope {
-        mall_id: request.mall_id.as_str(),
-        endpoint: Endpoint::WechatFind,
-        shop_transaction_id: request.shop_transaction_id.as_str(),
-    };
-    let hash = idempotent::request_hash(&request);
-    let now = Utc::now();
-    let mut tx = match idempotent::begin(state, &scope, &hash, now).await? {
-        Proceed::Perform(tx) => tx,
-        Proceed::Replay(stored) => return Ok(stored),
-    };
+    let mall_id = request.mall_id.as_str();
     let pg_cno = request.pg_cno.as_str();
-    let payment = payments::find_for_merchant(&mut **tx, scope.mall_id, pg_cno).await?;
-    let cancel = cancels::find(&mut **tx, scope.mall_id, pg_cno, cancel_pg_cno).await?;
+    let payment = payments::find_for_merchant(&mut ***tx, mall_id, pg_cno).await?;
+    let cancel = cancels::find(&mut ***tx, mall_id, pg_cno, cancel_pg_cno).await?;
     let mut response = FindWechatCancelResponse {
         res_cd: ResCode::Success.as_str().into(),
         res_msg: "Success".into(),
-        shop_transaction_id: scope.shop_transaction_id.into(),
-        mall_id: scope.mall_id.into(),
+        shop_transaction_id: request.shop_transaction_id.to_string(),
+        mall_id: mall_id.into(),
         pg_cno: pg_cno.into(),
         cancel_pg_cno: cancel_pg_cno.into(),
         transaction_date: None,
@@ -249,5 +294,5 @@ pub async fn find(
             response.res_msg = format!("cancelPgCno: no cancel {cancel_pg_cno} of this payment");
         }
     }
-    idempotent::finish(tx, &scope, answer(&response)).await
+    Ok(answer(&response))
 }

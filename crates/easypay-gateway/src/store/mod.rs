@@ -2,6 +2,7 @@
 //! `ON CONFLICT`, `RETURNING`), embedded migrations, and write transactions that serialise the way
 //! each database needs.
 
+pub mod batch;
 pub mod billing_keys;
 pub mod cancels;
 pub mod card_payments;
@@ -24,6 +25,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
+use batch::{BatchCounts, BatchJob, Batcher};
 use group_sync::GroupSync;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -70,7 +72,13 @@ pub struct Db {
     outbox_written: Arc<Notify>,
     /// SQLite files: commits wait for a shared fsync (group commit).
     group_sync: Option<GroupSync>,
+    /// Keyed requests' write sections, committed many per transaction. `None` only in the handles
+    /// the batcher's own executors hold, so that dropping the last other handle stops them.
+    batcher: Option<Batcher>,
 }
+
+/// PostgreSQL batches run on this many connections at once (SQLite has one writer).
+const POSTGRES_EXECUTORS: usize = 4;
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls it back.
 pub struct WriteTx {
@@ -171,14 +179,35 @@ impl Db {
             .run(&pool)
             .await
             .context("cannot apply the database migrations")?;
-        Ok(Db {
+        let mut db = Db {
             pool,
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             lock_wait,
             outbox_written: Arc::new(Notify::new()),
             group_sync,
-        })
+            batcher: None,
+        };
+        let executors = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => POSTGRES_EXECUTORS,
+        };
+        db.batcher = Some(Batcher::start(&db, executors));
+        Ok(db)
+    }
+
+    /// Queues a write section for the next batch (see [`batch`]); `Err` gives it back when the
+    /// gateway is stopping.
+    pub fn submit(&self, job: Box<dyn BatchJob>) -> Result<(), Box<dyn BatchJob>> {
+        match &self.batcher {
+            Some(batcher) => batcher.submit(job),
+            None => Err(job),
+        }
+    }
+
+    /// Sections committed, in how many transactions, and batches that were run again one by one.
+    pub fn batch_counts(&self) -> Option<BatchCounts> {
+        self.batcher.as_ref().map(Batcher::counts)
     }
 
     /// Group commit's counts for SQLite files: (commits, fsyncs).

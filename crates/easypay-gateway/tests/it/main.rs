@@ -1,6 +1,7 @@
 //! HTTP-level tests against a spawned gateway, each on SQLite and on PostgreSQL.
 
 mod bad_input;
+mod batching;
 mod browser;
 mod card_flow;
 mod cards_browser;

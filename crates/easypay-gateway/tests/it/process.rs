@@ -300,7 +300,8 @@ async fn sqlite_commits_wait_for_a_shared_wal_fsync() {
     assert!(answers.iter().all(|answer| answer["resCd"] == "0000"));
     let (commits, syncs) = app.gateway().db.group_commit_counts().unwrap();
     let (commits, syncs) = (commits - commits_before, syncs - syncs_before);
-    assert!(commits >= 40, "{commits} commits");
+    // Batching puts several creates in one transaction: 40 answers took 1 to 40 commits.
+    assert!((1..=40).contains(&commits), "{commits} commits");
     // Every answer waited for an fsync, and there are no more fsyncs than commits (plus one that
     // may have been under way at the first count). How many commits share one fsync depends on
     // the disk; group_sync's unit test shows the sharing itself.

@@ -1,0 +1,168 @@
+//! Group commit by batching: requests' write sections queue here, and an executor runs every section
+//! that is waiting in **one** transaction with one commit (and, on SQLite files, one shared fsync).
+//! Each request is answered only after that commit, so an answered `"0000"` means what it always did.
+//!
+//! Batches are optimistic: if any section fails (an error, a lock timeout, a deadlock) or the commit
+//! fails, the whole transaction is rolled back and every section of the batch runs again alone, in
+//! its own transaction, exactly as without batching. That is why a section must be re-runnable: it
+//! may only act on the database through its transaction.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, Mutex};
+
+use super::{Db, StoreError, WriteTx};
+
+/// At most this many sections share a transaction: bounds a batch's time and, on PostgreSQL, the locks it holds.
+pub const MAX_BATCH: usize = 64;
+
+/// A boxed future borrowing the transaction it runs on.
+pub type SectionFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One request's writes, as the batcher sees them.
+pub trait BatchJob: Send {
+    /// Runs the section in `tx` and keeps its outcome; `false` if it failed, so that the batch's
+    /// transaction must not commit.
+    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, bool>;
+
+    /// Answers the request: its kept outcome once `committed` is `Ok`, otherwise the commit's error.
+    fn deliver(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+/// The queue of write sections and its counters.
+#[derive(Clone)]
+pub struct Batcher {
+    queue: mpsc::UnboundedSender<Box<dyn BatchJob>>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    sections: AtomicU64,
+    batches: AtomicU64,
+    reruns: AtomicU64,
+}
+
+impl Counts {
+    /// One transaction committed `sections` sections.
+    fn committed(&self, sections: usize) {
+        self.sections.fetch_add(sections as u64, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What the batcher has done so far: sections committed in shared transactions, how many
+/// transactions that took, and how many batches were rolled back and run again one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub sections: u64,
+    pub batches: u64,
+    pub reruns: u64,
+}
+
+impl Batcher {
+    /// Starts `executors` tasks taking batches from one queue: one for SQLite (a single writer),
+    /// several for PostgreSQL (batches on different connections commit in parallel).
+    pub fn start(db: &Db, executors: usize) -> Batcher {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let counts = Arc::new(Counts::default());
+        for _ in 0..executors {
+            tokio::spawn(execute(db.clone(), receiver.clone(), counts.clone()));
+        }
+        Batcher { queue, counts }
+    }
+
+    /// Queues a section; `Err` gives the job back if the executors are gone (the gateway is stopping).
+    pub fn submit(&self, job: Box<dyn BatchJob>) -> Result<(), Box<dyn BatchJob>> {
+        self.queue.send(job).map_err(|refused| refused.0)
+    }
+
+    pub fn counts(&self) -> BatchCounts {
+        BatchCounts {
+            sections: self.counts.sections.load(Ordering::Relaxed),
+            batches: self.counts.batches.load(Ordering::Relaxed),
+            reruns: self.counts.reruns.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// One executor: takes every section waiting (up to [`MAX_BATCH`]) and runs them as one batch.
+async fn execute(
+    db: Db,
+    receiver: Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn BatchJob>>>>,
+    counts: Arc<Counts>,
+) {
+    loop {
+        let mut jobs = Vec::new();
+        {
+            let mut receiver = receiver.lock().await;
+            // Ends when every sender is gone: the database handle was dropped.
+            if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+                return;
+            }
+        }
+        run_batch(&db, jobs, &counts).await;
+    }
+}
+
+async fn run_batch(db: &Db, mut jobs: Vec<Box<dyn BatchJob>>, counts: &Counts) {
+    if jobs.len() == 1 {
+        if run_alone(db, jobs.pop().expect("one job")).await {
+            counts.committed(1);
+        }
+        return;
+    }
+    let shared = match db.begin_write().await {
+        Ok(mut tx) => {
+            let mut all_ran = true;
+            for job in &mut jobs {
+                if !job.run(&mut tx).await {
+                    all_ran = false;
+                    break;
+                }
+            }
+            // Dropping the transaction of a failed batch rolls it back.
+            all_ran && tx.commit().await.is_ok()
+        }
+        Err(_) => false,
+    };
+    if shared {
+        counts.committed(jobs.len());
+        for job in jobs {
+            job.deliver(Ok(()));
+        }
+        return;
+    }
+    counts.reruns.fetch_add(1, Ordering::Relaxed);
+    for job in jobs {
+        if run_alone(db, job).await {
+            counts.committed(1);
+        }
+    }
+}
+
+/// A section in a transaction of its own: committed if it succeeded (`true`), rolled back otherwise.
+async fn run_alone(db: &Db, mut job: Box<dyn BatchJob>) -> bool {
+    let mut tx = match db.begin_write().await {
+        Ok(tx) => tx,
+        Err(error) => {
+            job.deliver(Err(error));
+            return false;
+        }
+    };
+    if job.run(&mut tx).await {
+        let committed = tx.commit().await;
+        let done = committed.is_ok();
+        job.deliver(committed);
+        done
+    } else {
+        drop(tx);
+        // The kept outcome is the section's own error.
+        job.deliver(Ok(()));
+        false
+    }
+}

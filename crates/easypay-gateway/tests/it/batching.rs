@@ -1,0 +1,160 @@
+//! Group commit by batching: concurrent keyed requests share transactions, and a section that fails
+//! takes nothing of its own and nothing of the others' with it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use easypay_gateway::store::batch::{BatchJob, SectionFuture};
+use easypay_gateway::store::{StoreError, WriteTx};
+use serde_json::{json, Value};
+use tokio::sync::{oneshot, Notify};
+
+use crate::helpers::{create_body, new_key, spawn_app, Backend};
+use crate::on_both_backends;
+
+on_both_backends!(concurrent_requests_share_transactions_and_each_gets_its_own_answer);
+
+/// 64 creates, plus 8 reuses of a key for another body (D002, which fails its section), at once.
+async fn concurrent_requests_share_transactions_and_each_gets_its_own_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let used = create_body("native");
+    assert_eq!(app.create(&used).await["resCd"], "0000");
+    let before = app.gateway().db.batch_counts().expect("batcher");
+    let fresh: Vec<Value> = (0..64).map(|_| create_body("native")).collect();
+    let reused: Vec<Value> = (0..8)
+        .map(|_| {
+            let mut body = create_body("native");
+            body["shopTransactionId"] = used["shopTransactionId"].clone();
+            body
+        })
+        .collect();
+    let (fresh_answers, reused_answers) = tokio::join!(
+        futures_util::future::join_all(fresh.iter().map(|body| app.create(body))),
+        futures_util::future::join_all(reused.iter().map(|body| app.create(body))),
+    );
+    let pg_cnos: HashSet<&str> = fresh_answers
+        .iter()
+        .zip(&fresh)
+        .map(|(answer, body)| {
+            assert_eq!(answer["resCd"], "0000", "{answer}");
+            assert_eq!(answer["shopTransactionId"], body["shopTransactionId"]);
+            answer["pgCno"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(pg_cnos.len(), 64);
+    for answer in &reused_answers {
+        assert_eq!(answer["resCd"], "D002", "{answer}");
+    }
+    // Each answered order exists, under its own key.
+    for (answer, body) in fresh_answers.iter().zip(&fresh) {
+        let (_, found) = app
+            .post(
+                "/api/trades/wechatpay/find",
+                &json!({"mallId": body["mallId"], "shopTransactionId": new_key(), "pgCno": answer["pgCno"]}),
+            )
+            .await;
+        assert_eq!(found["resCd"], "W001", "{found}");
+        assert_eq!(app.create(body).await, *answer, "the key replays its answer");
+    }
+    let after = app.gateway().db.batch_counts().unwrap();
+    let sections = after.sections - before.sections;
+    let batches = after.batches - before.batches;
+    assert!(
+        sections >= 64,
+        "{sections} sections committed for 64 creates"
+    );
+    assert!(
+        batches < sections,
+        "{batches} transactions for {sections} sections: none was shared"
+    );
+}
+
+/// A test section: claims one order number, then succeeds or fails.
+struct Section {
+    order_number: String,
+    fails: bool,
+    /// Holds the executor inside this section until notified.
+    gate: Option<Arc<Notify>>,
+    ran: Option<bool>,
+    answer: Option<oneshot::Sender<Result<bool, String>>>,
+}
+
+impl Section {
+    fn new(order_number: &str, fails: bool) -> (Box<Section>, oneshot::Receiver<Result<bool, String>>) {
+        let (answer, receiver) = oneshot::channel();
+        let section = Section {
+            order_number: order_number.into(),
+            fails,
+            gate: None,
+            ran: None,
+            answer: Some(answer),
+        };
+        (Box::new(section), receiver)
+    }
+}
+
+impl BatchJob for Section {
+    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, bool> {
+        Box::pin(async move {
+            if let Some(gate) = &self.gate {
+                gate.notified().await;
+            }
+            sqlx::query(
+                "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at) \
+                 VALUES ('BATCHTEST', 'payment', $1, 0)",
+            )
+            .bind(&self.order_number)
+            .execute(&mut ***tx)
+            .await
+            .unwrap();
+            self.ran = Some(!self.fails);
+            !self.fails
+        })
+    }
+
+    fn deliver(mut self: Box<Self>, committed: Result<(), StoreError>) {
+        let outcome = committed
+            .map(|()| self.ran.expect("delivered after running"))
+            .map_err(|error| error.to_string());
+        let _ = self.answer.take().unwrap().send(outcome);
+    }
+}
+
+/// Three sections queued behind a busy executor run as one batch; the middle one fails after
+/// writing, so the batch is rolled back and each runs again alone: the failing one's write is gone,
+/// the others' are there once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_section_is_rolled_back_and_the_others_commit_alone() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let db = &app.gateway().db;
+    let before = db.batch_counts().unwrap();
+    let gate = Arc::new(Notify::new());
+    let (mut blocker, blocked) = Section::new("gate", false);
+    blocker.gate = Some(gate.clone());
+    assert!(db.submit(blocker).is_ok());
+    // The single SQLite executor is now inside the blocker; these three queue behind it.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (first, first_answer) = Section::new("first", false);
+    let (failing, failing_answer) = Section::new("failing", true);
+    let (last, last_answer) = Section::new("last", false);
+    for section in [first, failing, last] {
+        assert!(db.submit(section).is_ok());
+    }
+    gate.notify_one();
+    assert_eq!(blocked.await.unwrap(), Ok(true));
+    assert_eq!(first_answer.await.unwrap(), Ok(true));
+    assert_eq!(failing_answer.await.unwrap(), Ok(false));
+    assert_eq!(last_answer.await.unwrap(), Ok(true));
+    let stored: Vec<(String,)> = sqlx::query_as(
+        "SELECT shop_order_no FROM order_numbers WHERE mall_id = 'BATCHTEST' ORDER BY shop_order_no",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let stored: Vec<&str> = stored.iter().map(|(number,)| number.as_str()).collect();
+    assert_eq!(stored, ["first", "gate", "last"]);
+    let after = db.batch_counts().unwrap();
+    assert_eq!(after.reruns - before.reruns, 1, "the batch of three was rolled back once");
+    assert_eq!(after.sections - before.sections, 3, "gate, first and last committed");
+    assert_eq!(after.batches - before.batches, 3, "each alone");
+}
