@@ -128,6 +128,10 @@ struct PhaseReport {
     /// Resident memory of each gateway process before and after the measured load (KiB).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     gateway_rss_kib: Vec<(Option<u64>, Option<u64>)>,
+    /// Resident memory of each gateway process sampled during the measured load: seconds into
+    /// the phase, then KiB per process (at least 10 samples, at most one a second).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    gateway_rss_samples: Vec<(f64, Vec<Option<u64>>)>,
     /// Notifications the tool's receiver acknowledged during the measured load.
     notifications_received: u64,
     /// Average cores used during the measured load, by whom.
@@ -309,7 +313,15 @@ impl Bench {
         let postgres = scenario.spawn != Some(BackendKind::Sqlite);
         let cpu_before = cpu::Sample::take(&pids, postgres);
         let measured = phase(scenario.label.clone(), common.duration);
+        let samples = MemorySamples::default();
+        let sampler = tokio::spawn(sample_memory(
+            pids.clone(),
+            common.duration,
+            samples.clone(),
+        ));
         let (stats, elapsed) = load::run_phase(&measured, world.clone(), &self.client).await?;
+        sampler.abort();
+        let gateway_rss_samples = samples.lock().expect("sampler lock").clone();
         let cpu = cpu_before.until(&cpu::Sample::take(&pids, postgres));
         let after: Vec<Option<u64>> = gateways.iter().map(Gateway::rss_kib).collect();
         let (endpoints, total) = stats.summarize(elapsed);
@@ -334,6 +346,7 @@ impl Bench {
             endpoints: endpoints.into_iter().map(ratio).collect(),
             total: ratio(total),
             gateway_rss_kib: before.into_iter().zip(after).collect(),
+            gateway_rss_samples,
             notifications_received: self.receiver.total() - notified,
             cpu,
         })
@@ -501,10 +514,11 @@ fn print_report(report: &Report) {
         for (index, (before, after)) in phase.gateway_rss_kib.iter().enumerate() {
             if let (Some(before), Some(after)) = (before, after) {
                 println!(
-                    "gateway {} resident memory: {:.1} MiB before, {:.1} MiB after",
+                    "gateway {} resident memory: {:.1} MiB before, {:.1} MiB after; during the load: {}",
                     index + 1,
                     *before as f64 / 1024.0,
-                    *after as f64 / 1024.0
+                    *after as f64 / 1024.0,
+                    memory_samples(&phase.gateway_rss_samples, index)
                 );
             }
         }
@@ -605,4 +619,42 @@ fn markdown(report: &Report) -> String {
         );
     }
     out
+}
+
+/// Every tenth of `duration` (at most once a second), appends each process's resident memory to
+/// `samples`, until aborted at the phase's end (or after twice `duration`, should that be missed).
+async fn sample_memory(pids: Vec<u32>, duration: Duration, samples: MemorySamples) {
+    let every = (duration / 10).max(Duration::from_secs(1));
+    let start = std::time::Instant::now();
+    let mut ticks = tokio::time::interval(every);
+    while start.elapsed() < duration * 2 {
+        ticks.tick().await;
+        let sample = pids
+            .iter()
+            .map(|pid| crate::gateway::rss_kib(*pid))
+            .collect();
+        samples
+            .lock()
+            .expect("sampler lock")
+            .push((start.elapsed().as_secs_f64(), sample));
+    }
+}
+
+type MemorySamples = Arc<std::sync::Mutex<Vec<(f64, Vec<Option<u64>>)>>>;
+
+/// One process's samples as "min–max MiB (n samples)".
+fn memory_samples(samples: &[(f64, Vec<Option<u64>>)], index: usize) -> String {
+    let values: Vec<u64> = samples
+        .iter()
+        .filter_map(|(_, per_process)| per_process.get(index).copied().flatten())
+        .collect();
+    match (values.iter().min(), values.iter().max()) {
+        (Some(min), Some(max)) => format!(
+            "{:.1}–{:.1} MiB over {} samples",
+            *min as f64 / 1024.0,
+            *max as f64 / 1024.0,
+            values.len()
+        ),
+        _ => "not sampled".into(),
+    }
 }

@@ -59,6 +59,7 @@ impl From<StoreError> for ApiError {
                 "shopTransactionId: a request with this key is still being processed; retry with the same key",
             ),
             StoreError::Database(error) => ApiError::internal(error),
+            StoreError::Unsettled(_) => ApiError::internal(error),
         }
     }
 }

@@ -86,11 +86,15 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics(State(state): State<AppState>) -> Response {
     let pool = state.db.pool();
+    let batches = state.db.batch_counts().unwrap_or_default();
     let text = state.metrics.render(
         PoolUse {
             size: pool.size(),
             idle: pool.num_idle() as u32,
             max: pool.options().get_max_connections(),
+            sections: batches.sections,
+            batches: batches.batches,
+            reruns: batches.reruns,
         },
         state.notifier.in_flight(),
     );

@@ -40,12 +40,17 @@ pub struct QueueDepth {
     pub failed: i64,
 }
 
-/// Database pool use, read when metrics are scraped.
+/// Database pool use and group commit's counters, read when metrics are scraped.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PoolUse {
     pub size: u32,
     pub idle: u32,
     pub max: u32,
+    /// Keyed requests' write sections committed, and in how many transactions.
+    pub sections: u64,
+    pub batches: u64,
+    /// Batches rolled back because one section failed, their sections then run one by one.
+    pub reruns: u64,
 }
 
 #[derive(Default)]
@@ -272,6 +277,27 @@ impl Metrics {
                 "easypay_db_pool_connections{{state=\"{state}\"}} {value}"
             )?;
         }
+
+        for (name, help, value) in [
+            (
+                "easypay_db_write_sections_total",
+                "Keyed requests' write sections committed (group commit).",
+                pool.sections,
+            ),
+            (
+                "easypay_db_write_batches_total",
+                "Transactions that committed those sections: sections / batches is the mean batch size.",
+                pool.batches,
+            ),
+            (
+                "easypay_db_write_batch_reruns_total",
+                "Batches rolled back because one section failed; their sections then ran one by one.",
+                pool.reruns,
+            ),
+        ] {
+            header(out, name, "counter", help)?;
+            writeln!(out, "{name} {value}")?;
+        }
         Ok(())
     }
 }
@@ -320,6 +346,9 @@ mod tests {
                 size: 4,
                 idle: 3,
                 max: 8,
+                sections: 12,
+                batches: 5,
+                reruns: 1,
             },
             2,
         );
@@ -334,6 +363,9 @@ mod tests {
             r#"easypay_notifications_queued{status="pending"} 3"#,
             r#"easypay_notifications_in_flight 2"#,
             r#"easypay_db_pool_connections{state="in_use"} 1"#,
+            r#"easypay_db_write_sections_total 12"#,
+            r#"easypay_db_write_batches_total 5"#,
+            r#"easypay_db_write_batch_reruns_total 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "{line}\n{text}");
         }

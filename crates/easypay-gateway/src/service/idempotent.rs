@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use crate::app::AppState;
 use crate::config::IdempotencyMode;
 use crate::http::error::ApiError;
-use crate::store::batch::{BatchJob, SectionFuture};
+use crate::store::batch::{BatchJob, Ran, SectionFuture};
 use crate::store::idempotency::{self, Claim, KeyScope, StoredResponse};
 use crate::store::{StoreError, WriteTx};
 
@@ -19,10 +19,10 @@ pub fn request_hash(request: &impl Serialize) -> String {
     hex::encode(Sha256::digest(canonical))
 }
 
-/// A keyed request's effect: the writes it makes once its key is claimed, and the answer to record
-/// under the key. It runs in a transaction the batcher may share with other requests and, if that
-/// transaction is rolled back, runs again alone (see [`crate::store::batch`]), so it acts on nothing
-/// but `tx`.
+/// A keyed request's effect: its writes and the answer to record under its key, in the same
+/// transaction. It runs in a transaction the batcher may share with other requests and may be rolled
+/// back and run again (alone, or after its key turned out to be in use; see [`crate::store::batch`]),
+/// so it acts on nothing but `tx`.
 pub trait KeyedWrite: Send + Sync + 'static {
     /// The key this request claims.
     fn scope(&self) -> KeyScope<'_>;
@@ -49,6 +49,7 @@ pub async fn perform<W: KeyedWrite>(
         state: state.clone(),
         request_hash,
         request,
+        key_in_use: false,
         outcome: None,
         reply,
     };
@@ -64,24 +65,37 @@ struct KeyedJob<W> {
     state: AppState,
     request_hash: String,
     request: W,
+    /// Set when the first run found the key already used: the next run claims it first.
+    key_in_use: bool,
     outcome: Option<Result<StoredResponse, ApiError>>,
     reply: oneshot::Sender<Result<StoredResponse, ApiError>>,
 }
 
 impl<W: KeyedWrite> BatchJob for KeyedJob<W> {
-    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, bool> {
+    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
         Box::pin(async move {
-            let outcome = claim_and_write(
-                &self.state,
-                tx,
-                &self.request,
-                &self.request_hash,
-                Utc::now(),
-            )
-            .await;
-            let succeeded = outcome.is_ok();
+            let now = Utc::now();
+            let outcome = if self.key_in_use {
+                claim_then_write(&self.state, tx, &self.request, &self.request_hash, now).await
+            } else {
+                match write_then_record(&self.state, tx, &self.request, &self.request_hash, now)
+                    .await
+                {
+                    Ok(Some(response)) => Ok(response),
+                    Ok(None) => {
+                        self.key_in_use = true;
+                        return Ran::Again;
+                    }
+                    Err(error) => Err(error),
+                }
+            };
+            let ran = if outcome.is_ok() {
+                Ran::Succeeded
+            } else {
+                Ran::Failed
+            };
             self.outcome = Some(outcome);
-            succeeded
+            ran
         })
     }
 
@@ -96,7 +110,25 @@ impl<W: KeyedWrite> BatchJob for KeyedJob<W> {
     }
 }
 
-async fn claim_and_write<W: KeyedWrite>(
+/// The common case, a key used for the first time: the effect, then the key with its answer in one
+/// statement. `None` if the key turns out to be in use: the effect must be rolled back.
+async fn write_then_record<W: KeyedWrite>(
+    state: &AppState,
+    tx: &mut WriteTx,
+    request: &W,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredResponse>, ApiError> {
+    let response = request.write(state, tx, now).await?;
+    let scope = request.scope();
+    let expires_at = seoul_time::next_midnight(now);
+    let recorded =
+        idempotency::insert_answered(tx, &scope, request_hash, &response, now, expires_at).await?;
+    Ok(recorded.then_some(response))
+}
+
+/// A key seen before: claimed first, then replayed, refused, or (its day over) used again.
+async fn claim_then_write<W: KeyedWrite>(
     state: &AppState,
     tx: &mut WriteTx,
     request: &W,

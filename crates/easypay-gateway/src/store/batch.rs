@@ -2,10 +2,11 @@
 //! that is waiting in **one** transaction with one commit (and, on SQLite files, one shared fsync).
 //! Each request is answered only after that commit, so an answered `"0000"` means what it always did.
 //!
-//! Batches are optimistic: if any section fails (an error, a lock timeout, a deadlock) or the commit
-//! fails, the whole transaction is rolled back and every section of the batch runs again alone, in
-//! its own transaction, exactly as without batching. That is why a section must be re-runnable: it
-//! may only act on the database through its transaction.
+//! Batches are optimistic: if a section fails (an error, a lock timeout, a deadlock), the whole
+//! transaction is rolled back, that section runs again alone in its own transaction, exactly as
+//! without batching, and the others are batched again; if the transaction itself cannot be opened
+//! or committed, every section runs alone. That is why a section must be re-runnable: it may only
+//! act on the database through its transaction.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,11 +23,24 @@ pub const MAX_BATCH: usize = 64;
 /// A boxed future borrowing the transaction it runs on.
 pub type SectionFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// How a section's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// Its writes may commit; its outcome is kept.
+    Succeeded,
+    /// It failed (its outcome, an error, is kept): its transaction must not commit.
+    Failed,
+    /// Its transaction must be rolled back and the section run again, alone.
+    Again,
+}
+
+/// A section is run at most this many times alone (`Again` is for a rare second path, not a loop).
+const RUNS_ALONE: usize = 3;
+
 /// One request's writes, as the batcher sees them.
 pub trait BatchJob: Send {
-    /// Runs the section in `tx` and keeps its outcome; `false` if it failed, so that the batch's
-    /// transaction must not commit.
-    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, bool>;
+    /// Runs the section in `tx` and keeps its outcome.
+    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran>;
 
     /// Answers the request: its kept outcome once `committed` is `Ok`, otherwise the commit's error.
     fn deliver(self: Box<Self>, committed: Result<(), StoreError>);
@@ -56,7 +70,7 @@ impl Counts {
 
 /// What the batcher has done so far: sections committed in shared transactions, how many
 /// transactions that took, and how many batches were rolled back and run again one by one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BatchCounts {
     pub sections: u64,
     pub batches: u64,
@@ -110,34 +124,30 @@ async fn execute(
 }
 
 async fn run_batch(db: &Db, mut jobs: Vec<Box<dyn BatchJob>>, counts: &Counts) {
-    if jobs.len() == 1 {
-        if run_alone(db, jobs.pop().expect("one job")).await {
-            counts.committed(1);
-        }
-        return;
-    }
-    let shared = match db.begin_write().await {
-        Ok(mut tx) => {
-            let mut all_ran = true;
-            for job in &mut jobs {
-                if !job.run(&mut tx).await {
-                    all_ran = false;
-                    break;
+    // Each round either commits every section left or sets one aside, so this ends.
+    while jobs.len() > 1 {
+        match run_together(db, &mut jobs).await {
+            Together::Committed => {
+                counts.committed(jobs.len());
+                for job in jobs {
+                    job.deliver(Ok(()));
+                }
+                return;
+            }
+            Together::SectionFailed(index) => {
+                // That section runs alone (and fails alone, or settles); the others batch again.
+                counts.reruns.fetch_add(1, Ordering::Relaxed);
+                let failed = jobs.remove(index);
+                if run_alone(db, failed).await {
+                    counts.committed(1);
                 }
             }
-            // Dropping the transaction of a failed batch rolls it back.
-            all_ran && tx.commit().await.is_ok()
+            Together::TransactionFailed => {
+                counts.reruns.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
         }
-        Err(_) => false,
-    };
-    if shared {
-        counts.committed(jobs.len());
-        for job in jobs {
-            job.deliver(Ok(()));
-        }
-        return;
     }
-    counts.reruns.fetch_add(1, Ordering::Relaxed);
     for job in jobs {
         if run_alone(db, job).await {
             counts.committed(1);
@@ -145,24 +155,57 @@ async fn run_batch(db: &Db, mut jobs: Vec<Box<dyn BatchJob>>, counts: &Counts) {
     }
 }
 
+enum Together {
+    Committed,
+    /// The section at this index failed or asked to run again; the transaction was rolled back.
+    SectionFailed(usize),
+    /// Opening or committing the shared transaction failed; it was rolled back.
+    TransactionFailed,
+}
+
+async fn run_together(db: &Db, jobs: &mut [Box<dyn BatchJob>]) -> Together {
+    let Ok(mut tx) = db.begin_write().await else {
+        return Together::TransactionFailed;
+    };
+    for (index, job) in jobs.iter_mut().enumerate() {
+        if job.run(&mut tx).await != Ran::Succeeded {
+            // Dropping the transaction rolls it back.
+            return Together::SectionFailed(index);
+        }
+    }
+    match tx.commit().await {
+        Ok(()) => Together::Committed,
+        Err(_) => Together::TransactionFailed,
+    }
+}
+
 /// A section in a transaction of its own: committed if it succeeded (`true`), rolled back otherwise.
 async fn run_alone(db: &Db, mut job: Box<dyn BatchJob>) -> bool {
-    let mut tx = match db.begin_write().await {
-        Ok(tx) => tx,
-        Err(error) => {
-            job.deliver(Err(error));
-            return false;
+    for _ in 0..RUNS_ALONE {
+        let mut tx = match db.begin_write().await {
+            Ok(tx) => tx,
+            Err(error) => {
+                job.deliver(Err(error));
+                return false;
+            }
+        };
+        match job.run(&mut tx).await {
+            Ran::Succeeded => {
+                let committed = tx.commit().await;
+                let done = committed.is_ok();
+                job.deliver(committed);
+                return done;
+            }
+            Ran::Failed => {
+                drop(tx);
+                // The kept outcome is the section's own error.
+                job.deliver(Ok(()));
+                return false;
+            }
+            // Dropping the transaction rolls it back before the next round.
+            Ran::Again => drop(tx),
         }
-    };
-    if job.run(&mut tx).await {
-        let committed = tx.commit().await;
-        let done = committed.is_ok();
-        job.deliver(committed);
-        done
-    } else {
-        drop(tx);
-        // The kept outcome is the section's own error.
-        job.deliver(Ok(()));
-        false
     }
+    job.deliver(Err(StoreError::Unsettled(RUNS_ALONE)));
+    false
 }

@@ -108,6 +108,40 @@ pub async fn claim(
     }
 }
 
+/// Stores the key with its answer in one statement, after the effect: `false` if the key is already
+/// in use today (then the effect must be rolled back and the request handled by [`claim`]).
+/// On PostgreSQL a concurrent use of the same key waits here until the first transaction ends.
+pub async fn insert_answered(
+    conn: &mut AnyConnection,
+    scope: &KeyScope<'_>,
+    request_hash: &str,
+    response: &StoredResponse,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys \
+         (mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (mall_id, endpoint, shop_transaction_id) DO UPDATE SET \
+         request_hash = excluded.request_hash, response_status = excluded.response_status, \
+         response_body = excluded.response_body, created_at = excluded.created_at, \
+         expires_at = excluded.expires_at \
+         WHERE idempotency_keys.expires_at <= excluded.created_at",
+    )
+    .bind(scope.mall_id)
+    .bind(scope.endpoint.as_str())
+    .bind(scope.shop_transaction_id)
+    .bind(request_hash)
+    .bind(response.response_status)
+    .bind(&response.response_body)
+    .bind(now.timestamp_millis())
+    .bind(expires_at.timestamp_millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
 /// Stores the answer for a key claimed in this transaction.
 pub async fn record(
     conn: &mut AnyConnection,

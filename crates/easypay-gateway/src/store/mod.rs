@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use batch::{BatchCounts, BatchJob, Batcher};
@@ -44,6 +44,9 @@ pub enum StoreError {
     LockWaitExceeded,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A write section kept asking to be run again (a bug: its second path must settle).
+    #[error("a write section did not settle after {0} runs")]
+    Unsettled(usize),
 }
 
 impl StoreError {
@@ -76,6 +79,9 @@ pub struct Db {
     /// the batcher's own executors hold, so that dropping the last other handle stops them.
     batcher: Option<Batcher>,
 }
+
+/// A PostgreSQL connection idle for longer than this is pinged before use.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 
 /// PostgreSQL batches run on this many connections at once (SQLite has one writer).
 const POSTGRES_EXECUTORS: usize = 4;
@@ -168,9 +174,24 @@ impl Db {
                         })
                     })
             }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(10),
+            // A connection in steady use is not pinged before each use (that would be one more
+            // round trip per request); one that sat idle is, as a server restart may have cut it.
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > PING_IF_IDLE_FOR {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
+            }
         };
+        // SQLite connections are in-process and never go stale: no ping at all.
         let pool = pool_options
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
