@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, Mutex};
 
-use super::{Db, StoreError, WriteTx};
+use super::{Committed, Db, StoreError, WriteTx};
 
 /// At most this many sections share a transaction: bounds a batch's time and, on PostgreSQL, the locks it holds.
 pub const MAX_BATCH: usize = 64;
@@ -125,16 +125,26 @@ async fn execute(
 
 async fn run_batch(db: &Db, mut jobs: Vec<Box<dyn BatchJob>>, counts: &Counts) {
     // Each round either commits every section left or sets one aside, so this ends.
-    while jobs.len() > 1 {
+    while !jobs.is_empty() {
         match run_together(db, &mut jobs).await {
-            Together::Committed => {
+            Together::Committed(committed) => {
                 counts.committed(jobs.len());
-                for job in jobs {
-                    job.deliver(Ok(()));
-                }
+                // The executor goes on with the next batch while this one waits for its fsync;
+                // the next commit shares it or the one after.
+                tokio::spawn(async move {
+                    committed.durable().await;
+                    for job in jobs {
+                        job.deliver(Ok(()));
+                    }
+                });
                 return;
             }
-            Together::SectionFailed(index) => {
+            Together::SectionFailed(index, Ran::Failed) if jobs.len() == 1 => {
+                // Alone already: its failure is its own. The kept outcome is its error.
+                jobs.remove(index).deliver(Ok(()));
+                return;
+            }
+            Together::SectionFailed(index, _) => {
                 // That section runs alone (and fails alone, or settles); the others batch again.
                 counts.reruns.fetch_add(1, Ordering::Relaxed);
                 let failed = jobs.remove(index);
@@ -156,9 +166,10 @@ async fn run_batch(db: &Db, mut jobs: Vec<Box<dyn BatchJob>>, counts: &Counts) {
 }
 
 enum Together {
-    Committed,
-    /// The section at this index failed or asked to run again; the transaction was rolled back.
-    SectionFailed(usize),
+    Committed(Committed),
+    /// The section at this index did not succeed (how, the second field says); the transaction
+    /// was rolled back.
+    SectionFailed(usize, Ran),
     /// Opening or committing the shared transaction failed; it was rolled back.
     TransactionFailed,
 }
@@ -168,13 +179,14 @@ async fn run_together(db: &Db, jobs: &mut [Box<dyn BatchJob>]) -> Together {
         return Together::TransactionFailed;
     };
     for (index, job) in jobs.iter_mut().enumerate() {
-        if job.run(&mut tx).await != Ran::Succeeded {
+        let ran = job.run(&mut tx).await;
+        if ran != Ran::Succeeded {
             // Dropping the transaction rolls it back.
-            return Together::SectionFailed(index);
+            return Together::SectionFailed(index, ran);
         }
     }
-    match tx.commit().await {
-        Ok(()) => Together::Committed,
+    match tx.commit_pending().await {
+        Ok(committed) => Together::Committed(committed),
         Err(_) => Together::TransactionFailed,
     }
 }

@@ -52,9 +52,20 @@ impl GroupSync {
 
     /// Call right after a COMMIT: returns once that commit is on disk.
     pub async fn wait_durable(&self) {
+        let number = self.register_commit();
+        self.wait_for_commit(number).await;
+    }
+
+    /// Call right after a COMMIT: the commit's number, for [`GroupSync::wait_for_commit`].
+    pub fn register_commit(&self) -> u64 {
         let number = self.inner.committed.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut durable = self.inner.durable.subscribe();
         self.inner.wake.notify_one();
+        number
+    }
+
+    /// Returns once the commit numbered `number` (and every one before it) is on disk.
+    pub async fn wait_for_commit(&self, number: u64) {
+        let mut durable = self.inner.durable.subscribe();
         // The sender lives in `inner`, which `self` keeps alive: the wait cannot be cut short.
         let _ = durable.wait_for(|done| *done >= number).await;
     }

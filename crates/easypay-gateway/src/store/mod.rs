@@ -98,6 +98,14 @@ pub struct WriteTx {
 impl WriteTx {
     /// Commits and returns once the commit is on disk.
     pub async fn commit(self) -> Result<(), StoreError> {
+        self.commit_pending().await?.durable().await;
+        Ok(())
+    }
+
+    /// Commits and returns at once, before the commit is on disk: wait for [`Committed::durable`]
+    /// before answering anyone. Meanwhile the next writer may start, and its commit shares the
+    /// same fsync.
+    pub async fn commit_pending(self) -> Result<Committed, StoreError> {
         let WriteTx {
             tx,
             _writer_slot,
@@ -106,20 +114,38 @@ impl WriteTx {
             group_sync,
         } = self;
         tx.commit().await.map_err(StoreError::classify)?;
-        // The next writer may start while this commit waits for the fsync it will share.
         drop(_writer_slot);
-        if let Some(group_sync) = group_sync {
-            group_sync.wait_durable().await;
-        }
-        if wrote_outbox {
-            outbox_written.notify_one();
-        }
-        Ok(())
+        let ticket = group_sync.map(|sync| {
+            let number = sync.register_commit();
+            (sync, number)
+        });
+        Ok(Committed {
+            ticket,
+            outbox_written: wrote_outbox.then_some(outbox_written),
+        })
     }
 
     /// Notes that this transaction queued a notification, so the worker hears of it on commit.
     pub fn mark_outbox_written(&mut self) {
         self.wrote_outbox = true;
+    }
+}
+
+/// A committed transaction that may not be on disk yet (SQLite files; PostgreSQL's commit is).
+pub struct Committed {
+    ticket: Option<(GroupSync, u64)>,
+    outbox_written: Option<Arc<Notify>>,
+}
+
+impl Committed {
+    /// Returns once the commit is on disk, then wakes the notification worker if it queued any.
+    pub async fn durable(self) {
+        if let Some((sync, number)) = self.ticket {
+            sync.wait_for_commit(number).await;
+        }
+        if let Some(outbox_written) = self.outbox_written {
+            outbox_written.notify_one();
+        }
     }
 }
 
