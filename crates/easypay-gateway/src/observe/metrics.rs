@@ -46,7 +46,8 @@ pub struct PoolUse {
     pub size: u32,
     pub idle: u32,
     pub max: u32,
-    /// Keyed requests' write sections committed, and in how many transactions.
+    /// Write sections committed (keyed requests, wallet events, notification attempts), and in how
+    /// many transactions.
     pub sections: u64,
     pub batches: u64,
     /// Batches rolled back because one section failed, their sections then run one by one.
@@ -281,7 +282,7 @@ impl Metrics {
         for (name, help, value) in [
             (
                 "easypay_db_write_sections_total",
-                "Keyed requests' write sections committed (group commit).",
+                "Write sections committed (keyed requests, wallet events, notification attempts): group commit.",
                 pool.sections,
             ),
             (

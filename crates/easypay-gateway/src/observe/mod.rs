@@ -28,6 +28,15 @@ pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// Runs `future` as part of the request `id`, wherever it runs (a batched write section runs on the
+/// batcher's task, not the request's), so what it writes names that request.
+pub async fn within_request<F: std::future::Future>(id: Option<String>, future: F) -> F::Output {
+    match id {
+        Some(id) => REQUEST_ID.scope(id, future).await,
+        None => future.await,
+    }
+}
+
 /// The `resCd` of an API answer, set by whoever built the answer (the error type, or
 /// [`crate::http::error::json_response`] from the body's first field) so metrics and logs read it
 /// without parsing the body.

@@ -59,7 +59,7 @@ async fn act(
     // The result page lives at `{token}/pay`; its links lead back to the cashier.
     let here = Here::new(token, "../");
     let href = here.cashier();
-    let event = |payment: &WechatPayment| match action {
+    let event = move |payment: &WechatPayment| match action {
         // The wallet does not pay an order that has run out of time.
         Action::Pay if payment.state_at(Utc::now()) == PaymentState::Expired => WalletEvent::Expire,
         Action::Pay => WalletEvent::Approve {

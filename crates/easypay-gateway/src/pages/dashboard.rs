@@ -676,7 +676,7 @@ async fn payment_action(
     let outcome = wechat_wallet::apply(
         &state.db,
         OrderRef::PgCno(&pg_cno),
-        |payment: &WechatPayment| match event.as_str() {
+        move |payment: &WechatPayment| match event.as_str() {
             "approve" => WalletEvent::Approve {
                 amount: approve_amount.unwrap_or(payment.amount),
             },

@@ -3,12 +3,12 @@
 
 use chrono::Utc;
 use easypay_api::ResCode;
+use sqlx::{Any, Executor};
 
 use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
-use crate::store::payments;
-use crate::store::Db;
+use crate::store::{batch, payments, Db, WriteTx};
 
 /// Optimistic updates retried this many times when another event changed the order first.
 const ATTEMPTS: usize = 5;
@@ -20,27 +20,57 @@ pub enum OrderRef<'a> {
     PageToken(&'a str),
 }
 
+/// What decides the event from the order as it is when the event is applied.
+type Decide = Box<dyn Fn(&WechatPayment) -> WalletEvent + Send + Sync>;
+
+/// A wallet event's write section: its order and what decides the event.
+struct Event {
+    pg_cno: Option<String>,
+    page_token: Option<String>,
+    decide: Decide,
+}
+
 /// Applies `event` to the order and stores the result; an approval queues the merchant's
-/// notification in the same transaction. Repeating an event the order already went through is
-/// refused with `S001`, naming the current state.
+/// notification in the same transaction (batched with other writes, see
+/// [`crate::store::batch`]). Repeating an event the order already went through is refused with
+/// `S001`, naming the current state.
 pub async fn apply(
     db: &Db,
     order: OrderRef<'_>,
-    event: impl Fn(&WechatPayment) -> WalletEvent,
+    event: impl Fn(&WechatPayment) -> WalletEvent + Send + Sync + 'static,
 ) -> Result<WechatPayment, ApiError> {
+    let (pg_cno, page_token) = match order {
+        OrderRef::PgCno(pg_cno) => (Some(pg_cno.to_owned()), None),
+        OrderRef::PageToken(token) => (None, Some(token.to_owned())),
+    };
+    let event = Event {
+        pg_cno,
+        page_token,
+        decide: Box::new(event),
+    };
+    batch::write(db, event, |tx, event| Box::pin(apply_in(tx, event))).await
+}
+
+async fn apply_in(tx: &mut WriteTx, event: &Event) -> Result<WechatPayment, ApiError> {
+    let order = match (&event.pg_cno, &event.page_token) {
+        (Some(pg_cno), _) => OrderRef::PgCno(pg_cno),
+        (None, Some(token)) => OrderRef::PageToken(token),
+        (None, None) => return Err(ApiError::internal("a wallet event names no order")),
+    };
     for _ in 0..ATTEMPTS {
-        let current = load(db, order).await?;
+        let current = find(&mut ***tx, order).await?;
         let now = Utc::now();
-        let next = current.apply(event(&current), now).map_err(|refused| {
-            ApiError::new(ResCode::TransitionNotAllowed, refused.to_string())
-                .echo("pgCno", &current.pg_cno)
-        })?;
-        let mut tx = db.begin_write().await?;
-        if payments::update_state(&mut tx, &next).await? {
+        let next = current
+            .apply((event.decide)(&current), now)
+            .map_err(|refused| {
+                ApiError::new(ResCode::TransitionNotAllowed, refused.to_string())
+                    .echo("pgCno", &current.pg_cno)
+            })?;
+        // Another connection's event came first (PostgreSQL): read the order again.
+        if payments::update_state(tx, &next).await? {
             if next.state == PaymentState::Approved {
-                outbox::wechat_approval(&mut tx, &next, now).await?;
+                outbox::wechat_approval(tx, &next, now).await?;
             }
-            tx.commit().await?;
             return Ok(next);
         }
     }
@@ -50,9 +80,16 @@ pub async fn apply(
 }
 
 pub async fn load(db: &Db, order: OrderRef<'_>) -> Result<WechatPayment, ApiError> {
+    find(db.pool(), order).await
+}
+
+async fn find<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    order: OrderRef<'_>,
+) -> Result<WechatPayment, ApiError> {
     let found = match order {
-        OrderRef::PgCno(pg_cno) => payments::find_by_pg_cno(db.pool(), pg_cno).await?,
-        OrderRef::PageToken(token) => payments::find_by_token(db.pool(), token).await?,
+        OrderRef::PgCno(pg_cno) => payments::find_by_pg_cno(executor, pg_cno).await?,
+        OrderRef::PageToken(token) => payments::find_by_token(executor, token).await?,
     };
     found.ok_or_else(|| match order {
         OrderRef::PgCno(pg_cno) => ApiError::new(

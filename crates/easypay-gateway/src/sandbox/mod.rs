@@ -92,7 +92,7 @@ async fn wechat_action(
         None => None,
     };
     let action = WalletAction::parse(&action)?;
-    let event = |payment: &WechatPayment| match action {
+    let event = move |payment: &WechatPayment| match action {
         WalletAction::Approve => WalletEvent::Approve {
             amount: approve_amount.unwrap_or(payment.amount),
         },

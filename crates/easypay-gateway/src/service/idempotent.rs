@@ -53,9 +53,7 @@ pub async fn perform<W: KeyedWrite>(
         outcome: None,
         reply,
     };
-    if state.db.submit(Box::new(job)).is_err() {
-        return Err(ApiError::internal("the gateway is stopping"));
-    }
+    state.db.run(Box::new(job)).await;
     answer
         .await
         .unwrap_or_else(|_| Err(ApiError::internal("the write was abandoned")))

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{Committed, Db, StoreError, WriteTx};
 
@@ -44,6 +44,84 @@ pub trait BatchJob: Send {
 
     /// Answers the request: its kept outcome once `committed` is `Ok`, otherwise the commit's error.
     fn deliver(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+/// A write section without an idempotency key (a wallet event, a notification's bookkeeping): a
+/// plain function of its transaction and its input, so that it can run again.
+pub type Section<I, T, E> = for<'a> fn(&'a mut WriteTx, &'a I) -> SectionFuture<'a, Result<T, E>>;
+
+/// Runs `section` on `input` in the next batch and returns its result once its commit is on disk
+/// (an error writes nothing).
+pub async fn write<I, T, E>(db: &Db, input: I, section: Section<I, T, E>) -> Result<T, E>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    db.run(Box::new(FnJob {
+        input,
+        section,
+        outcome: None,
+        reply,
+    }))
+    .await;
+    answer
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Unsettled(0).into()))
+}
+
+struct FnJob<I, T, E> {
+    input: I,
+    section: Section<I, T, E>,
+    outcome: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<I, T, E> BatchJob for FnJob<I, T, E>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
+        Box::pin(async move {
+            let outcome = (self.section)(tx, &self.input).await;
+            let ran = if outcome.is_ok() {
+                Ran::Succeeded
+            } else {
+                Ran::Failed
+            };
+            self.outcome = Some(outcome);
+            ran
+        })
+    }
+
+    fn deliver(self: Box<Self>, committed: Result<(), StoreError>) {
+        let answer = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(StoreError::Unsettled(0).into()),
+            (Err(error), _) => Err(error.into()),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// A job with the id of the request that queued it, which its section runs within.
+struct InRequest {
+    request_id: Option<String>,
+    job: Box<dyn BatchJob>,
+}
+
+impl BatchJob for InRequest {
+    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
+        let request_id = self.request_id.clone();
+        Box::pin(crate::observe::within_request(request_id, self.job.run(tx)))
+    }
+
+    fn deliver(self: Box<Self>, committed: Result<(), StoreError>) {
+        self.job.deliver(committed);
+    }
 }
 
 /// The queue of write sections and its counters.
@@ -90,8 +168,13 @@ impl Batcher {
         Batcher { queue, counts }
     }
 
-    /// Queues a section; `Err` gives the job back if the executors are gone (the gateway is stopping).
+    /// Queues a section, to run within the current request (see [`crate::observe`]); `Err` gives
+    /// the job back if the executors are gone.
     pub fn submit(&self, job: Box<dyn BatchJob>) -> Result<(), Box<dyn BatchJob>> {
+        let job = Box::new(InRequest {
+            request_id: crate::observe::current_request_id(),
+            job,
+        });
         self.queue.send(job).map_err(|refused| refused.0)
     }
 
@@ -192,7 +275,7 @@ async fn run_together(db: &Db, jobs: &mut [Box<dyn BatchJob>]) -> Together {
 }
 
 /// A section in a transaction of its own: committed if it succeeded (`true`), rolled back otherwise.
-async fn run_alone(db: &Db, mut job: Box<dyn BatchJob>) -> bool {
+pub(super) async fn run_alone(db: &Db, mut job: Box<dyn BatchJob>) -> bool {
     for _ in 0..RUNS_ALONE {
         let mut tx = match db.begin_write().await {
             Ok(tx) => tx,

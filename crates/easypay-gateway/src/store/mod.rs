@@ -75,8 +75,9 @@ pub struct Db {
     outbox_written: Arc<Notify>,
     /// SQLite files: commits wait for a shared fsync (group commit).
     group_sync: Option<GroupSync>,
-    /// Keyed requests' write sections, committed many per transaction. `None` only in the handles
-    /// the batcher's own executors hold, so that dropping the last other handle stops them.
+    /// Write sections (keyed requests, wallet events, notification attempts), many per
+    /// transaction. `None` only in the handles the batcher's own executors hold, so that dropping
+    /// the last other handle stops them.
     batcher: Option<Batcher>,
 }
 
@@ -244,11 +245,19 @@ impl Db {
     }
 
     /// Queues a write section for the next batch (see [`batch`]); `Err` gives it back when the
-    /// gateway is stopping.
+    /// executors are gone.
     pub fn submit(&self, job: Box<dyn BatchJob>) -> Result<(), Box<dyn BatchJob>> {
         match &self.batcher {
             Some(batcher) => batcher.submit(job),
             None => Err(job),
+        }
+    }
+
+    /// Queues a write section for the next batch or, when that cannot be, runs it alone now. The
+    /// section answers its request itself (see [`BatchJob::deliver`]).
+    pub async fn run(&self, job: Box<dyn BatchJob>) {
+        if let Err(job) = self.submit(job) {
+            batch::run_alone(self, job).await;
         }
     }
 

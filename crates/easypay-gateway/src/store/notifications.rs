@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Executor, FromRow};
 
-use super::{Backend, Db, StoreError, WriteTx};
+use super::{batch, Backend, Db, StoreError, WriteTx};
 
 /// Where a notification is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,13 +158,15 @@ pub struct Attempt {
 }
 
 /// What an attempt leads to.
+#[derive(Debug, Clone, Copy)]
 pub enum AfterAttempt {
     Delivered,
     RetryAt(DateTime<Utc>),
     GiveUp,
 }
 
-/// Records an attempt and its consequence, and releases the lease, in one transaction.
+/// Records an attempt and its consequence, and releases the lease, in one transaction (batched
+/// with other writes, see [`super::batch`]).
 pub async fn finish_attempt(
     db: &Db,
     claimed: &Claimed,
@@ -172,24 +174,54 @@ pub async fn finish_attempt(
     after: AfterAttempt,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut tx = db.begin_write().await?;
+    let finished = Finished {
+        id: claimed.id.clone(),
+        attempt: attempt.clone(),
+        after,
+        now,
+    };
+    batch::write(db, finished, |tx, finished| {
+        Box::pin(record_attempt(tx, finished))
+    })
+    .await
+}
+
+/// An attempt's bookkeeping, as a write section's input.
+struct Finished {
+    id: String,
+    attempt: Attempt,
+    after: AfterAttempt,
+    now: DateTime<Utc>,
+}
+
+async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), StoreError> {
+    let Finished {
+        id,
+        attempt,
+        after,
+        now,
+    } = finished;
     sqlx::query(
         "INSERT INTO notification_attempts (notification_id, attempt, started_at, latency_ms, \
          http_status, outcome, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(&claimed.id)
+    .bind(id)
     .bind(attempt.attempt)
     .bind(attempt.started_at)
     .bind(attempt.latency_ms)
     .bind(attempt.http_status)
     .bind(&attempt.outcome)
     .bind(&attempt.response_excerpt)
-    .execute(&mut **tx)
+    .execute(&mut ***tx)
     .await?;
-    let (status, next_attempt_at, delivered_at) = match after {
-        AfterAttempt::Delivered => (DeliveryStatus::Delivered, now, Some(now.timestamp_millis())),
+    let (status, next_attempt_at, delivered_at) = match *after {
+        AfterAttempt::Delivered => (
+            DeliveryStatus::Delivered,
+            *now,
+            Some(now.timestamp_millis()),
+        ),
         AfterAttempt::RetryAt(at) => (DeliveryStatus::Pending, at, None),
-        AfterAttempt::GiveUp => (DeliveryStatus::Failed, now, None),
+        AfterAttempt::GiveUp => (DeliveryStatus::Failed, *now, None),
     };
     sqlx::query(
         "UPDATE notifications SET status = $1, next_attempt_at = $2, delivered_at = $3, \
@@ -199,10 +231,10 @@ pub async fn finish_attempt(
     .bind(status.as_str())
     .bind(next_attempt_at.timestamp_millis())
     .bind(delivered_at)
-    .bind(&claimed.id)
-    .execute(&mut **tx)
+    .bind(id)
+    .execute(&mut ***tx)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// A notification as listed and shown.

@@ -70,6 +70,29 @@ async fn request_ids_are_echoed_and_remembered_by_the_notifications_they_cause(b
     )
     .await;
     assert_eq!(ids, vec![Some("approve-7".to_owned())]);
+
+    // A keyed request's notification too (its write section runs on the batcher's task).
+    let cancelled = app
+        .client
+        .post(app.url("/api/trades/wechatpay/revise"))
+        .header("x-request-id", "cancel-9")
+        .json(&crate::wechat_cancel::cancel_body(pg_cno, "40", None))
+        .send()
+        .await
+        .unwrap();
+    let cancelled: Value = cancelled.json().await.unwrap();
+    assert_eq!(cancelled["resCd"], "0000", "{cancelled}");
+    let ids = column(
+        &app,
+        &format!(
+            "SELECT request_id FROM notifications WHERE pg_cno = '{pg_cno}' ORDER BY created_at, request_id"
+        ),
+    )
+    .await;
+    assert_eq!(
+        ids,
+        vec![Some("approve-7".to_owned()), Some("cancel-9".to_owned())]
+    );
 }
 
 fn metric(text: &str, line_start: &str) -> Option<f64> {

@@ -18,7 +18,7 @@ fn today() -> String {
 }
 
 /// A signed cancel request.
-fn cancel_body(pg_cno: &str, revise_type: &str, amount: Option<u64>) -> Value {
+pub fn cancel_body(pg_cno: &str, revise_type: &str, amount: Option<u64>) -> Value {
     let key = new_key();
     let mut body = json!({
         "mallId": MALL_ID,
