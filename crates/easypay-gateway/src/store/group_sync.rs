@@ -50,12 +50,6 @@ impl GroupSync {
         GroupSync { inner }
     }
 
-    /// Call right after a COMMIT: returns once that commit is on disk.
-    pub async fn wait_durable(&self) {
-        let number = self.register_commit();
-        self.wait_for_commit(number).await;
-    }
-
     /// Call right after a COMMIT: the commit's number, for [`GroupSync::wait_for_commit`].
     pub fn register_commit(&self) -> u64 {
         let number = self.inner.committed.fetch_add(1, Ordering::SeqCst) + 1;
@@ -174,7 +168,10 @@ mod tests {
         let waits: Vec<_> = (0..200)
             .map(|_| {
                 let sync = sync.clone();
-                tokio::spawn(async move { sync.wait_durable().await })
+                tokio::spawn(async move {
+                    let number = sync.register_commit();
+                    sync.wait_for_commit(number).await
+                })
             })
             .collect();
         for wait in waits {
