@@ -7,7 +7,7 @@ use easypay_api::billing_key::{
 };
 use easypay_api::{msg_auth, seoul_time, ResCode};
 
-use super::idempotent::{self, answer, KeyedWrite};
+use super::idempotent::{self, answer, Key};
 use super::merchant_gate::active_merchant;
 use crate::app::AppState;
 use crate::domain::billing_key::{self, BillingKey, KeyEvent, KeyState};
@@ -16,8 +16,7 @@ use crate::domain::ids;
 use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::processor::{card_bins, card_issuer};
-use crate::store::batch::SectionFuture;
-use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::{billing_keys, registrations, WriteTx};
 
 /// Fresh identifiers are tried this many times if one collides, or if a concurrent request
@@ -28,32 +27,21 @@ pub async fn issue(state: &AppState, request: IssueKeyRequest) -> Result<StoredR
     let merchant =
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, Issuance { request, merchant }).await
-}
-
-/// Issuance's effect: the registration used up and a billing key holding its card.
-struct Issuance {
-    request: IssueKeyRequest,
-    merchant: Merchant,
-}
-
-impl KeyedWrite for Issuance {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.request.mall_id.as_str(),
-            endpoint: Endpoint::BillingKeyIssue,
-            shop_transaction_id: self.request.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(issue_key(state, tx, &self.request, &self.merchant, now))
-    }
+    let key = Key::new(
+        Endpoint::BillingKeyIssue,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(
+        state,
+        key,
+        hash,
+        (request, merchant),
+        |state, tx, (request, merchant), now| {
+            Box::pin(issue_key(state, tx, request, merchant, now))
+        },
+    )
+    .await
 }
 
 /// An answer without a billing key: the request's identifiers and why.
@@ -210,29 +198,15 @@ pub async fn remove(
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, Removal(request)).await
-}
-
-/// Removal's effect: the billing key marked removed.
-struct Removal(RemoveKeyRequest);
-
-impl KeyedWrite for Removal {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.0.mall_id.as_str(),
-            endpoint: Endpoint::BillingKeyRemove,
-            shop_transaction_id: self.0.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(remove_key(state, tx, &self.0, now))
-    }
+    let key = Key::new(
+        Endpoint::BillingKeyRemove,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(state, key, hash, request, |state, tx, request, now| {
+        Box::pin(remove_key(state, tx, request, now))
+    })
+    .await
 }
 
 async fn remove_key(

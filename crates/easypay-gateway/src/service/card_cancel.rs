@@ -8,7 +8,7 @@ use easypay_api::values::Amount;
 use easypay_api::wechat_revise::ReviseType;
 use easypay_api::{seoul_time, ResCode};
 
-use super::idempotent::{self, answer, KeyedWrite};
+use super::idempotent::{self, answer, Key};
 use super::merchant_gate::{active_merchant, check_revise_signature};
 use crate::app::AppState;
 use crate::domain::card_payment::{CancelRefused, CardPayment};
@@ -17,9 +17,8 @@ use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::processor::card_issuer::new_approval_no;
-use crate::store::batch::SectionFuture;
 use crate::store::cancels::{self, Cancel, Method};
-use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::{billing_keys, card_payments, WriteTx};
 
 /// Fresh `cancelPgCno`s are tried this many times if the random part collides.
@@ -38,32 +37,21 @@ pub async fn revise(
         request.msg_auth_value.as_str(),
     )?;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, CardCancel { request, merchant }).await
-}
-
-/// The cancel's effect: the charge locked and updated, the cancel row and its notification.
-struct CardCancel {
-    request: ReviseCardRequest,
-    merchant: Merchant,
-}
-
-impl KeyedWrite for CardCancel {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.request.mall_id.as_str(),
-            endpoint: Endpoint::CardRevise,
-            shop_transaction_id: self.request.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(cancel_charge(state, tx, &self.request, &self.merchant, now))
-    }
+    let key = Key::new(
+        Endpoint::CardRevise,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(
+        state,
+        key,
+        hash,
+        (request, merchant),
+        |state, tx, (request, merchant), now| {
+            Box::pin(cancel_charge(state, tx, request, merchant, now))
+        },
+    )
+    .await
 }
 
 async fn cancel_charge(

@@ -10,7 +10,7 @@ use easypay_api::card_batch::{
 use easypay_api::{seoul_time, ResCode};
 
 use super::billing_key::sign;
-use super::idempotent::{self, answer, KeyedWrite};
+use super::idempotent::{self, answer, Key};
 use super::merchant_gate::active_merchant;
 use crate::app::AppState;
 use crate::domain::billing_key::{BillingKey, KeyEvent, KeyState};
@@ -20,8 +20,7 @@ use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::processor::card_issuer;
-use crate::store::batch::SectionFuture;
-use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::order_numbers::{self, Scope};
 use crate::store::{billing_keys, card_payments, WriteTx};
 use crate::vault::CardSecret;
@@ -38,33 +37,21 @@ pub async fn charge(
     // The slow sandbox card waits before the write transaction, so that it holds no lock.
     tokio::time::sleep(issuer_delay(state, &request).await?).await;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, Charge { request, merchant }).await
-}
-
-/// The charge's effect: the billing key locked, the issuer's verdict, and an approval with its
-/// order number and notification.
-struct Charge {
-    request: BatchApprovalRequest,
-    merchant: Merchant,
-}
-
-impl KeyedWrite for Charge {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.request.mall_id.as_str(),
-            endpoint: Endpoint::CardBatchApproval,
-            shop_transaction_id: self.request.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(charge_key(state, tx, &self.request, &self.merchant, now))
-    }
+    let key = Key::new(
+        Endpoint::CardBatchApproval,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(
+        state,
+        key,
+        hash,
+        (request, merchant),
+        |state, tx, (request, merchant), now| {
+            Box::pin(charge_key(state, tx, request, merchant, now))
+        },
+    )
+    .await
 }
 
 /// An answer without a payment: the request's identifiers and why.

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::config::IdempotencyMode;
 use crate::http::error::ApiError;
 use crate::store::batch::{BatchJob, Ran, SectionFuture};
-use crate::store::idempotency::{self, Claim, KeyScope, StoredResponse};
+use crate::store::idempotency::{self, Claim, Endpoint, KeyScope, StoredResponse};
 use crate::store::{StoreError, WriteTx};
 
 /// The fingerprint of a parsed request: equal for retries whatever their key order or whitespace.
@@ -19,36 +19,59 @@ pub fn request_hash(request: &impl Serialize) -> String {
     hex::encode(Sha256::digest(canonical))
 }
 
-/// A keyed request's effect: its writes and the answer to record under its key, in the same
-/// transaction. It runs in a transaction the batcher may share with other requests and may be rolled
-/// back and run again (alone, or after its key turned out to be in use; see [`crate::store::batch`]),
-/// so it acts on nothing but `tx`.
-pub trait KeyedWrite: Send + Sync + 'static {
-    /// The key this request claims.
-    fn scope(&self) -> KeyScope<'_>;
+/// A keyed request's effect: its writes (as of the given time) and the answer to record under its
+/// key, in the same transaction; an `Err` writes nothing. It runs in a transaction the batcher may
+/// share with other requests and may be rolled back and run again (alone, or after its key turned
+/// out to be in use; see [`crate::store::batch`]), so it acts on nothing but the transaction.
+pub type Effect<I> = for<'a> fn(
+    &'a AppState,
+    &'a mut WriteTx,
+    &'a I,
+    DateTime<Utc>,
+) -> SectionFuture<'a, Result<StoredResponse, ApiError>>;
 
-    /// Makes the effect in `tx` (as of `now`) and returns the answer; an `Err` writes nothing.
-    fn write<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>>;
+/// The key a request claims (decision 9: per `mallId`, endpoint and `shopTransactionId`).
+pub struct Key {
+    mall_id: String,
+    endpoint: Endpoint,
+    shop_transaction_id: String,
 }
 
-/// Claims the request's key and makes its effect in one transaction (decisions 9–14), batched with
+impl Key {
+    pub fn new(endpoint: Endpoint, mall_id: &str, shop_transaction_id: &str) -> Key {
+        Key {
+            mall_id: mall_id.to_owned(),
+            endpoint,
+            shop_transaction_id: shop_transaction_id.to_owned(),
+        }
+    }
+
+    fn scope(&self) -> KeyScope<'_> {
+        KeyScope {
+            mall_id: &self.mall_id,
+            endpoint: self.endpoint,
+            shop_transaction_id: &self.shop_transaction_id,
+        }
+    }
+}
+
+/// Claims `key` and makes `effect` on `input` in one transaction (decisions 9–14), batched with
 /// other requests' (group commit). Returns once the answer is committed (and on disk), or the
 /// stored answer of an earlier request with the same key and body.
-pub async fn perform<W: KeyedWrite>(
+pub async fn perform<I: Send + Sync + 'static>(
     state: &AppState,
+    key: Key,
     request_hash: String,
-    request: W,
+    input: I,
+    effect: Effect<I>,
 ) -> Result<StoredResponse, ApiError> {
     let (reply, answer) = oneshot::channel();
     let job = KeyedJob {
         state: state.clone(),
+        key,
         request_hash,
-        request,
+        input,
+        effect,
         key_in_use: false,
         outcome: None,
         reply,
@@ -59,26 +82,26 @@ pub async fn perform<W: KeyedWrite>(
         .unwrap_or_else(|_| Err(ApiError::internal("the write was abandoned")))
 }
 
-struct KeyedJob<W> {
+struct KeyedJob<I> {
     state: AppState,
+    key: Key,
     request_hash: String,
-    request: W,
+    input: I,
+    effect: Effect<I>,
     /// Set when the first run found the key already used: the next run claims it first.
     key_in_use: bool,
     outcome: Option<Result<StoredResponse, ApiError>>,
     reply: oneshot::Sender<Result<StoredResponse, ApiError>>,
 }
 
-impl<W: KeyedWrite> BatchJob for KeyedJob<W> {
+impl<I: Send + Sync + 'static> BatchJob for KeyedJob<I> {
     fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
         Box::pin(async move {
             let now = Utc::now();
             let outcome = if self.key_in_use {
-                claim_then_write(&self.state, tx, &self.request, &self.request_hash, now).await
+                claim_then_write(self, tx, now).await
             } else {
-                match write_then_record(&self.state, tx, &self.request, &self.request_hash, now)
-                    .await
-                {
+                match write_then_record(self, tx, now).await {
                     Ok(Some(response)) => Ok(response),
                     Ok(None) => {
                         self.key_in_use = true;
@@ -110,34 +133,31 @@ impl<W: KeyedWrite> BatchJob for KeyedJob<W> {
 
 /// The common case, a key used for the first time: the effect, then the key with its answer in one
 /// statement. `None` if the key turns out to be in use: the effect must be rolled back.
-async fn write_then_record<W: KeyedWrite>(
-    state: &AppState,
+async fn write_then_record<I>(
+    job: &KeyedJob<I>,
     tx: &mut WriteTx,
-    request: &W,
-    request_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, ApiError> {
-    let response = request.write(state, tx, now).await?;
-    let scope = request.scope();
+    let response = (job.effect)(&job.state, tx, &job.input, now).await?;
     let expires_at = seoul_time::next_midnight(now);
+    let scope = job.key.scope();
     let recorded =
-        idempotency::insert_answered(tx, &scope, request_hash, &response, now, expires_at).await?;
+        idempotency::insert_answered(tx, &scope, &job.request_hash, &response, now, expires_at)
+            .await?;
     Ok(recorded.then_some(response))
 }
 
 /// A key seen before: claimed first, then replayed, refused, or (its day over) used again.
-async fn claim_then_write<W: KeyedWrite>(
-    state: &AppState,
+async fn claim_then_write<I>(
+    job: &KeyedJob<I>,
     tx: &mut WriteTx,
-    request: &W,
-    request_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<StoredResponse, ApiError> {
-    let scope = request.scope();
+    let scope = job.key.scope();
     let claim = idempotency::claim(
         tx,
         &scope,
-        request_hash,
+        &job.request_hash,
         now,
         seoul_time::next_midnight(now),
     )
@@ -150,9 +170,9 @@ async fn claim_then_write<W: KeyedWrite>(
         .echo("shopTransactionId", scope.shop_transaction_id)
         .echo("mallId", scope.mall_id)
     };
-    match (claim, state.settings.idempotency) {
+    match (claim, job.state.settings.idempotency) {
         (Claim::New, IdempotencyMode::Standard | IdempotencyMode::Strict) => {
-            let response = request.write(state, tx, now).await?;
+            let response = (job.effect)(&job.state, tx, &job.input, now).await?;
             idempotency::record(tx, &scope, &response).await?;
             Ok(response)
         }

@@ -7,14 +7,13 @@ use easypay_api::wechat::{
 };
 use easypay_api::{seoul_time, ResCode};
 
-use super::idempotent::{self, answer, KeyedWrite};
+use super::idempotent::{self, answer, Key};
 use super::merchant_gate::active_merchant;
 use crate::app::AppState;
 use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 use crate::http::error::ApiError;
-use crate::store::batch::SectionFuture;
-use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::order_numbers::{self, Scope};
 use crate::store::payments::{self, InsertOutcome};
 use crate::store::WriteTx;
@@ -28,29 +27,15 @@ pub async fn create(
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, NewOrder(request)).await
-}
-
-/// Create Transaction's effect: the order number claimed and a pending order.
-struct NewOrder(CreateWechatRequest);
-
-impl KeyedWrite for NewOrder {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.0.mall_id.as_str(),
-            endpoint: Endpoint::WechatCreate,
-            shop_transaction_id: self.0.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(create_order(state, tx, &self.0, now))
-    }
+    let key = Key::new(
+        Endpoint::WechatCreate,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(state, key, hash, request, |state, tx, request, now| {
+        Box::pin(create_order(state, tx, request, now))
+    })
+    .await
 }
 
 async fn create_order(
@@ -134,29 +119,15 @@ pub async fn find(
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, StatusQuery(request)).await
-}
-
-/// Check Payment Status: reads only, but its answer is kept under its key like any other.
-struct StatusQuery(FindWechatRequest);
-
-impl KeyedWrite for StatusQuery {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.0.mall_id.as_str(),
-            endpoint: Endpoint::WechatFind,
-            shop_transaction_id: self.0.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        _state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(describe(tx, &self.0, now))
-    }
+    let key = Key::new(
+        Endpoint::WechatFind,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(state, key, hash, request, |_, tx, request, now| {
+        Box::pin(describe(tx, request, now))
+    })
+    .await
 }
 
 async fn describe(

@@ -10,16 +10,15 @@ use easypay_api::wechat_revise::{
 };
 use easypay_api::{seoul_time, ResCode};
 
-use super::idempotent::{self, answer, KeyedWrite};
+use super::idempotent::{self, answer, Key};
 use super::merchant_gate::{active_merchant, check_revise_signature};
 use crate::app::AppState;
 use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, TransitionRefused, WalletEvent, WechatPayment};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
-use crate::store::batch::SectionFuture;
 use crate::store::cancels::{self, Cancel, Method};
-use crate::store::idempotency::{Endpoint, KeyScope, StoredResponse};
+use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::payments;
 use crate::store::WriteTx;
 
@@ -39,29 +38,15 @@ pub async fn revise(
         request.msg_auth_value.as_str(),
     )?;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, CancelRequest(request)).await
-}
-
-/// The cancel's effect: the payment locked and updated, the cancel row and its notification.
-struct CancelRequest(ReviseWechatRequest);
-
-impl KeyedWrite for CancelRequest {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.0.mall_id.as_str(),
-            endpoint: Endpoint::WechatRevise,
-            shop_transaction_id: self.0.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a mut WriteTx,
-        now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(cancel_payment(state, tx, &self.0, now))
-    }
+    let key = Key::new(
+        Endpoint::WechatRevise,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(state, key, hash, request, |state, tx, request, now| {
+        Box::pin(cancel_payment(state, tx, request, now))
+    })
+    .await
 }
 
 async fn cancel_payment(
@@ -221,29 +206,15 @@ pub async fn find(
 ) -> Result<StoredResponse, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
-    idempotent::perform(state, hash, CancelQuery(request)).await
-}
-
-/// The cancel status query: reads only; its answer is kept under its key.
-struct CancelQuery(FindWechatRequest);
-
-impl KeyedWrite for CancelQuery {
-    fn scope(&self) -> KeyScope<'_> {
-        KeyScope {
-            mall_id: self.0.mall_id.as_str(),
-            endpoint: Endpoint::WechatFind,
-            shop_transaction_id: self.0.shop_transaction_id.as_str(),
-        }
-    }
-
-    fn write<'a>(
-        &'a self,
-        _state: &'a AppState,
-        tx: &'a mut WriteTx,
-        _now: DateTime<Utc>,
-    ) -> SectionFuture<'a, Result<StoredResponse, ApiError>> {
-        Box::pin(describe_cancel(tx, &self.0))
-    }
+    let key = Key::new(
+        Endpoint::WechatFind,
+        request.mall_id.as_str(),
+        request.shop_transaction_id.as_str(),
+    );
+    idempotent::perform(state, key, hash, request, |_, tx, request, _| {
+        Box::pin(describe_cancel(tx, request))
+    })
+    .await
 }
 
 async fn describe_cancel(
