@@ -58,7 +58,7 @@ async fn apply_in(tx: &mut WriteTx, event: &Event) -> Result<WechatPayment, ApiE
         (None, None) => return Err(ApiError::internal("a wallet event names no order")),
     };
     for _ in 0..ATTEMPTS {
-        let current = find(&mut ***tx, order).await?;
+        let current = find(&mut **tx, order).await?;
         let now = Utc::now();
         let next = current
             .apply((event.decide)(&current), now)
@@ -80,7 +80,7 @@ async fn apply_in(tx: &mut WriteTx, event: &Event) -> Result<WechatPayment, ApiE
 }
 
 pub async fn load(db: &Db, order: OrderRef<'_>) -> Result<WechatPayment, ApiError> {
-    find(db.pool(), order).await
+    find(&mut db.read().await?, order).await
 }
 
 async fn find<'e>(

@@ -70,7 +70,7 @@ async fn issue_key(
 ) -> Result<StoredResponse, ApiError> {
     for _ in 0..ATTEMPTS {
         let found = registrations::find_by_authorization(
-            &mut ***tx,
+            &mut **tx,
             request.mall_id.as_str(),
             request.authorization_id.as_str(),
         )

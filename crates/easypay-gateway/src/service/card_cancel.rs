@@ -141,7 +141,7 @@ async fn cancel_charge(
         card_info: ReviseCardInfo { coupon_amount: 0 },
     });
     if let Some(noti_url) = &merchant.noti_url {
-        let key = billing_keys::find(tx, mall_id, &charge.batch_key).await?;
+        let key = billing_keys::find(&mut **tx, mall_id, &charge.batch_key).await?;
         let card_mask_no = key.map(|key| key.card_mask_no).unwrap_or_default();
         outbox::card_cancel(tx, &cancelled, &cancel, &response, &card_mask_no, noti_url).await?;
     }

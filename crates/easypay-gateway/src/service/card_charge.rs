@@ -201,7 +201,7 @@ async fn issuer_delay(
     state: &AppState,
     request: &BatchApprovalRequest,
 ) -> Result<Duration, ApiError> {
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.read().await?;
     let found = billing_keys::find(
         &mut conn,
         request.mall_id.as_str(),

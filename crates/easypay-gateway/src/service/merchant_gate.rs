@@ -33,7 +33,7 @@ async fn gate(
         }
         .echo("mallId", mall_id.as_str())
     };
-    match merchants::find(db.pool(), mall_id.as_str()).await? {
+    match merchants::find(&mut db.read().await?, mall_id.as_str()).await? {
         None => Err(refuse(
             ResCode::UnknownMerchant,
             format!("mallId: no merchant {:?}", mall_id.as_str()),

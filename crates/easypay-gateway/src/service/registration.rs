@@ -80,7 +80,7 @@ pub async fn open(state: &AppState, request: WebpayRequest) -> Result<WebpayResp
 
 /// The registration behind a window token.
 pub async fn load(state: &AppState, window_token: &str) -> Result<Option<Registration>, ApiError> {
-    Ok(registrations::find_by_token(state.db.pool(), window_token).await?)
+    Ok(registrations::find_by_token(&mut state.db.read().await?, window_token).await?)
 }
 
 /// What the customer asked the window to do.

@@ -20,7 +20,7 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
     let date = NaiveDate::parse_from_str(request.transaction_date.as_str(), "%Y%m%d")
         .map_err(ApiError::internal)?;
     let found = retrieval::find_answer(
-        state.db.pool(),
+        &mut state.db.read().await?,
         request.mall_id.as_str(),
         [
             Endpoint::BillingKeyIssue,

@@ -135,12 +135,9 @@ async fn describe(
     request: &FindWechatRequest,
     now: DateTime<Utc>,
 ) -> Result<StoredResponse, ApiError> {
-    let payment = payments::find_for_merchant(
-        &mut ***tx,
-        request.mall_id.as_str(),
-        request.pg_cno.as_str(),
-    )
-    .await?;
+    let payment =
+        payments::find_for_merchant(&mut **tx, request.mall_id.as_str(), request.pg_cno.as_str())
+            .await?;
     let mut response = FindWechatResponse {
         res_cd: String::new(),
         res_msg: String::new(),

@@ -228,8 +228,8 @@ async fn describe_cancel(
         .unwrap_or_default();
     let mall_id = request.mall_id.as_str();
     let pg_cno = request.pg_cno.as_str();
-    let payment = payments::find_for_merchant(&mut ***tx, mall_id, pg_cno).await?;
-    let cancel = cancels::find(&mut ***tx, mall_id, pg_cno, cancel_pg_cno).await?;
+    let payment = payments::find_for_merchant(&mut **tx, mall_id, pg_cno).await?;
+    let cancel = cancels::find(&mut **tx, mall_id, pg_cno, cancel_pg_cno).await?;
     let mut response = FindWechatCancelResponse {
         res_cd: ResCode::Success.as_str().into(),
         res_msg: "Success".into(),

@@ -2,11 +2,11 @@
 
 use anyhow::anyhow;
 use easypay_api::values::MallId;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
 use super::merchants::from_millis;
 use super::payments::StoreReadError;
-use super::Backend;
+use super::{Backend, Conn};
 use crate::domain::billing_key::{BillingKey, KeyState};
 use crate::vault::SealedCard;
 
@@ -45,7 +45,7 @@ impl TryFrom<KeyRow> for BillingKey {
 }
 
 /// Inserts a new key; `false` if the key or its `pgCno` collided (draw fresh ones and retry).
-pub async fn insert(conn: &mut AnyConnection, key: &BillingKey) -> Result<bool, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, key: &BillingKey) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO billing_keys (batch_key, mall_id, authorization_id, pg_cno, card_sealed, \
          card_mask_no, state, created_at, removed_at, version) \
@@ -69,7 +69,7 @@ pub async fn insert(conn: &mut AnyConnection, key: &BillingKey) -> Result<bool, 
 /// The merchant's own key, read and (on PostgreSQL) locked inside the caller's transaction, so a
 /// charge and a removal of the same key happen one after the other.
 pub async fn find_for_update(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     backend: Backend,
     mall_id: &str,
     batch_key: &str,
@@ -83,16 +83,16 @@ pub async fn find_for_update(
 }
 
 /// The merchant's own key, without a lock (a look before the transaction).
-pub async fn find(
-    conn: &mut AnyConnection,
+pub async fn find<'e>(
+    conn: impl Executor<'e, Database = Any>,
     mall_id: &str,
     batch_key: &str,
 ) -> Result<Option<BillingKey>, StoreReadError> {
     select(conn, mall_id, batch_key, "").await
 }
 
-async fn select(
-    conn: &mut AnyConnection,
+async fn select<'e>(
+    conn: impl Executor<'e, Database = Any>,
     mall_id: &str,
     batch_key: &str,
     lock: &str,
@@ -103,13 +103,13 @@ async fn select(
     ))
     .bind(mall_id)
     .bind(batch_key)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
     Ok(row.map(BillingKey::try_from).transpose()?)
 }
 
 /// Stores a transition of `next` from version `next.version - 1`; `false` if it changed meanwhile.
-pub async fn update(conn: &mut AnyConnection, next: &BillingKey) -> Result<bool, sqlx::Error> {
+pub async fn update(conn: &mut Conn, next: &BillingKey) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE billing_keys SET state = $1, removed_at = $2, version = $3 \
          WHERE batch_key = $4 AND version = $5",

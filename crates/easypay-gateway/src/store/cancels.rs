@@ -86,7 +86,7 @@ pub async fn insert(
     .bind(&cancel.shop_transaction_id)
     .bind(&cancel.memo)
     .bind(cancel.created_at.timestamp_millis())
-    .execute(&mut ***tx)
+    .execute(&mut **tx)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }

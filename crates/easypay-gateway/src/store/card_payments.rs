@@ -2,16 +2,16 @@
 
 use anyhow::{anyhow, Context};
 use easypay_api::values::{Amount, MallId, ShopOrderNo, Text};
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 
 use super::merchants::from_millis;
 use super::payments::StoreReadError;
-use super::{Backend, WriteTx};
+use super::{Backend, Conn, WriteTx};
 use crate::domain::card_payment::{CardPayment, CardPaymentState};
 
 /// Inserts an approved charge; `false` if its `pgCno` collided (draw a fresh one and retry). The
 /// order number was claimed in the same transaction.
-pub async fn insert(conn: &mut AnyConnection, payment: &CardPayment) -> Result<bool, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, payment: &CardPayment) -> Result<bool, sqlx::Error> {
     let customer_json = payment
         .customer
         .as_ref()
@@ -107,7 +107,7 @@ pub async fn find_for_update(
     ))
     .bind(mall_id)
     .bind(pg_cno)
-    .fetch_optional(&mut ***tx)
+    .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(CardPayment::try_from).transpose()?)
 }
@@ -126,7 +126,7 @@ pub async fn update_after_cancel(
     .bind(next.version)
     .bind(&next.pg_cno)
     .bind(next.version - 1)
-    .execute(&mut ***tx)
+    .execute(&mut **tx)
     .await?;
     Ok(updated.rows_affected() == 1)
 }

@@ -2,7 +2,9 @@
 //! the same transaction as the effect it records, so a key and its effect exist together or not at all.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
+
+use super::Conn;
 
 /// Which endpoint a key belongs to (decision 9 scopes keys per endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +64,7 @@ pub enum Claim {
 /// Claims a key inside the caller's write transaction. On PostgreSQL a concurrent claim of the same
 /// key waits here until the first transaction ends, then sees its answer.
 pub async fn claim(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     scope: &KeyScope<'_>,
     request_hash: &str,
     now: DateTime<Utc>,
@@ -112,7 +114,7 @@ pub async fn claim(
 /// in use today (then the effect must be rolled back and the request handled by [`claim`]).
 /// On PostgreSQL a concurrent use of the same key waits here until the first transaction ends.
 pub async fn insert_answered(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     scope: &KeyScope<'_>,
     request_hash: &str,
     response: &StoredResponse,
@@ -144,7 +146,7 @@ pub async fn insert_answered(
 
 /// Stores the answer for a key claimed in this transaction.
 pub async fn record(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     scope: &KeyScope<'_>,
     response: &StoredResponse,
 ) -> Result<(), sqlx::Error> {

@@ -9,6 +9,7 @@ pub mod card_payments;
 pub mod dashboard;
 pub mod group_sync;
 pub mod idempotency;
+pub mod inline_sqlite;
 pub mod merchants;
 pub mod notifications;
 pub mod order_numbers;
@@ -21,12 +22,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
+use sqlx::any::{AnyQueryResult, AnyRow, AnyTypeInfo};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Connection, Describe, Either, Execute, Executor, Transaction};
+use sqlx_core::any::AnyStatement;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use batch::{BatchCounts, BatchJob, Batcher};
 use group_sync::GroupSync;
+use inline_sqlite::{BeginError, InlineConn, InlineSqlite};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -68,8 +75,11 @@ impl StoreError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite allows one writer; queueing writers here is fairer and cheaper than SQLite's busy loop.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// A SQLite file's one writing connection, whose statements run without a thread hand-off.
+    sqlite_inline: Option<InlineSqlite>,
+    /// SQLite without a file writes through the pool, one writer at a time (queued here, which is
+    /// fairer and cheaper than SQLite's busy loop).
+    sqlite_pool_writer: Option<Arc<Mutex<()>>>,
     lock_wait: Duration,
     /// Signalled after a transaction that wrote to the notification outbox commits.
     outbox_written: Arc<Notify>,
@@ -89,7 +99,7 @@ const POSTGRES_EXECUTORS: usize = 4;
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls it back.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
+    conn: Conn,
     _writer_slot: Option<OwnedMutexGuard<()>>,
     outbox_written: Arc<Notify>,
     wrote_outbox: bool,
@@ -108,13 +118,19 @@ impl WriteTx {
     /// same fsync.
     pub async fn commit_pending(self) -> Result<Committed, StoreError> {
         let WriteTx {
-            tx,
+            conn,
             _writer_slot,
             outbox_written,
             wrote_outbox,
             group_sync,
         } = self;
-        tx.commit().await.map_err(StoreError::classify)?;
+        match conn {
+            Conn::PooledTx(tx) => tx.commit().await,
+            Conn::Inline(conn) => conn.commit(),
+            // Outside a transaction every statement has committed already.
+            Conn::Pooled(_) => Ok(()),
+        }
+        .map_err(StoreError::classify)?;
         drop(_writer_slot);
         let ticket = group_sync.map(|sync| {
             let number = sync.register_commit();
@@ -151,15 +167,85 @@ impl Committed {
 }
 
 impl Deref for WriteTx {
-    type Target = Transaction<'static, Any>;
+    type Target = Conn;
     fn deref(&self) -> &Self::Target {
-        &self.tx
+        &self.conn
     }
 }
 
 impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
+        &mut self.conn
+    }
+}
+
+/// A connection to run queries on, as on any sqlx executor: a write transaction's ([`WriteTx`]) or
+/// a reader's ([`Db::read`]). On a SQLite file both run their statements inline (see
+/// [`inline_sqlite`]); elsewhere they are the pool's.
+#[derive(Debug)]
+pub enum Conn {
+    Pooled(PoolConnection<Any>),
+    PooledTx(Transaction<'static, Any>),
+    Inline(InlineConn),
+}
+
+impl<'c> Executor<'c> for &'c mut Conn {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            Conn::Pooled(conn) => (&mut **conn).fetch_many(query),
+            Conn::PooledTx(tx) => (&mut **tx).fetch_many(query),
+            Conn::Inline(conn) => conn.fetch_many(query),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            Conn::Pooled(conn) => (&mut **conn).fetch_optional(query),
+            Conn::PooledTx(tx) => (&mut **tx).fetch_optional(query),
+            Conn::Inline(conn) => conn.fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            Conn::Pooled(conn) => (&mut **conn).prepare_with(sql, parameters),
+            Conn::PooledTx(tx) => (&mut **tx).prepare_with(sql, parameters),
+            Conn::Inline(conn) => conn.prepare_with(sql, parameters),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            Conn::Pooled(conn) => (&mut **conn).describe(sql),
+            Conn::PooledTx(tx) => (&mut **tx).describe(sql),
+            Conn::Inline(conn) => conn.describe(sql),
+        }
     }
 }
 
@@ -176,22 +262,24 @@ impl Db {
             Backend::Sqlite => group_sync::database_file(&url).map(|file| GroupSync::start(&file)),
             Backend::Postgres => None,
         };
-        let synchronous = if group_sync.is_some() {
-            "PRAGMA synchronous = NORMAL"
+        let sqlite_synchronous = if group_sync.is_some() {
+            "NORMAL"
         } else {
-            "PRAGMA synchronous = FULL"
+            "FULL"
         };
+        let synchronous = format!("PRAGMA synchronous = {sqlite_synchronous}");
         let pool_options = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .after_connect(move |conn, _| {
+                        let synchronous = synchronous.clone();
                         Box::pin(async move {
                             // WAL: a committed answer survives kill -9; with the fsync (FULL, or the
                             // group commit's), power loss too.
                             for pragma in [
                                 "PRAGMA journal_mode = WAL",
-                                synchronous,
+                                synchronous.as_str(),
                                 "PRAGMA busy_timeout = 10000",
                                 "PRAGMA foreign_keys = ON",
                             ] {
@@ -227,10 +315,24 @@ impl Db {
             .run(&pool)
             .await
             .context("cannot apply the database migrations")?;
+        let file = match backend {
+            Backend::Sqlite => group_sync::database_file(&url),
+            Backend::Postgres => None,
+        };
+        let sqlite_inline = match &file {
+            Some(file) => Some(
+                InlineSqlite::open(file, sqlite_synchronous, lock_wait)
+                    .with_context(|| format!("cannot open the database at {}", redact(&url)))?,
+            ),
+            None => None,
+        };
+        let sqlite_pool_writer = (backend == Backend::Sqlite && sqlite_inline.is_none())
+            .then(|| Arc::new(Mutex::new(())));
         let mut db = Db {
             pool,
             backend,
-            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            sqlite_inline,
+            sqlite_pool_writer,
             lock_wait,
             outbox_written: Arc::new(Notify::new()),
             group_sync,
@@ -280,19 +382,37 @@ impl Db {
         self.backend
     }
 
-    /// The pool, for reads that need no transaction.
+    /// The pool, for statements that need no transaction. Reads go through [`Db::read`].
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
+    /// A connection for reads outside a write transaction (each statement sees the last commit).
+    pub async fn read(&self) -> Result<Conn, sqlx::Error> {
+        match &self.sqlite_inline {
+            Some(sqlite) => sqlite.read().map(Conn::Inline),
+            None => self.pool.acquire().await.map(Conn::Pooled),
+        }
+    }
+
     /// Opens a write transaction, waiting at most the lock-wait bound for a concurrent writer.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        if let Some(sqlite) = &self.sqlite_inline {
+            let tx = sqlite
+                .begin(self.lock_wait)
+                .await
+                .map_err(|error| match error {
+                    BeginError::LockWaitExceeded => StoreError::LockWaitExceeded,
+                    BeginError::Database(error) => StoreError::classify(error),
+                })?;
+            return Ok(self.write_tx(Conn::Inline(tx), None));
+        }
         match self.backend {
             Backend::Sqlite => {
                 let slot = self
-                    .sqlite_writer
+                    .sqlite_pool_writer
                     .clone()
-                    .expect("SQLite has a writer slot");
+                    .expect("SQLite without a file writes through the pool");
                 let guard = tokio::time::timeout(self.lock_wait, slot.lock_owned())
                     .await
                     .map_err(|_| StoreError::LockWaitExceeded)?;
@@ -302,26 +422,24 @@ impl Db {
                     .begin_with("BEGIN IMMEDIATE")
                     .await
                     .map_err(StoreError::classify)?;
-                Ok(self.write_tx(tx, Some(guard)))
+                Ok(self.write_tx(Conn::PooledTx(tx), Some(guard)))
             }
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await.map_err(StoreError::classify)?;
+                // One round trip: BEGIN and the lock bound go as one simple query.
                 let millis = self.lock_wait.as_millis();
-                tx.execute(format!("SET LOCAL lock_timeout = '{millis}ms'").as_str())
+                let tx = self
+                    .pool
+                    .begin_with(format!("BEGIN; SET LOCAL lock_timeout = '{millis}ms'"))
                     .await
                     .map_err(StoreError::classify)?;
-                Ok(self.write_tx(tx, None))
+                Ok(self.write_tx(Conn::PooledTx(tx), None))
             }
         }
     }
 
-    fn write_tx(
-        &self,
-        tx: Transaction<'static, Any>,
-        slot: Option<OwnedMutexGuard<()>>,
-    ) -> WriteTx {
+    fn write_tx(&self, conn: Conn, slot: Option<OwnedMutexGuard<()>>) -> WriteTx {
         WriteTx {
-            tx,
+            conn,
             _writer_slot: slot,
             outbox_written: self.outbox_written.clone(),
             wrote_outbox: false,

@@ -62,7 +62,7 @@ pub async fn insert(tx: &mut WriteTx, new: &NewNotification<'_>) -> Result<(), s
     .bind(new.now.timestamp_millis())
     // The request that caused it, so the worker's log lines can name it.
     .bind(crate::observe::current_request_id())
-    .execute(&mut ***tx)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -122,7 +122,7 @@ pub async fn claim(
         .bind(lease_until.timestamp_millis())
         .bind(now.timestamp_millis())
         .bind(limit)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(StoreError::classify)?;
     if ids.is_empty() {
@@ -137,7 +137,7 @@ pub async fn claim(
              FROM notifications n JOIN merchants m ON m.mall_id = n.mall_id WHERE n.id = $1",
         )
         .bind(&id)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::classify)?;
         claimed.push(row);
@@ -212,7 +212,7 @@ async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), Sto
     .bind(attempt.http_status)
     .bind(&attempt.outcome)
     .bind(&attempt.response_excerpt)
-    .execute(&mut ***tx)
+    .execute(&mut **tx)
     .await?;
     let (status, next_attempt_at, delivered_at) = match *after {
         AfterAttempt::Delivered => (
@@ -232,7 +232,7 @@ async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), Sto
     .bind(next_attempt_at.timestamp_millis())
     .bind(delivered_at)
     .bind(id)
-    .execute(&mut ***tx)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

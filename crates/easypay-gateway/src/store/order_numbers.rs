@@ -39,7 +39,7 @@ pub async fn claim(
     .bind(scope.as_str())
     .bind(shop_order_no)
     .bind(now.timestamp_millis())
-    .execute(&mut ***tx)
+    .execute(&mut **tx)
     .await?;
     Ok(claimed.rows_affected() == 1)
 }

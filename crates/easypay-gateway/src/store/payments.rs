@@ -3,10 +3,10 @@
 use anyhow::{anyhow, Context};
 use easypay_api::values::{Amount, EnglishText, HttpUrl, MallId, ShopOrderNo};
 use easypay_api::wechat::{Currency, TradeType};
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
 use super::merchants::from_millis;
-use super::{Backend, WriteTx};
+use super::{Backend, Conn, WriteTx};
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 
 const METHOD_WECHAT: &str = "wechat";
@@ -97,7 +97,7 @@ pub enum InsertOutcome {
 }
 
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     payment: &WechatPayment,
 ) -> Result<InsertOutcome, sqlx::Error> {
     let customer_json = payment
@@ -176,7 +176,7 @@ pub async fn find_for_update(
         Backend::Sqlite => "",
     };
     let condition = format!("mall_id = $1 AND pg_cno = $2{lock}");
-    find_where(&mut ***tx, &condition, &[mall_id, pg_cno]).await
+    find_where(&mut **tx, &condition, &[mall_id, pg_cno]).await
 }
 
 /// The merchant's own order with this `pgCno`.
@@ -204,10 +204,7 @@ pub async fn find_by_token<'e>(
 
 /// Stores a transition of `next` from version `next.version - 1`. `false` if someone else changed
 /// the order first (the caller reloads and decides again).
-pub async fn update_state(
-    conn: &mut AnyConnection,
-    next: &WechatPayment,
-) -> Result<bool, sqlx::Error> {
+pub async fn update_state(conn: &mut Conn, next: &WechatPayment) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE payments SET state = $1, approved_amount = $2, approved_at = $3, closed_at = $4, \
          cancelled_amount = $5, version = $6 WHERE pg_cno = $7 AND version = $8",

@@ -1,10 +1,11 @@
 //! The `billing_registrations` table.
 
 use anyhow::{anyhow, Context};
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
 use super::merchants::from_millis;
 use super::payments::StoreReadError;
+use super::Conn;
 use crate::domain::billing_registration::{Registration, RegistrationState};
 use crate::vault::SealedCard;
 
@@ -61,7 +62,7 @@ pub enum InsertOutcome {
 
 /// Inserts a new registration; its order number was claimed in the same transaction.
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     registration: &Registration,
 ) -> Result<InsertOutcome, sqlx::Error> {
     let request = &registration.request;
@@ -128,7 +129,7 @@ pub async fn find_by_authorization<'e>(
 
 /// Stores a transition of `next` from version `next.version - 1`; `false` if someone else changed
 /// the registration first.
-pub async fn update(conn: &mut AnyConnection, next: &Registration) -> Result<bool, sqlx::Error> {
+pub async fn update(conn: &mut Conn, next: &Registration) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE billing_registrations SET state = $1, authorization_id = $2, card_sealed = $3, \
          card_mask_no = $4, completed_at = $5, closed_at = $6, version = $7 \

@@ -111,7 +111,7 @@ impl BatchJob for Section {
                  VALUES ('BATCHTEST', 'payment', $1, 0)",
             )
             .bind(&self.order_number)
-            .execute(&mut ***tx)
+            .execute(&mut **tx)
             .await
             .unwrap();
             self.ran = Some(!self.fails);
