@@ -20,9 +20,6 @@ use super::{Committed, Db, StoreError, WriteTx};
 /// At most this many sections share a transaction: bounds a batch's time and, on PostgreSQL, the locks it holds.
 pub const MAX_BATCH: usize = 64;
 
-/// At most this many times an executor lets other tasks run to gather more sections into a batch.
-const GATHER_ROUNDS: usize = 4;
-
 /// A boxed future borrowing the transaction it runs on.
 pub type SectionFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -159,14 +156,38 @@ pub struct BatchCounts {
 }
 
 impl Batcher {
-    /// Starts `executors` tasks taking batches from one queue: one for SQLite (a single writer),
-    /// several for PostgreSQL (batches on different connections commit in parallel).
-    pub fn start(db: &Db, executors: usize) -> Batcher {
+    /// Starts the executors taking batches from one queue (see [`Executors`]).
+    pub fn start(db: &Db, executors: Executors) -> Batcher {
         let (queue, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         let counts = Arc::new(Counts::default());
-        for _ in 0..executors {
-            tokio::spawn(execute(db.clone(), receiver.clone(), counts.clone()));
+        let runtime = tokio::runtime::Handle::current();
+        match executors {
+            Executors::Tasks(count) => {
+                for _ in 0..count {
+                    let executor = Executor {
+                        db: db.clone(),
+                        counts: counts.clone(),
+                        answers: runtime.clone(),
+                    };
+                    tokio::spawn(executor.run(receiver.clone()));
+                }
+            }
+            Executors::OwnThread => {
+                let executor = Executor {
+                    db: db.clone(),
+                    counts: counts.clone(),
+                    answers: runtime,
+                };
+                let own = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("the writer's runtime starts");
+                std::thread::Builder::new()
+                    .name("sqlite-writer".into())
+                    .spawn(move || own.block_on(executor.run(receiver)))
+                    .expect("the writer thread starts");
+            }
         }
         Batcher { queue, counts }
     }
@@ -190,79 +211,80 @@ impl Batcher {
     }
 }
 
+/// Where batches run.
+#[derive(Debug, Clone, Copy)]
+pub enum Executors {
+    /// This many tasks on the async runtime, each with a connection of its own (PostgreSQL:
+    /// batches on different connections commit in parallel).
+    Tasks(usize),
+    /// One thread of its own (the SQLite writer, whose statements run on the thread that runs the
+    /// section: they take no turn on the async runtime's workers, and wait for none).
+    OwnThread,
+}
+
 /// One executor: takes every section waiting (up to [`MAX_BATCH`]) and runs them as one batch.
-async fn execute(
+struct Executor {
     db: Db,
-    receiver: Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn BatchJob>>>>,
     counts: Arc<Counts>,
-) {
-    loop {
-        let mut jobs = Vec::new();
-        {
-            let mut receiver = receiver.lock().await;
-            // Ends when every sender is gone: the database handle was dropped.
-            if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
-                return;
+    /// Where the answers wait for their commit to be durable, off the executor.
+    answers: tokio::runtime::Handle,
+}
+
+impl Executor {
+    async fn run(self, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn BatchJob>>>>) {
+        loop {
+            let mut jobs = Vec::new();
+            {
+                let mut receiver = receiver.lock().await;
+                // Ends when every sender is gone: the database handle was dropped.
+                if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+                    return;
+                }
             }
-            // Let the requests that are ready to run reach their write sections first, as long as
-            // that brings more: under load the batch grows (fewer commits, fewer WAL pages per
-            // request); idle, this is no wait.
-            for _ in 0..GATHER_ROUNDS {
-                let before = jobs.len();
-                tokio::task::yield_now().await;
-                while jobs.len() < MAX_BATCH {
-                    match receiver.try_recv() {
-                        Ok(job) => jobs.push(job),
-                        Err(_) => break,
+            self.run_batch(jobs).await;
+        }
+    }
+
+    async fn run_batch(&self, mut jobs: Vec<Box<dyn BatchJob>>) {
+        let (db, counts) = (&self.db, &self.counts);
+        // Each round either commits every section left or sets one aside, so this ends.
+        while !jobs.is_empty() {
+            match run_together(db, &mut jobs).await {
+                Together::Committed(committed) => {
+                    counts.committed(jobs.len());
+                    // The executor goes on with the next batch while this one waits for its fsync;
+                    // the next commit shares it or the one after.
+                    self.answers.spawn(async move {
+                        committed.durable().await;
+                        for job in jobs {
+                            job.deliver(Ok(()));
+                        }
+                    });
+                    return;
+                }
+                Together::SectionFailed(index, Ran::Failed) if jobs.len() == 1 => {
+                    // Alone already: its failure is its own. The kept outcome is its error.
+                    jobs.remove(index).deliver(Ok(()));
+                    return;
+                }
+                Together::SectionFailed(index, _) => {
+                    // That section runs alone (and fails alone, or settles); the others batch again.
+                    counts.reruns.fetch_add(1, Ordering::Relaxed);
+                    let failed = jobs.remove(index);
+                    if run_alone(db, failed).await {
+                        counts.committed(1);
                     }
                 }
-                if jobs.len() == before || jobs.len() == MAX_BATCH {
+                Together::TransactionFailed => {
+                    counts.reruns.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
             }
         }
-        run_batch(&db, jobs, &counts).await;
-    }
-}
-
-async fn run_batch(db: &Db, mut jobs: Vec<Box<dyn BatchJob>>, counts: &Counts) {
-    // Each round either commits every section left or sets one aside, so this ends.
-    while !jobs.is_empty() {
-        match run_together(db, &mut jobs).await {
-            Together::Committed(committed) => {
-                counts.committed(jobs.len());
-                // The executor goes on with the next batch while this one waits for its fsync;
-                // the next commit shares it or the one after.
-                tokio::spawn(async move {
-                    committed.durable().await;
-                    for job in jobs {
-                        job.deliver(Ok(()));
-                    }
-                });
-                return;
+        for job in jobs {
+            if run_alone(db, job).await {
+                counts.committed(1);
             }
-            Together::SectionFailed(index, Ran::Failed) if jobs.len() == 1 => {
-                // Alone already: its failure is its own. The kept outcome is its error.
-                jobs.remove(index).deliver(Ok(()));
-                return;
-            }
-            Together::SectionFailed(index, _) => {
-                // That section runs alone (and fails alone, or settles); the others batch again.
-                counts.reruns.fetch_add(1, Ordering::Relaxed);
-                let failed = jobs.remove(index);
-                if run_alone(db, failed).await {
-                    counts.committed(1);
-                }
-            }
-            Together::TransactionFailed => {
-                counts.reruns.fetch_add(1, Ordering::Relaxed);
-                break;
-            }
-        }
-    }
-    for job in jobs {
-        if run_alone(db, job).await {
-            counts.committed(1);
         }
     }
 }

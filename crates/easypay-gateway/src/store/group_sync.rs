@@ -9,13 +9,16 @@ use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 /// A failed fsync is retried after this long; committers keep waiting meanwhile.
 const RETRY_AFTER: Duration = Duration::from_millis(100);
+
+/// The syncer looks at least this often whether its `GroupSync` is gone.
+const IDLE_CHECK: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub struct GroupSync {
@@ -28,32 +31,40 @@ struct Inner {
     committed: AtomicU64,
     /// The highest commit number known to be on disk.
     durable: watch::Sender<u64>,
-    wake: Notify,
+    /// Wakes the syncer thread after a commit.
+    wake: (Mutex<()>, Condvar),
     syncs: AtomicU64,
     /// The WAL file's inode at the last sync: a new WAL file needs its directory synced too.
     wal_inode: AtomicU64,
 }
 
 impl GroupSync {
-    /// Starts the syncer for the SQLite database file at `database`.
+    /// Starts the syncer for the SQLite database file at `database`: a thread of its own, so that
+    /// the next fsync starts the moment the last one ends, however busy the async runtime is.
     pub fn start(database: &Path) -> GroupSync {
         let (durable, _) = watch::channel(0);
         let inner = Arc::new(Inner {
             database: database.to_owned(),
             committed: AtomicU64::new(0),
             durable,
-            wake: Notify::new(),
+            wake: (Mutex::new(()), Condvar::new()),
             syncs: AtomicU64::new(0),
             wal_inode: AtomicU64::new(0),
         });
-        tokio::spawn(run(Arc::downgrade(&inner)));
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("sqlite-group-sync".into())
+            .spawn(move || run(&weak))
+            .expect("the group-commit thread starts");
         GroupSync { inner }
     }
 
     /// Call right after a COMMIT: the commit's number, for [`GroupSync::wait_for_commit`].
     pub fn register_commit(&self) -> u64 {
         let number = self.inner.committed.fetch_add(1, Ordering::SeqCst) + 1;
-        self.inner.wake.notify_one();
+        // Taking the lock orders this wake after the syncer's last look at `committed`.
+        let _guard = self.inner.wake.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.inner.wake.1.notify_one();
         number
     }
 
@@ -73,31 +84,29 @@ impl GroupSync {
     }
 }
 
-async fn run(inner: std::sync::Weak<Inner>) {
+fn run(inner: &Weak<Inner>) {
     loop {
-        // Holding only a weak reference between rounds lets the task end with its GroupSync.
+        // Holding only a weak reference between rounds lets the thread end with its GroupSync.
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        let target = strong.committed.load(Ordering::SeqCst);
-        if target <= *strong.durable.borrow() {
-            // A wake sent before this wait is kept by `Notify`, so none is lost.
-            let _ = tokio::time::timeout(Duration::from_secs(1), strong.wake.notified()).await;
-            continue;
-        }
-        let job = strong.clone();
-        match tokio::task::spawn_blocking(move || sync_files(&job)).await {
-            Ok(Ok(())) => {
+        let target = {
+            let guard = strong.wake.0.lock().unwrap_or_else(|e| e.into_inner());
+            let target = strong.committed.load(Ordering::SeqCst);
+            if target <= *strong.durable.borrow() {
+                let _ = strong.wake.1.wait_timeout(guard, IDLE_CHECK);
+                continue;
+            }
+            target
+        };
+        match sync_files(&strong) {
+            Ok(()) => {
                 strong.syncs.fetch_add(1, Ordering::SeqCst);
                 strong.durable.send_replace(target);
             }
-            Ok(Err(error)) => {
-                tracing::error!(%error, "fsync of the SQLite WAL failed; retrying");
-                tokio::time::sleep(RETRY_AFTER).await;
-            }
             Err(error) => {
-                tracing::error!(%error, "the fsync task failed; retrying");
-                tokio::time::sleep(RETRY_AFTER).await;
+                tracing::error!(%error, "fsync of the SQLite WAL failed; retrying");
+                std::thread::sleep(RETRY_AFTER);
             }
         }
     }

@@ -26,6 +26,8 @@ use sqlx_core::any::{AnyColumn, AnyStatement, AnyValue, AnyValueKind};
 use sqlx_core::ext::ustr::UStr;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::checkpoint::Checkpointer;
+
 /// Statements kept prepared per connection: every distinct query the gateway runs, with room to spare.
 const STATEMENT_CACHE: usize = 128;
 
@@ -44,6 +46,7 @@ pub struct InlineSqlite {
     readers: Arc<std::sync::Mutex<Vec<Connection>>>,
     file: PathBuf,
     busy_timeout: Duration,
+    checkpointer: Checkpointer,
 }
 
 impl InlineSqlite {
@@ -53,7 +56,7 @@ impl InlineSqlite {
         file: &Path,
         synchronous: &str,
         busy_timeout: Duration,
-    ) -> rusqlite::Result<InlineSqlite> {
+    ) -> anyhow::Result<InlineSqlite> {
         let writer = Connection::open_with_flags(
             file,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -65,11 +68,14 @@ impl InlineSqlite {
         writer.pragma_update(None, "foreign_keys", "ON")?;
         writer.busy_timeout(busy_timeout)?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Checkpoints run on a thread of their own, not in the writer's commits.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(InlineSqlite {
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::default(),
             file: file.to_owned(),
             busy_timeout,
+            checkpointer: Checkpointer::start(file)?,
         })
     }
 
@@ -85,6 +91,7 @@ impl InlineSqlite {
         Ok(InlineConn {
             held: Held::Writer(writer),
             in_transaction: true,
+            checkpointer: Some(self.checkpointer.clone()),
         })
     }
 
@@ -105,6 +112,7 @@ impl InlineSqlite {
                 idle: self.readers.clone(),
             },
             in_transaction: false,
+            checkpointer: None,
         })
     }
 
@@ -132,6 +140,8 @@ pub enum BeginError {
 pub struct InlineConn {
     held: Held,
     in_transaction: bool,
+    /// The writer's: told of each commit.
+    checkpointer: Option<Checkpointer>,
 }
 
 enum Held {
@@ -180,6 +190,9 @@ impl InlineConn {
             // A failed COMMIT may leave the transaction open: end it before the next writer.
             let _ = self.held.execute_batch("ROLLBACK");
             return Err(into_sqlx(error));
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.committed();
         }
         Ok(())
     }

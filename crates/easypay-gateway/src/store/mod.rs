@@ -6,6 +6,7 @@ pub mod batch;
 pub mod billing_keys;
 pub mod cancels;
 pub mod card_payments;
+pub mod checkpoint;
 pub mod dashboard;
 pub mod group_sync;
 pub mod idempotency;
@@ -31,7 +32,7 @@ use sqlx::{Any, AnyPool, Connection, Describe, Either, Execute, Executor, Transa
 use sqlx_core::any::AnyStatement;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
-use batch::{BatchCounts, BatchJob, Batcher};
+use batch::{BatchCounts, BatchJob, Batcher, Executors};
 use group_sync::GroupSync;
 use inline_sqlite::{BeginError, InlineConn, InlineSqlite};
 
@@ -338,9 +339,10 @@ impl Db {
             group_sync,
             batcher: None,
         };
-        let executors = match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => POSTGRES_EXECUTORS,
+        let executors = match (&db.sqlite_inline, backend) {
+            (Some(_), _) => Executors::OwnThread,
+            (None, Backend::Sqlite) => Executors::Tasks(1),
+            (None, Backend::Postgres) => Executors::Tasks(POSTGRES_EXECUTORS),
         };
         db.batcher = Some(Batcher::start(&db, executors));
         Ok(db)
