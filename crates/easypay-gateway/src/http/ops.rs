@@ -95,6 +95,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
             sections: batches.sections,
             batches: batches.batches,
             reruns: batches.reruns,
+            wal_fsyncs: state
+                .db
+                .group_commit_counts()
+                .map_or(0, |(_, fsyncs)| fsyncs),
         },
         state.notifier.in_flight(),
     );

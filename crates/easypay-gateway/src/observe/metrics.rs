@@ -52,6 +52,8 @@ pub struct PoolUse {
     pub batches: u64,
     /// Batches rolled back because one section failed, their sections then run one by one.
     pub reruns: u64,
+    /// SQLite files: fsyncs of the WAL, each making every commit before it durable.
+    pub wal_fsyncs: u64,
 }
 
 #[derive(Default)]
@@ -295,6 +297,11 @@ impl Metrics {
                 "Batches rolled back because one section failed; their sections then ran one by one.",
                 pool.reruns,
             ),
+            (
+                "easypay_db_wal_fsyncs_total",
+                "SQLite files: fsyncs of the WAL, each making every commit before it durable (0 on PostgreSQL).",
+                pool.wal_fsyncs,
+            ),
         ] {
             header(out, name, "counter", help)?;
             writeln!(out, "{name} {value}")?;
@@ -350,6 +357,7 @@ mod tests {
                 sections: 12,
                 batches: 5,
                 reruns: 1,
+                wal_fsyncs: 3,
             },
             2,
         );
@@ -367,6 +375,7 @@ mod tests {
             r#"easypay_db_write_sections_total 12"#,
             r#"easypay_db_write_batches_total 5"#,
             r#"easypay_db_write_batch_reruns_total 1"#,
+            r#"easypay_db_wal_fsyncs_total 3"#,
         ] {
             assert!(text.lines().any(|l| l == line), "{line}\n{text}");
         }
