@@ -1,6 +1,7 @@
 //! Durable storage. One SQL dialect for SQLite and PostgreSQL through `sqlx::Any` (`$n` placeholders,
 //! `ON CONFLICT`, `RETURNING`), embedded migrations, and write transactions that serialise the way
-//! each database needs.
+//! each database needs. A SQLite file's writes and request-path reads run inline, without sqlx's
+//! thread hand-off per statement ([`inline_sqlite`]); PostgreSQL's go through sqlx's pool.
 
 pub mod batch;
 pub mod billing_keys;
