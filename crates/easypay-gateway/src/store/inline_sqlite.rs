@@ -26,13 +26,11 @@ use sqlx_core::any::{AnyColumn, AnyStatement, AnyValue, AnyValueKind};
 use sqlx_core::ext::ustr::UStr;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::checkpoint::Checkpointer;
-
 /// Statements kept prepared per connection: every distinct query the gateway runs, with room to spare.
 const STATEMENT_CACHE: usize = 128;
 
-/// How much of the database file a reader maps into memory.
-const MMAP_SIZE: i64 = 1 << 30;
+/// A reader's page cache, in KiB as SQLite's negative `cache_size` counts it.
+const READER_CACHE_KIB: i64 = -256;
 
 /// Idle read connections kept open; more are opened when needed and closed after use.
 const IDLE_READERS: usize = 8;
@@ -46,7 +44,6 @@ pub struct InlineSqlite {
     readers: Arc<std::sync::Mutex<Vec<Connection>>>,
     file: PathBuf,
     busy_timeout: Duration,
-    checkpointer: Checkpointer,
 }
 
 impl InlineSqlite {
@@ -68,14 +65,11 @@ impl InlineSqlite {
         writer.pragma_update(None, "foreign_keys", "ON")?;
         writer.busy_timeout(busy_timeout)?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        // Checkpoints run on a thread of their own, not in the writer's commits.
-        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(InlineSqlite {
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::default(),
             file: file.to_owned(),
             busy_timeout,
-            checkpointer: Checkpointer::start(file)?,
         })
     }
 
@@ -91,7 +85,6 @@ impl InlineSqlite {
         Ok(InlineConn {
             held: Held::Writer(writer),
             in_transaction: true,
-            checkpointer: Some(self.checkpointer.clone()),
         })
     }
 
@@ -112,7 +105,6 @@ impl InlineSqlite {
                 idle: self.readers.clone(),
             },
             in_transaction: false,
-            checkpointer: None,
         })
     }
 
@@ -122,9 +114,9 @@ impl InlineSqlite {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         reader.busy_timeout(self.busy_timeout)?;
-        // A read transaction after another connection's commit starts with an empty page cache:
-        // mapped, the database file's pages cost no read() each.
-        reader.pragma_update(None, "mmap_size", MMAP_SIZE)?;
+        // Readers look up single rows: a small page cache each keeps the process's memory flat
+        // (the cache is emptied anyway by every commit of the writer).
+        reader.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
         reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(reader)
     }
@@ -140,8 +132,6 @@ pub enum BeginError {
 pub struct InlineConn {
     held: Held,
     in_transaction: bool,
-    /// The writer's: told of each commit.
-    checkpointer: Option<Checkpointer>,
 }
 
 enum Held {
@@ -190,9 +180,6 @@ impl InlineConn {
             // A failed COMMIT may leave the transaction open: end it before the next writer.
             let _ = self.held.execute_batch("ROLLBACK");
             return Err(into_sqlx(error));
-        }
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.committed();
         }
         Ok(())
     }

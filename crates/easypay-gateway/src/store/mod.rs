@@ -7,7 +7,6 @@ pub mod batch;
 pub mod billing_keys;
 pub mod cancels;
 pub mod card_payments;
-pub mod checkpoint;
 pub mod dashboard;
 pub mod group_sync;
 pub mod idempotency;
