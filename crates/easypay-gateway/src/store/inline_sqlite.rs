@@ -2,8 +2,8 @@
 //! that asks. Through sqlx each statement travels to its connection's own thread and the answer
 //! back, two thread wake-ups per statement, which bounded the single writer to ~3,000 write
 //! sections a second whatever the batch size (docs/performance.md). These connections are still
-//! reached through sqlx's [`Executor`] trait with [`Any`] rows and arguments, so every query in the
-//! store is written once for SQLite and PostgreSQL.
+//! reached through sqlx's `Executor` trait (as [`super::Conn`]) with [`Any`] rows and arguments, so
+//! every query in the store is written once for SQLite and PostgreSQL.
 //!
 //! SQLite statements take microseconds; the slow part of a durable write, the fsync, stays off
 //! these connections (group commit, see [`super::group_sync`]).
@@ -15,14 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::{self, BoxFuture};
-use futures_util::stream::{self, BoxStream};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use sqlx::any::{AnyQueryResult, AnyRow, AnyTypeInfo, AnyTypeInfoKind};
 use sqlx::error::{BoxDynError, DatabaseError, ErrorKind};
-use sqlx::{Any, Describe, Either, Execute, Executor};
-use sqlx_core::any::{AnyColumn, AnyStatement, AnyValue, AnyValueKind};
+use sqlx::{Any, Either, Execute};
+use sqlx_core::any::{AnyColumn, AnyValue, AnyValueKind};
 use sqlx_core::ext::ustr::UStr;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -253,6 +251,30 @@ impl InlineConn {
             .unwrap_or_default();
         self.run(query.sql(), arguments)
     }
+
+    /// Runs `query` now, on this thread: its rows, then its result, as sqlx's `fetch_many` streams them.
+    pub fn fetch_many<'q>(
+        &mut self,
+        query: impl Execute<'q, Any>,
+    ) -> Vec<Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>> {
+        match self.run_query(query) {
+            Ok((result, rows)) => rows
+                .into_iter()
+                .map(|row| Ok(Either::Right(row)))
+                .chain(std::iter::once(Ok(Either::Left(result))))
+                .collect(),
+            Err(error) => vec![Err(error)],
+        }
+    }
+
+    /// Runs `query` now, on this thread: its first row.
+    pub fn fetch_optional<'q>(
+        &mut self,
+        query: impl Execute<'q, Any>,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        self.run_query(query)
+            .map(|(_, rows)| rows.into_iter().next())
+    }
 }
 
 impl Drop for InlineConn {
@@ -384,67 +406,8 @@ impl DatabaseError for SqliteError {
     }
 }
 
-/// A connection through sqlx's executor interface: each call runs at once, on the calling thread,
-/// and returns a future or stream that is already finished.
-impl<'c> Executor<'c> for &'c mut InlineConn {
-    type Database = Any;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
-        let steps = match self.run_query(query) {
-            Ok((result, rows)) => rows
-                .into_iter()
-                .map(|row| Ok(Either::Right(row)))
-                .chain(std::iter::once(Ok(Either::Left(result))))
-                .collect(),
-            Err(error) => vec![Err(error)],
-        };
-        Box::pin(stream::iter(steps))
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
-        let first = self
-            .run_query(query)
-            .map(|(_, rows)| rows.into_iter().next());
-        Box::pin(future::ready(first))
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        _sql: &'q str,
-        _parameters: &'e [AnyTypeInfo],
-    ) -> BoxFuture<'e, Result<AnyStatement<'q>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        Box::pin(future::ready(Err(unsupported("prepare"))))
-    }
-
-    fn describe<'e, 'q: 'e>(
-        self,
-        _sql: &'q str,
-    ) -> BoxFuture<'e, Result<Describe<Any>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        Box::pin(future::ready(Err(unsupported("describe"))))
-    }
-}
-
-fn unsupported(what: &str) -> sqlx::Error {
+/// What sqlx's `prepare` and `describe` get: the store never asks inline connections for them.
+pub fn unsupported(what: &str) -> sqlx::Error {
     let error: BoxDynError = format!("inline SQLite connections do not {what} statements").into();
     sqlx::Error::Configuration(error)
 }
@@ -452,25 +415,26 @@ fn unsupported(what: &str) -> sqlx::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Conn;
     use sqlx::Row;
 
     async fn database() -> (tempfile::TempDir, InlineSqlite) {
         let dir = tempfile::tempdir().unwrap();
         let sqlite =
             InlineSqlite::open(&dir.path().join("t.db"), "FULL", Duration::from_secs(1)).unwrap();
-        let mut tx = sqlite.begin(Duration::from_secs(1)).await.unwrap();
+        let mut tx = Conn::Inline(sqlite.begin(Duration::from_secs(1)).await.unwrap());
         sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY, a BIGINT NOT NULL, b TEXT, c BIGINT)")
             .execute(&mut tx)
             .await
             .unwrap();
-        tx.commit().unwrap();
+        tx.commit().await.unwrap();
         (dir, sqlite)
     }
 
     #[tokio::test]
     async fn numbered_parameters_bind_by_number_even_repeated_or_out_of_order() {
         let (_dir, sqlite) = database().await;
-        let mut tx = sqlite.begin(Duration::from_secs(1)).await.unwrap();
+        let mut tx = Conn::Inline(sqlite.begin(Duration::from_secs(1)).await.unwrap());
         let inserted = sqlx::query("INSERT INTO t (c, id, a, b) VALUES ($2, $1, $2, $3)")
             .bind("x")
             .bind(42_i64)
@@ -493,7 +457,7 @@ mod tests {
     #[tokio::test]
     async fn a_unique_violation_keeps_its_kind() {
         let (_dir, sqlite) = database().await;
-        let mut tx = sqlite.begin(Duration::from_secs(1)).await.unwrap();
+        let mut tx = Conn::Inline(sqlite.begin(Duration::from_secs(1)).await.unwrap());
         let insert = "INSERT INTO t (id, a) VALUES ($1, 1)";
         sqlx::query(insert)
             .bind("x")
@@ -513,24 +477,24 @@ mod tests {
     async fn readers_see_commits_and_a_dropped_transaction_rolls_back() {
         let (_dir, sqlite) = database().await;
         let count = |sqlite: InlineSqlite| async move {
-            let mut reader = sqlite.read().unwrap();
+            let mut reader = Conn::Inline(sqlite.read().unwrap());
             sqlx::query("SELECT COUNT(*) AS n FROM t")
                 .fetch_one(&mut reader)
                 .await
                 .unwrap()
                 .get::<i64, _>("n")
         };
-        let mut tx = sqlite.begin(Duration::from_secs(1)).await.unwrap();
+        let mut tx = Conn::Inline(sqlite.begin(Duration::from_secs(1)).await.unwrap());
         sqlx::query("INSERT INTO t (id, a) VALUES ('kept', 1)")
             .execute(&mut tx)
             .await
             .unwrap();
         // Uncommitted: invisible to readers.
         assert_eq!(count(sqlite.clone()).await, 0);
-        tx.commit().unwrap();
+        tx.commit().await.unwrap();
         assert_eq!(count(sqlite.clone()).await, 1);
 
-        let mut tx = sqlite.begin(Duration::from_secs(1)).await.unwrap();
+        let mut tx = Conn::Inline(sqlite.begin(Duration::from_secs(1)).await.unwrap());
         sqlx::query("INSERT INTO t (id, a) VALUES ('dropped', 1)")
             .execute(&mut tx)
             .await
@@ -552,7 +516,7 @@ mod tests {
     #[tokio::test]
     async fn readers_cannot_write() {
         let (_dir, sqlite) = database().await;
-        let mut reader = sqlite.read().unwrap();
+        let mut reader = Conn::Inline(sqlite.read().unwrap());
         let refused = sqlx::query("INSERT INTO t (id, a) VALUES ('r', 1)")
             .execute(&mut reader)
             .await;

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::future::BoxFuture;
-use futures_util::stream::BoxStream;
+use futures_util::future::{self, BoxFuture};
+use futures_util::stream::{self, BoxStream};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::any::{AnyQueryResult, AnyRow, AnyTypeInfo};
 use sqlx::pool::PoolConnection;
@@ -125,13 +125,7 @@ impl WriteTx {
             wrote_outbox,
             group_sync,
         } = self;
-        match conn {
-            Conn::PooledTx(tx) => tx.commit().await,
-            Conn::Inline(conn) => conn.commit(),
-            // Outside a transaction every statement has committed already.
-            Conn::Pooled(_) => Ok(()),
-        }
-        .map_err(StoreError::classify)?;
+        conn.commit().await.map_err(StoreError::classify)?;
         drop(_writer_slot);
         let ticket = group_sync.map(|sync| {
             let number = sync.register_commit();
@@ -190,6 +184,17 @@ pub enum Conn {
     Inline(InlineConn),
 }
 
+impl Conn {
+    /// Commits the transaction this connection is in (outside one, every statement has already).
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::PooledTx(tx) => tx.commit().await,
+            Conn::Inline(conn) => conn.commit(),
+            Conn::Pooled(_) => Ok(()),
+        }
+    }
+}
+
 impl<'c> Executor<'c> for &'c mut Conn {
     type Database = Any;
 
@@ -204,7 +209,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Pooled(conn) => (&mut **conn).fetch_many(query),
             Conn::PooledTx(tx) => (&mut **tx).fetch_many(query),
-            Conn::Inline(conn) => conn.fetch_many(query),
+            Conn::Inline(conn) => Box::pin(stream::iter(conn.fetch_many(query))),
         }
     }
 
@@ -219,7 +224,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Pooled(conn) => (&mut **conn).fetch_optional(query),
             Conn::PooledTx(tx) => (&mut **tx).fetch_optional(query),
-            Conn::Inline(conn) => conn.fetch_optional(query),
+            Conn::Inline(conn) => Box::pin(future::ready(conn.fetch_optional(query))),
         }
     }
 
@@ -234,7 +239,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Pooled(conn) => (&mut **conn).prepare_with(sql, parameters),
             Conn::PooledTx(tx) => (&mut **tx).prepare_with(sql, parameters),
-            Conn::Inline(conn) => conn.prepare_with(sql, parameters),
+            Conn::Inline(_) => Box::pin(future::ready(Err(inline_sqlite::unsupported("prepare")))),
         }
     }
 
@@ -245,7 +250,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match self {
             Conn::Pooled(conn) => (&mut **conn).describe(sql),
             Conn::PooledTx(tx) => (&mut **tx).describe(sql),
-            Conn::Inline(conn) => conn.describe(sql),
+            Conn::Inline(_) => Box::pin(future::ready(Err(inline_sqlite::unsupported("describe")))),
         }
     }
 }
@@ -259,10 +264,11 @@ impl Db {
         let options: AnyConnectOptions = url.parse().context("invalid --database-url")?;
         // A database file gets group commit: NORMAL writes the WAL at commit and the shared fsync
         // makes it durable before any answer goes out. Without a file, FULL.
-        let group_sync = match backend {
-            Backend::Sqlite => group_sync::database_file(&url).map(|file| GroupSync::start(&file)),
+        let file = match backend {
+            Backend::Sqlite => group_sync::database_file(&url),
             Backend::Postgres => None,
         };
+        let group_sync = file.as_deref().map(GroupSync::start);
         let sqlite_synchronous = if group_sync.is_some() {
             "NORMAL"
         } else {
@@ -316,10 +322,6 @@ impl Db {
             .run(&pool)
             .await
             .context("cannot apply the database migrations")?;
-        let file = match backend {
-            Backend::Sqlite => group_sync::database_file(&url),
-            Backend::Postgres => None,
-        };
         let sqlite_inline = match &file {
             Some(file) => Some(
                 InlineSqlite::open(file, sqlite_synchronous, lock_wait)
