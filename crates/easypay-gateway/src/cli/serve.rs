@@ -104,6 +104,9 @@ impl ServeArgs {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config();
     let sandbox = config.sandbox;
+    // Listening for the stop signals before the gateway answers: a SIGTERM sent as soon as
+    // /readyz says ready must stop it cleanly, not kill it.
+    let stop = shutdown_signal();
     let gateway = progress::step(
         "starting: opening the database and applying migrations",
         app::start(config),
@@ -121,7 +124,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "sandbox mode: control plane at /_sandbox/, dashboard at /_sandbox/dashboard"
         );
     }
-    shutdown_signal().await;
+    stop.await;
     tracing::info!(
         in_flight = gateway.in_flight(),
         "shutting down: finishing in-flight requests, then stopping the notification worker"
@@ -131,18 +134,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler installs");
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; the handlers are installed when this is called, not
+/// when it is awaited.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler installs");
+    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    async move {
         tokio::select! {
-            _ = interrupt => {}
+            _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
