@@ -99,6 +99,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 .db
                 .group_commit_counts()
                 .map_or(0, |(_, fsyncs)| fsyncs),
+            sqlite_memory_bytes: crate::store::inline_sqlite::memory_used(),
         },
         state.notifier.in_flight(),
     );

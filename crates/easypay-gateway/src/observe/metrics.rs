@@ -54,6 +54,8 @@ pub struct PoolUse {
     pub reruns: u64,
     /// SQLite files: fsyncs of the WAL, each making every commit before it durable.
     pub wal_fsyncs: u64,
+    /// SQLite's heap in this process (page caches, prepared statements), in bytes.
+    pub sqlite_memory_bytes: i64,
 }
 
 #[derive(Default)]
@@ -306,6 +308,18 @@ impl Metrics {
             header(out, name, "counter", help)?;
             writeln!(out, "{name} {value}")?;
         }
+
+        header(
+            out,
+            "easypay_sqlite_memory_bytes",
+            "gauge",
+            "SQLite's heap in this process (page caches, prepared statements), held near a 4 MiB soft limit (0 on PostgreSQL).",
+        )?;
+        writeln!(
+            out,
+            "easypay_sqlite_memory_bytes {}",
+            pool.sqlite_memory_bytes
+        )?;
         Ok(())
     }
 }
@@ -358,6 +372,7 @@ mod tests {
                 batches: 5,
                 reruns: 1,
                 wal_fsyncs: 3,
+                sqlite_memory_bytes: 4096,
             },
             2,
         );
@@ -376,6 +391,7 @@ mod tests {
             r#"easypay_db_write_batches_total 5"#,
             r#"easypay_db_write_batch_reruns_total 1"#,
             r#"easypay_db_wal_fsyncs_total 3"#,
+            r#"easypay_sqlite_memory_bytes 4096"#,
         ] {
             assert!(text.lines().any(|l| l == line), "{line}\n{text}");
         }

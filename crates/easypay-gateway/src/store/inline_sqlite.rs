@@ -33,6 +33,18 @@ const READER_CACHE_KIB: i64 = -256;
 /// Idle read connections kept open; more are opened when needed and closed after use.
 const IDLE_READERS: usize = 8;
 
+/// SQLite's heap in this process, page caches included, past which SQLite reuses cache pages
+/// instead of allocating more. Without it the writer's cache grew past its `cache_size` under load
+/// (this build of SQLite keeps every connection's pages in one process-wide cache group), and so
+/// did the gateway's memory: +2 MiB a minute (docs/performance.md).
+pub const SOFT_HEAP_LIMIT_BYTES: i64 = 4 << 20;
+
+/// SQLite's heap in this process now, in bytes (0 if no SQLite connection was opened).
+pub fn memory_used() -> i64 {
+    // SAFETY: reads SQLite's global memory counter; callable at any time from any thread.
+    unsafe { rusqlite::ffi::sqlite3_memory_used() }
+}
+
 /// A SQLite database file: one writing connection, shared behind an async mutex (whoever holds it
 /// is the writer; the mutex queues writers fairly, without SQLite's busy loop), and read
 /// connections (WAL readers never wait for the writer).
@@ -61,6 +73,8 @@ impl InlineSqlite {
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", synchronous)?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
+        // Process-wide: it bounds the readers' caches too.
+        writer.pragma_update(None, "soft_heap_limit", SOFT_HEAP_LIMIT_BYTES)?;
         writer.busy_timeout(busy_timeout)?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(InlineSqlite {
@@ -521,5 +535,17 @@ mod tests {
             .execute(&mut reader)
             .await;
         assert!(refused.is_err());
+    }
+
+    #[tokio::test]
+    async fn opening_the_file_caps_sqlites_heap() {
+        let (_dir, sqlite) = database().await;
+        let mut reader = Conn::Inline(sqlite.read().unwrap());
+        let limit: i64 = sqlx::query_scalar("PRAGMA soft_heap_limit")
+            .fetch_one(&mut reader)
+            .await
+            .unwrap();
+        assert_eq!(limit, SOFT_HEAP_LIMIT_BYTES);
+        assert!(memory_used() > 0, "open connections use SQLite's heap");
     }
 }
