@@ -6,7 +6,9 @@
 //! transaction is rolled back, that section runs again alone in its own transaction, exactly as
 //! without batching, and the others are batched again; if the transaction itself cannot be opened
 //! or committed, every section runs alone. That is why a section must be re-runnable: it may only
-//! act on the database through its transaction.
+//! act on the database through its transaction. On PostgreSQL a shared transaction waits for a row
+//! lock at most [`super::SHARED_ROW_LOCK_WAIT`], so that two batches locking rows in opposite
+//! orders part within it instead of after PostgreSQL's one-second deadlock check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -299,7 +301,7 @@ enum Together {
 }
 
 async fn run_together(db: &Db, jobs: &mut [Box<dyn BatchJob>]) -> Together {
-    let Ok(mut tx) = db.begin_write().await else {
+    let Ok(mut tx) = db.begin_batch(jobs.len()).await else {
         return Together::TransactionFailed;
     };
     for (index, job) in jobs.iter_mut().enumerate() {

@@ -98,6 +98,13 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 /// PostgreSQL batches run on this many connections at once (SQLite has one writer).
 const POSTGRES_EXECUTORS: usize = 4;
 
+/// How long a PostgreSQL transaction shared by several requests waits for a row lock. Well under
+/// PostgreSQL's deadlock check (`deadlock_timeout`, 1 s by default): two batches that lock the same
+/// rows in opposite orders (charges on two billing keys, say) give up after this, not after a
+/// second in which every request of both batches waits. A wait that is not a deadlock (another
+/// batch's commit, a few milliseconds) ends well within it.
+pub const SHARED_ROW_LOCK_WAIT: Duration = Duration::from_millis(100);
+
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls it back.
 pub struct WriteTx {
     conn: Conn,
@@ -401,6 +408,23 @@ impl Db {
 
     /// Opens a write transaction, waiting at most the lock-wait bound for a concurrent writer.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        self.begin(self.lock_wait).await
+    }
+
+    /// Opens the transaction that a batch of `sections` write sections shares. With more than one
+    /// section, a PostgreSQL row lock is waited for at most [`SHARED_ROW_LOCK_WAIT`]; the section that
+    /// gives up then runs again alone, with the whole lock-wait bound, so no answer changes.
+    pub async fn begin_batch(&self, sections: usize) -> Result<WriteTx, StoreError> {
+        let row_lock_wait = if sections > 1 {
+            self.lock_wait.min(SHARED_ROW_LOCK_WAIT)
+        } else {
+            self.lock_wait
+        };
+        self.begin(row_lock_wait).await
+    }
+
+    /// `row_lock_wait` bounds PostgreSQL's row locks; SQLite's single writer waits `lock_wait`.
+    async fn begin(&self, row_lock_wait: Duration) -> Result<WriteTx, StoreError> {
         if let Some(sqlite) = &self.sqlite_inline {
             let tx = sqlite
                 .begin(self.lock_wait)
@@ -430,7 +454,7 @@ impl Db {
             }
             Backend::Postgres => {
                 // One round trip: BEGIN and the lock bound go as one simple query.
-                let millis = self.lock_wait.as_millis();
+                let millis = row_lock_wait.as_millis();
                 let tx = self
                     .pool
                     .begin_with(format!("BEGIN; SET LOCAL lock_timeout = '{millis}ms'"))

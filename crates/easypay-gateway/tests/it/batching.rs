@@ -179,3 +179,151 @@ async fn a_failing_section_is_set_aside_and_the_others_commit_together() {
         "the gate alone, then first and last together"
     );
 }
+
+/// A test section that locks one `order_numbers` row (by updating it): on its first run it signals
+/// `entered`, waits for `wait`, and signals `locked` after the update; it keeps the code of any error
+/// its update met.
+struct Locker {
+    row: String,
+    entered: Option<Arc<Notify>>,
+    wait: Option<Arc<Notify>>,
+    locked: Option<Arc<Notify>>,
+    runs: usize,
+    errors: Arc<std::sync::Mutex<Vec<String>>>,
+    answer: Option<oneshot::Sender<Result<bool, String>>>,
+}
+
+impl Locker {
+    fn new(
+        row: &str,
+        errors: &Arc<std::sync::Mutex<Vec<String>>>,
+    ) -> (Box<Locker>, oneshot::Receiver<Result<bool, String>>) {
+        let (answer, receiver) = oneshot::channel();
+        let locker = Locker {
+            row: row.to_owned(),
+            entered: None,
+            wait: None,
+            locked: None,
+            runs: 0,
+            errors: errors.clone(),
+            answer: Some(answer),
+        };
+        (Box::new(locker), receiver)
+    }
+}
+
+impl BatchJob for Locker {
+    fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
+        Box::pin(async move {
+            self.runs += 1;
+            if self.runs == 1 {
+                if let Some(entered) = &self.entered {
+                    entered.notify_one();
+                }
+                if let Some(wait) = &self.wait {
+                    wait.notified().await;
+                }
+            }
+            let locked = sqlx::query(
+                "UPDATE order_numbers SET created_at = created_at + 1 \
+                 WHERE mall_id = 'BATCHTEST' AND shop_order_no = $1",
+            )
+            .bind(&self.row)
+            .execute(&mut **tx)
+            .await;
+            if let (Some(signal), 1) = (&self.locked, self.runs) {
+                signal.notify_one();
+            }
+            match locked {
+                Ok(_) => Ran::Succeeded,
+                Err(error) => {
+                    let code = error
+                        .as_database_error()
+                        .and_then(|db| db.code())
+                        .map(|code| code.into_owned())
+                        .unwrap_or_else(|| error.to_string());
+                    self.errors.lock().unwrap().push(code);
+                    Ran::Failed
+                }
+            }
+        })
+    }
+
+    fn deliver(mut self: Box<Self>, committed: Result<(), StoreError>) {
+        let outcome = committed.map(|()| self.runs > 0).map_err(|e| e.to_string());
+        let _ = self.answer.take().unwrap().send(outcome);
+    }
+}
+
+/// Two PostgreSQL batches lock two rows in opposite orders (batch A: R1 then R2; batch B: R2 then
+/// R1), a deadlock. The shared transactions' row-lock bound ends it, not PostgreSQL's deadlock
+/// check a second later: the section that waited gets a lock timeout (55P03), never a deadlock
+/// error (40P01), runs again alone, and every section commits once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_that_lock_rows_in_opposite_orders_give_up_within_the_shared_bound() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let db = &app.gateway().db;
+    for row in ["R1", "R2", "G0", "G1", "G2", "G3"] {
+        sqlx::query(
+            "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at) \
+             VALUES ('BATCHTEST', 'payment', $1, 0)",
+        )
+        .bind(row)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Occupy every executor (PostgreSQL has four), one gated section each, so that the next
+    // batches form as chosen.
+    let mut gates = Vec::new();
+    let mut gated = Vec::new();
+    for index in 0..4 {
+        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (mut blocker, answer) = Locker::new(&format!("G{index}"), &errors);
+        blocker.wait = Some(gate.clone());
+        blocker.entered = Some(entered.clone());
+        assert!(db.submit(blocker).is_ok());
+        entered.notified().await;
+        gates.push(gate);
+        gated.push(answer);
+    }
+    let (a_holds_r1, b_holds_r2) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (mut a1, a1_answer) = Locker::new("R1", &errors);
+    a1.locked = Some(a_holds_r1.clone());
+    let (mut a2, a2_answer) = Locker::new("R2", &errors);
+    a2.wait = Some(b_holds_r2.clone());
+    let (mut b1, b1_answer) = Locker::new("R2", &errors);
+    b1.locked = Some(b_holds_r2);
+    let (b2, b2_answer) = Locker::new("R1", &errors);
+    // Batch A = [A1, A2] on the first executor freed; batch B = [B1, B2] on the second.
+    assert!(db.submit(a1).is_ok() && db.submit(a2).is_ok());
+    gates[0].notify_one();
+    a_holds_r1.notified().await;
+    assert!(db.submit(b1).is_ok() && db.submit(b2).is_ok());
+    gates[1].notify_one();
+    for answer in [a1_answer, a2_answer, b1_answer, b2_answer] {
+        assert_eq!(answer.await.unwrap(), Ok(true));
+    }
+    for gate in &gates[2..] {
+        gate.notify_one();
+    }
+    for answer in gated {
+        assert_eq!(answer.await.unwrap(), Ok(true));
+    }
+    let errors = errors.lock().unwrap().clone();
+    assert!(errors.contains(&"55P03".to_owned()), "{errors:?}");
+    assert!(!errors.contains(&"40P01".to_owned()), "{errors:?}");
+    // Each row was updated once by each batch, each update committed once.
+    let stamps: Vec<(i64,)> = sqlx::query_as(
+        "SELECT created_at FROM order_numbers WHERE mall_id = 'BATCHTEST' \
+         AND shop_order_no IN ('R1', 'R2') ORDER BY shop_order_no",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stamps, [(2,), (2,)]);
+}
