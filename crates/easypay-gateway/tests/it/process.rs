@@ -197,7 +197,14 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
 async fn a_pending_notification_survives_kill_9(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(&backend, &dir).await;
-    let fast = ["--wechat-notify-schedule", "200ms*100"];
+    // Attempts every 200 ms: the kill may cut one, whose lease (the 2 s timeout + 30 s) must then
+    // run out before the restarted gateway tries again, hence the wait of up to 45 s below.
+    let fast = [
+        "--wechat-notify-schedule",
+        "200ms*100",
+        "--notify-timeout",
+        "2s",
+    ];
     let mut receiver = Receiver::stopped().await;
     let gateway = ServeProcess::start_with(&database_url, &fast).await;
     let mut body = create_body("native");
@@ -213,7 +220,7 @@ async fn a_pending_notification_survives_kill_9(backend: Backend) {
 
     let gateway = ServeProcess::start_with(&database_url, &fast).await;
     receiver.resume().await;
-    let received = receiver.wait_for(1, Duration::from_secs(15)).await;
+    let received = receiver.wait_for(1, Duration::from_secs(45)).await;
     assert!(received[0].body.contains(pg_cno));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let listed = stdout(&easypay(
