@@ -313,7 +313,7 @@ impl Metrics {
             out,
             "easypay_sqlite_memory_bytes",
             "gauge",
-            "SQLite's heap in this process (page caches, prepared statements), held near a 4 MiB soft limit (0 on PostgreSQL).",
+            "SQLite's heap in this process (page caches, prepared statements), held near SQLite's soft heap limit (0 on PostgreSQL).",
         )?;
         writeln!(
             out,
