@@ -201,7 +201,7 @@ async fn write(
     body: &impl serde::Serialize,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let id = format!("msg_{}", ids::new_token());
+    let id = format!("msg_{}", ids::new_time_ordered_token(now));
     let body = serde_json::to_string(body).expect("notification bodies serialise");
     notifications::insert(
         tx,

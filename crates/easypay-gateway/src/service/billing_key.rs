@@ -149,6 +149,7 @@ async fn issue_key(
                 inserted = Some(key);
                 break;
             }
+            ids::pg_cno_collided();
         }
         let key = inserted.ok_or_else(|| ApiError::internal("could not draw a unique batchKey"))?;
         let profile = card_bins::profile(card.number.bin());

@@ -114,6 +114,7 @@ async fn cancel_charge(
             inserted = Some(cancel);
             break;
         }
+        ids::pg_cno_collided();
     }
     let cancel =
         inserted.ok_or_else(|| ApiError::internal("could not draw a unique cancelPgCno"))?;

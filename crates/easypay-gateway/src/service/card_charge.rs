@@ -142,6 +142,7 @@ async fn charge_key(
             inserted = Some(payment);
             break;
         }
+        ids::pg_cno_collided();
     }
     let payment = inserted.ok_or_else(|| ApiError::internal("could not draw a unique pgCno"))?;
     let (status_code, status_message) = payment.state.status();

@@ -72,7 +72,7 @@ async fn create_order(
             pg_cno: ids::new_pg_cno(now),
             mall_id: request.mall_id.clone(),
             shop_order_no: request.shop_order_no.clone(),
-            page_token: ids::new_token(),
+            page_token: ids::new_time_ordered_token(now),
             trade_type: request.trade_type,
             goods_name: request.goods_name.clone(),
             currency: request.amount_info.currency,
@@ -91,7 +91,10 @@ async fn create_order(
         };
         match payments::insert(tx, &payment).await? {
             // Nothing was written: draw fresh identifiers.
-            InsertOutcome::IdentifierTaken => continue,
+            InsertOutcome::IdentifierTaken => {
+                ids::pg_cno_collided();
+                continue;
+            }
             InsertOutcome::DuplicateOrder => return Ok(answer(&response)),
             InsertOutcome::Inserted => {
                 response.res_cd = ResCode::Success.as_str().into();

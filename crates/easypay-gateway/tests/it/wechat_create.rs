@@ -18,7 +18,9 @@ async fn native_order_answers_a_code_url_and_pg_cno(backend: Backend) {
     assert!(pg_cno.bytes().all(|b| b.is_ascii_digit()));
     let url = answer["paymentPageUrl"].as_str().unwrap();
     let token = url.strip_prefix("weixin://wxpay/bizpayurl?pr=").expect(url);
-    assert_eq!(token.len(), 32);
+    // A millisecond time prefix (12 hex) and 128 random bits (32 hex).
+    assert_eq!(token.len(), 44, "{token}");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
 }
 
 async fn mweb_order_answers_the_cashier_url(backend: Backend) {
