@@ -44,6 +44,46 @@ async fn each_order_gets_its_own_pg_cno(backend: Backend) {
     assert_ne!(first, second);
 }
 
+/// Another process on the same database draws `pgCno`s from its own range of the sequence; if this
+/// process's range runs into it, the create jumps elsewhere instead of failing.
+async fn a_pg_cno_range_taken_by_another_process_is_jumped_over(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.create_ok(&create_body("native")).await;
+    let position: u32 = first[12..].parse().unwrap();
+    // The next 400 numbers of this second and the next five, as another process would hold them
+    // (parallel tests draw from the same sequence meanwhile, hence the margin).
+    let db = app.gateway().db.pool();
+    let mut tx = db.begin().await.unwrap();
+    let now = chrono::Utc::now();
+    for second in 0..6 {
+        let at = now + chrono::Duration::seconds(second);
+        let stamp = &easypay_api::seoul_time::timestamp(at)[2..];
+        for step in 1..=400u32 {
+            let pg_cno = format!("{stamp}{:08}", (position + step) % 100_000_000);
+            sqlx::query(
+                "INSERT INTO payments (pg_cno, mall_id, shop_order_no, method, page_token, \
+                 trade_type, goods_name, currency, amount, return_url, notify_url, state, \
+                 created_at, expires_at) VALUES ($1, $2, $3, 'wechat', $4, 'native', 'held', \
+                 'KRW', 1000, 'https://shop.example/r', 'https://shop.example/n', 'pending', \
+                 $5, $5)",
+            )
+            .bind(&pg_cno)
+            .bind(MALL_ID)
+            .bind(format!("held-{pg_cno}"))
+            .bind(format!("held-{pg_cno}"))
+            .bind(at.timestamp_millis())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    // Five draws in a row inside the taken range would answer "could not draw a unique pgCno".
+    let next = app.create_ok(&create_body("native")).await;
+    assert_eq!(next.len(), 20);
+    assert_ne!(next, first);
+}
+
 async fn reusing_an_order_number_under_a_new_key_is_a_duplicate_order(backend: Backend) {
     let app = spawn_app(backend).await;
     let body = create_body("native");
@@ -236,6 +276,7 @@ on_both_backends!(
     native_order_answers_a_code_url_and_pg_cno,
     mweb_order_answers_the_cashier_url,
     each_order_gets_its_own_pg_cno,
+    a_pg_cno_range_taken_by_another_process_is_jumped_over,
     reusing_an_order_number_under_a_new_key_is_a_duplicate_order,
     unknown_merchant_is_m001_and_inactive_is_m002,
     usd_amounts_and_digit_strings_are_accepted,
