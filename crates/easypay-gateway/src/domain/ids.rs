@@ -24,19 +24,23 @@ fn random_sequence_start() -> u32 {
     OsRng.gen_range(0..PG_CNO_SEQUENCE_SPAN)
 }
 
-/// A new `pgCno`: the Seoul time `yyMMddHHmmss` then the next 8 digits of this process's sequence,
-/// 20 ASCII digits in all. Uniqueness is enforced by the database; after a collision (another
-/// process's range), call [`pg_cno_collided`] and draw again.
-pub fn new_pg_cno(now: DateTime<Utc>) -> String {
+/// The `pgCno`s to try, in turn, for one new row (take as many as the caller allows): the Seoul
+/// time `yyMMddHHmmss` then the next 8 digits of this process's sequence, 20 ASCII digits in all.
+/// Uniqueness is enforced by the database; each draw after the first means the one before was
+/// taken (another process's range), so the sequence first jumps to a new random point.
+pub fn pg_cno_draws(now: DateTime<Utc>) -> impl Iterator<Item = String> {
+    (0..).map(move |attempt: u32| {
+        if attempt > 0 {
+            PG_CNO_SEQUENCE.store(random_sequence_start(), Ordering::Relaxed);
+        }
+        next_pg_cno(now)
+    })
+}
+
+fn next_pg_cno(now: DateTime<Utc>) -> String {
     let stamp = &seoul_time::timestamp(now)[2..];
     let next = PG_CNO_SEQUENCE.fetch_add(1, Ordering::Relaxed) % PG_CNO_SEQUENCE_SPAN;
     format!("{stamp}{next:08}")
-}
-
-/// A drawn `pgCno` was taken: the sequence jumps to a new random point, away from the range
-/// another process is drawing from.
-pub fn pg_cno_collided() {
-    PG_CNO_SEQUENCE.store(random_sequence_start(), Ordering::Relaxed);
 }
 
 /// 128 random bits as 32 lowercase hex characters.
@@ -77,7 +81,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2023-03-11T15:05:12Z")
             .unwrap()
             .to_utc();
-        let pg_cno = new_pg_cno(now);
+        let pg_cno = next_pg_cno(now);
         assert_eq!(pg_cno.len(), 20);
         assert!(pg_cno.bytes().all(|b| b.is_ascii_digit()));
         assert!(pg_cno.starts_with("230312000512"));
@@ -86,8 +90,8 @@ mod tests {
     #[test]
     fn pg_cnos_of_one_second_follow_each_other_and_a_collision_moves_the_sequence() {
         let now = Utc::now();
-        let first = new_pg_cno(now);
-        let second = new_pg_cno(now);
+        let first = pg_cno_draws(now).next().unwrap();
+        let second = pg_cno_draws(now).next().unwrap();
         assert_eq!(first[..12], second[..12]);
         let (a, b): (u32, u32) = (first[12..].parse().unwrap(), second[12..].parse().unwrap());
         // Other tests draw in parallel: later, not necessarily next.
@@ -95,11 +99,11 @@ mod tests {
             (b + PG_CNO_SEQUENCE_SPAN - a) % PG_CNO_SEQUENCE_SPAN < 1_000,
             "{first} {second}"
         );
-        let jumps: Vec<u32> = (0..4)
-            .map(|_| {
-                pg_cno_collided();
-                new_pg_cno(now)[12..].parse().unwrap()
-            })
+        // Draws after the first of one row: each after a jump.
+        let jumps: Vec<u32> = pg_cno_draws(now)
+            .skip(1)
+            .take(4)
+            .map(|pg_cno| pg_cno[12..].parse().unwrap())
             .collect();
         assert!(
             jumps

@@ -128,7 +128,7 @@ async fn issue_key(
             .open(sealed, &registration.seal_context())
             .map_err(ApiError::internal)?;
         let mut inserted = None;
-        for _ in 0..ATTEMPTS {
+        for pg_cno in ids::pg_cno_draws(now).take(ATTEMPTS) {
             let batch_key = billing_key::new_batch_key();
             let key = BillingKey {
                 card: state
@@ -137,7 +137,7 @@ async fn issue_key(
                 batch_key,
                 mall_id: request.mall_id.clone(),
                 authorization_id: request.authorization_id.as_str().into(),
-                pg_cno: ids::new_pg_cno(now),
+                pg_cno,
                 card_mask_no: card.number.masked(),
                 state: KeyState::Active,
                 created_at: now,
@@ -149,7 +149,6 @@ async fn issue_key(
                 inserted = Some(key);
                 break;
             }
-            ids::pg_cno_collided();
         }
         let key = inserted.ok_or_else(|| ApiError::internal("could not draw a unique batchKey"))?;
         let profile = card_bins::profile(card.number.bin());

@@ -97,9 +97,9 @@ async fn cancel_charge(
         }
     };
     let mut inserted = None;
-    for _ in 0..ID_ATTEMPTS {
+    for cancel_pg_cno in ids::pg_cno_draws(now).take(ID_ATTEMPTS) {
         let cancel = Cancel {
-            cancel_pg_cno: ids::new_pg_cno(now),
+            cancel_pg_cno,
             pg_cno: charge.pg_cno.clone(),
             mall_id: mall_id.into(),
             revise_type: request.revise_type_code.as_str().into(),
@@ -114,7 +114,6 @@ async fn cancel_charge(
             inserted = Some(cancel);
             break;
         }
-        ids::pg_cno_collided();
     }
     let cancel =
         inserted.ok_or_else(|| ApiError::internal("could not draw a unique cancelPgCno"))?;

@@ -121,9 +121,9 @@ async fn charge_key(
         return Ok(answer(&refusal(request, ResCode::DuplicateOrder, &message)));
     }
     let mut inserted = None;
-    for _ in 0..ID_ATTEMPTS {
+    for pg_cno in ids::pg_cno_draws(now).take(ID_ATTEMPTS) {
         let payment = CardPayment {
-            pg_cno: ids::new_pg_cno(now),
+            pg_cno,
             mall_id: request.mall_id.clone(),
             shop_order_no: request.shop_order_no.clone(),
             batch_key: key.batch_key.clone(),
@@ -142,7 +142,6 @@ async fn charge_key(
             inserted = Some(payment);
             break;
         }
-        ids::pg_cno_collided();
     }
     let payment = inserted.ok_or_else(|| ApiError::internal("could not draw a unique pgCno"))?;
     let (status_code, status_message) = payment.state.status();

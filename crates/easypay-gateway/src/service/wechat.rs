@@ -67,9 +67,9 @@ async fn create_order(
     if !order_number_free {
         return Ok(answer(&response));
     }
-    for _ in 0..ID_ATTEMPTS {
+    for pg_cno in ids::pg_cno_draws(now).take(ID_ATTEMPTS) {
         let payment = WechatPayment {
-            pg_cno: ids::new_pg_cno(now),
+            pg_cno,
             mall_id: request.mall_id.clone(),
             shop_order_no: request.shop_order_no.clone(),
             page_token: ids::new_time_ordered_token(now),
@@ -91,10 +91,7 @@ async fn create_order(
         };
         match payments::insert(tx, &payment).await? {
             // Nothing was written: draw fresh identifiers.
-            InsertOutcome::IdentifierTaken => {
-                ids::pg_cno_collided();
-                continue;
-            }
+            InsertOutcome::IdentifierTaken => continue,
             InsertOutcome::DuplicateOrder => return Ok(answer(&response)),
             InsertOutcome::Inserted => {
                 response.res_cd = ResCode::Success.as_str().into();

@@ -82,9 +82,9 @@ async fn cancel_payment(
         }
         Ok((payment, cancelled)) => {
             let mut inserted = None;
-            for _ in 0..ID_ATTEMPTS {
+            for cancel_pg_cno in ids::pg_cno_draws(now).take(ID_ATTEMPTS) {
                 let cancel = Cancel {
-                    cancel_pg_cno: ids::new_pg_cno(now),
+                    cancel_pg_cno,
                     pg_cno: payment.pg_cno.clone(),
                     mall_id: mall_id.into(),
                     revise_type: request.revise_type_code.as_str().into(),
@@ -99,7 +99,6 @@ async fn cancel_payment(
                     inserted = Some(cancel);
                     break;
                 }
-                ids::pg_cno_collided();
             }
             let cancel = inserted
                 .ok_or_else(|| ApiError::internal("could not draw a unique cancelPgCno"))?;
