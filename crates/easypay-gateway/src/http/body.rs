@@ -3,7 +3,8 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, OptionalFromRequest, Request};
 use axum::http::StatusCode;
-use easypay_api::ResCode;
+use easypay_api::values::{MallId, ShopTransactionId};
+use easypay_api::{FieldError, ResCode};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -60,6 +61,29 @@ fn parse(bytes: &[u8]) -> Result<JsonObject, ApiError> {
             ResCode::MalformedBody,
             format!("body: not valid JSON ({error})"),
         )),
+    }
+}
+
+/// Turns a broken field rule of `body` into its answer, echoing `shopTransactionId` and `mallId`
+/// when the body carried them readable (each non-empty and valid by its own rule), so that the merchant can match
+/// the refusal to its request even when another field broke a rule.
+pub fn refused(body: &Map<String, Value>) -> impl FnOnce(FieldError) -> ApiError + '_ {
+    move |error| {
+        let readable = |field: &str, valid: fn(&str) -> bool| {
+            body.get(field)
+                .and_then(Value::as_str)
+                .filter(|value| !value.is_empty() && valid(value))
+        };
+        let mut refusal = ApiError::from(error);
+        if let Some(key) = readable("shopTransactionId", |raw| {
+            ShopTransactionId::parse("shopTransactionId", raw).is_ok()
+        }) {
+            refusal = refusal.echo("shopTransactionId", key);
+        }
+        if let Some(mall_id) = readable("mallId", |raw| MallId::parse("mallId", raw).is_ok()) {
+            refusal = refusal.echo("mallId", mall_id);
+        }
+        refusal
     }
 }
 

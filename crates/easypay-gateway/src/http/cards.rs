@@ -10,7 +10,7 @@ use easypay_api::card_batch::BatchApprovalRequest;
 use easypay_api::card_revise::ReviseCardRequest;
 use easypay_api::retrieve::RetrieveRequest;
 
-use super::body::JsonObject;
+use super::body::{refused, JsonObject};
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::service::{billing_key, card_cancel, card_charge, registration, retrieve};
@@ -20,7 +20,7 @@ pub async fn webpay(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = WebpayRequest::parse(&body)?;
+    let request = WebpayRequest::parse(&body).map_err(refused(&body))?;
     let answer = registration::open(&state, request).await?;
     Ok(json_response(
         200,
@@ -32,7 +32,7 @@ pub async fn issue_key(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = IssueKeyRequest::parse(&body, Utc::now())?;
+    let request = IssueKeyRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
     Ok(send(billing_key::issue(&state, request).await?))
 }
 
@@ -40,7 +40,7 @@ pub async fn batch_approval(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = BatchApprovalRequest::parse(&body, Utc::now())?;
+    let request = BatchApprovalRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
     Ok(send(card_charge::charge(&state, request).await?))
 }
 
@@ -48,7 +48,7 @@ pub async fn remove_key(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = RemoveKeyRequest::parse(&body, Utc::now())?;
+    let request = RemoveKeyRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
     Ok(send(billing_key::remove(&state, request).await?))
 }
 
@@ -56,7 +56,7 @@ pub async fn revise(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = ReviseCardRequest::parse(&body, Utc::now())?;
+    let request = ReviseCardRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
     Ok(send(card_cancel::revise(&state, request).await?))
 }
 
@@ -64,7 +64,7 @@ pub async fn retrieve_transaction(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = RetrieveRequest::parse(&body, Utc::now())?;
+    let request = RetrieveRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
     Ok(json_response(
         200,
         retrieve::retrieve(&state, request).await?,

@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use easypay_api::{FieldError, ResCode};
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::observe::AnsweredCode;
 use crate::store::StoreError;
@@ -26,7 +26,9 @@ impl ApiError {
     }
 
     /// Adds a request identifier to the answer (`shopTransactionId`, `mallId`, `pgCno`…).
+    /// Echoing a field again replaces its value.
     pub fn echo(mut self, field: &'static str, value: impl Into<String>) -> Self {
+        self.echo.retain(|(echoed, _)| *echoed != field);
         self.echo.push((field, value.into()));
         self
     }
@@ -78,17 +80,28 @@ impl From<crate::store::payments::StoreReadError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = Map::new();
-        body.insert("resCd".into(), Value::from(self.code.as_str()));
-        body.insert("resMsg".into(), Value::from(self.message));
-        for (field, value) in self.echo {
-            body.insert(field.into(), Value::from(value));
-        }
-        let mut response = json_response(self.code.http_status(), Value::Object(body).to_string());
+        let body = serde_json::to_string(&Envelope(&self)).expect("error answers serialise");
+        let mut response = json_response(self.code.http_status(), body);
         if let Some(code) = AnsweredCode::new(self.code.as_str()) {
             response.extensions_mut().insert(code);
         }
         response
+    }
+}
+
+/// The answer's fields in KICC's order: `resCd`, `resMsg`, then the echoed identifiers.
+struct Envelope<'a>(&'a ApiError);
+
+impl Serialize for Envelope<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let error = self.0;
+        let mut map = serializer.serialize_map(Some(2 + error.echo.len()))?;
+        map.serialize_entry("resCd", error.code.as_str())?;
+        map.serialize_entry("resMsg", &error.message)?;
+        for (field, value) in &error.echo {
+            map.serialize_entry(field, value)?;
+        }
+        map.end()
     }
 }
 

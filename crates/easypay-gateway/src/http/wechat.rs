@@ -5,7 +5,7 @@ use axum::response::Response;
 use easypay_api::wechat::{CreateWechatRequest, FindWechatRequest};
 use easypay_api::wechat_revise::ReviseWechatRequest;
 
-use super::body::JsonObject;
+use super::body::{refused, JsonObject};
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::service::{wechat, wechat_cancel};
@@ -15,7 +15,7 @@ pub async fn create(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = CreateWechatRequest::parse(&body)?;
+    let request = CreateWechatRequest::parse(&body).map_err(refused(&body))?;
     Ok(send(wechat::create(&state, request).await?))
 }
 
@@ -23,7 +23,7 @@ pub async fn find(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = FindWechatRequest::parse(&body)?;
+    let request = FindWechatRequest::parse(&body).map_err(refused(&body))?;
     let answer = match request.cancel_pg_cno {
         Some(_) => wechat_cancel::find(&state, request).await?,
         None => wechat::find(&state, request).await?,
@@ -35,7 +35,7 @@ pub async fn revise(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = ReviseWechatRequest::parse(&body, chrono::Utc::now())?;
+    let request = ReviseWechatRequest::parse(&body, chrono::Utc::now()).map_err(refused(&body))?;
     Ok(send(wechat_cancel::revise(&state, request).await?))
 }
 

@@ -269,7 +269,38 @@ async fn each_rule_has_its_own_code(backend: Backend) {
             (code, message),
             "{pointer}"
         );
+        // The identifiers that were readable come back, so the refusal matches its request.
+        let echoed = |field: &str| match pointer == format!("/{field}") {
+            true => Value::Null,
+            false => body[field].clone(),
+        };
+        assert_eq!(
+            answer["shopTransactionId"],
+            echoed("shopTransactionId"),
+            "{pointer}"
+        );
+        assert_eq!(answer["mallId"], echoed("mallId"), "{pointer}");
     }
+}
+
+/// Refusals list `resCd` and `resMsg` first, then the echoed identifiers, as KICC's answers do.
+async fn refusals_keep_kicc_field_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut body = create_body("native");
+    body["goodsName"] = json!(12);
+    let (_, text) = app.post_text("/api/trades/wechatpay", &body).await;
+    let key = body["shopTransactionId"].as_str().unwrap();
+    assert_eq!(
+        text,
+        format!(
+            r#"{{"resCd":"V003","resMsg":"goodsName: must be a string","shopTransactionId":"{key}","mallId":"T5102001"}}"#
+        )
+    );
+
+    let mut body = create_body("native");
+    body["mallId"] = json!("T0000404");
+    let (_, text) = app.post_text("/api/trades/wechatpay", &body).await;
+    assert!(text.starts_with(r#"{"resCd":"M001","resMsg":"#), "{text}");
 }
 
 on_both_backends!(
@@ -283,4 +314,5 @@ on_both_backends!(
     customer_info_is_optional,
     field_limits_hold_at_their_boundaries,
     each_rule_has_its_own_code,
+    refusals_keep_kicc_field_order,
 );
