@@ -125,7 +125,9 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
-    /// A required integer given as a JSON number or a string of ASCII digits (decision 1).
+    /// A required integer given as a JSON number or a string of ASCII digits (decision 1). A number
+    /// written with a fraction or an exponent counts when its value is whole (`1000.0`, `1e3`: some
+    /// encoders write every number so); `10.5` does not.
     pub fn required_integer(&self, name: &str) -> Result<(String, i128), FieldError> {
         let path = self.path(name);
         let value = self
@@ -136,6 +138,7 @@ impl<'a> ObjectReader<'a> {
                 .as_i64()
                 .map(i128::from)
                 .or_else(|| number.as_u64().map(i128::from))
+                .or_else(|| whole_float(number))
                 .ok_or(Rule::NotInteger),
             Value::String(text) if text.is_empty() => Err(Rule::Empty),
             Value::String(text) if text.len() <= 30 && text.bytes().all(|b| b.is_ascii_digit()) => {
@@ -150,6 +153,15 @@ impl<'a> ObjectReader<'a> {
             .map(|n| (path.clone(), n))
             .map_err(|rule| FieldError::new(path, rule))
     }
+}
+
+/// A number written as `1000.0` or `1e3` whose value is whole and exact in a double (up to 2^53).
+fn whole_float(number: &serde_json::Number) -> Option<i128> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    number
+        .as_f64()
+        .filter(|value| value.fract() == 0.0 && value.abs() <= EXACT)
+        .map(|value| value as i128)
 }
 
 #[cfg(test)]
@@ -186,9 +198,17 @@ mod tests {
     #[test]
     fn integers_accept_numbers_and_digit_strings_only() {
         with(
-            json!({"n": 1000, "s": "1000", "f": 10.5, "neg": "-5", "sp": " 1", "b": true}),
+            json!({"n": 1000, "s": "1000", "f": 10.5, "neg": "-5", "sp": " 1", "b": true,
+                   "whole": 1000.0, "exp": 1e3, "huge": 1e300, "negf": -5.0}),
             |r| {
                 assert_eq!(r.required_integer("n").unwrap().1, 1000);
+                assert_eq!(r.required_integer("whole").unwrap().1, 1000);
+                assert_eq!(r.required_integer("exp").unwrap().1, 1000);
+                assert_eq!(r.required_integer("negf").unwrap().1, -5);
+                assert_eq!(
+                    r.required_integer("huge").unwrap_err().rule,
+                    Rule::NotInteger
+                );
                 assert_eq!(r.required_integer("s").unwrap().1, 1000);
                 assert_eq!(r.required_integer("f").unwrap_err().rule, Rule::NotInteger);
                 assert_eq!(
