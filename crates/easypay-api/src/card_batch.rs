@@ -170,6 +170,10 @@ pub struct ChargedPaymentInfo {
     pub pay_method_type_code: String,
     pub approval_no: String,
     pub approval_date: String,
+    /// The wallet or carrier that paid (`KKO`, `NPAY`, `SKT`…): empty for a billing-key charge,
+    /// which goes through no wallet. Absent from answers stored before it was sent.
+    #[serde(default)]
+    pub cp_code: String,
     pub card_info: ChargedCardInfo,
 }
 

@@ -164,6 +164,7 @@ async fn charge_key(
             pay_method_type_code: "11".into(),
             approval_no: payment.approval_no.clone(),
             approval_date: transaction_date,
+            cp_code: String::new(),
             card_info: ChargedCardInfo {
                 card_no: key.card_mask_no.clone(),
                 issuer_code: profile.issuer_code.into(),

@@ -63,5 +63,6 @@ pub fn check_revise_signature(
         "msgAuthValue: not the HMAC-SHA256 of pgCno|shopTransactionId with the merchant's secret key",
     )
     .echo("shopTransactionId", shop_transaction_id.as_str())
-    .echo("mallId", merchant.mall_id.as_str()))
+    .echo("mallId", merchant.mall_id.as_str())
+    .echo("pgCno", pg_cno))
 }

@@ -58,6 +58,7 @@ async fn an_approved_charge_answers_the_full_kicc_response(backend: Backend) {
         ),
         (Some("11"), Some(date))
     );
+    assert_eq!(info["cpCode"], "", "no wallet pays a billing-key charge");
     let card = &info["cardInfo"];
     let van_sno = card["vanSno"].as_str().unwrap();
     assert_eq!(van_sno.len(), 12);

@@ -71,26 +71,44 @@ async fn the_readme_tour_works_as_printed() {
     let app = spawn_app(Backend::Sqlite).await;
     let dir = tempfile::tempdir().unwrap();
     let script = script.replace("127.0.0.1:8080", &app.addr.to_string());
+    let first = run_bash(&script, dir.path()).await;
+    assert!(
+        first.contains(r#""paymentPageUrl":"weixin://wxpay/bizpayurl?pr="#),
+        "{first}"
+    );
+    assert!(first.contains(r#""state":"approved""#), "{first}");
+    assert!(first.contains(r#""statusCd":"TS01""#), "{first}");
+    assert!(first.contains("<svg"), "the QR page was fetched: {first}");
+
+    // Again, as the README promises: the same order and answers, the wallet saying S001.
+    let again = run_bash(&script, dir.path()).await;
+    let pg_cno = |output: &str| {
+        output
+            .split("pgCno=")
+            .nth(1)
+            .map(|rest| rest[..20].to_owned())
+    };
+    assert_eq!(pg_cno(&again), pg_cno(&first), "{again}");
+    assert!(again.contains(r#""resCd":"S001""#), "{again}");
+    assert!(again.contains(r#""statusCd":"TS01""#), "{again}");
+}
+
+async fn run_bash(script: &str, dir: &std::path::Path) -> String {
+    let (script, dir) = (script.to_owned(), dir.to_owned());
     let output = tokio::task::spawn_blocking(move || {
         Command::new("bash")
             .args(["-euo", "pipefail", "-c", &script])
-            .current_dir(dir.path())
+            .current_dir(dir)
             .output()
             .expect("bash runs")
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(
-        stdout.contains(r#""paymentPageUrl":"weixin://wxpay/bizpayurl?pr="#),
-        "{stdout}"
-    );
-    assert!(stdout.contains(r#""state":"approved""#), "{stdout}");
-    assert!(stdout.contains(r#""statusCd":"TS01""#), "{stdout}");
-    assert!(stdout.contains("<svg"), "the QR page was fetched: {stdout}");
+    stdout
 }

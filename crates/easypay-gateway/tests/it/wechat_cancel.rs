@@ -191,6 +191,7 @@ async fn a_wrong_signature_or_date_changes_nothing_and_can_be_corrected(backend:
     ));
     let refused = revise(&app, &body).await;
     assert_eq!(refused["resCd"], "C009", "{refused}");
+    assert_eq!(refused["pgCno"], pg_cno.as_str(), "{refused}");
     body["msgAuthValue"] = json!(good.as_str().unwrap().to_uppercase());
     body["cancelReqDate"] = json!("20200101");
     let stale = revise(&app, &body).await;
