@@ -19,8 +19,14 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{Committed, Db, StoreError, WriteTx};
 
-/// At most this many sections share a transaction: bounds a batch's time and, on PostgreSQL, the locks it holds.
-pub const MAX_BATCH: usize = 64;
+/// At most this many sections share the one writer's transaction (SQLite): bounds a batch's time.
+const MAX_BATCH_ONE_WRITER: usize = 64;
+
+/// At most this many sections share a transaction when several executors run (PostgreSQL): a burst
+/// is spread over the executors instead of one taking it all while the others wait idle (at 64
+/// connections this cut create's p99 from 52–66 ms to 39–54 ms with no change in throughput), and
+/// a batch holds fewer row locks.
+const MAX_BATCH_OF_MANY: usize = 16;
 
 /// A boxed future borrowing the transaction it runs on.
 pub type SectionFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -166,11 +172,17 @@ impl Batcher {
         let runtime = tokio::runtime::Handle::current();
         match executors {
             Executors::Tasks(count) => {
+                let max_batch = if count > 1 {
+                    MAX_BATCH_OF_MANY
+                } else {
+                    MAX_BATCH_ONE_WRITER
+                };
                 for _ in 0..count {
                     let executor = Executor {
                         db: db.clone(),
                         counts: counts.clone(),
                         answers: runtime.clone(),
+                        max_batch,
                     };
                     tokio::spawn(executor.run(receiver.clone()));
                 }
@@ -180,6 +192,7 @@ impl Batcher {
                     db: db.clone(),
                     counts: counts.clone(),
                     answers: runtime,
+                    max_batch: MAX_BATCH_ONE_WRITER,
                 };
                 let own = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -224,12 +237,13 @@ pub enum Executors {
     OwnThread,
 }
 
-/// One executor: takes every section waiting (up to [`MAX_BATCH`]) and runs them as one batch.
+/// One executor: takes every section waiting (up to its `max_batch`) and runs them as one batch.
 struct Executor {
     db: Db,
     counts: Arc<Counts>,
     /// Where the answers wait for their commit to be durable, off the executor.
     answers: tokio::runtime::Handle,
+    max_batch: usize,
 }
 
 impl Executor {
@@ -239,7 +253,7 @@ impl Executor {
             {
                 let mut receiver = receiver.lock().await;
                 // Ends when every sender is gone: the database handle was dropped.
-                if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+                if receiver.recv_many(&mut jobs, self.max_batch).await == 0 {
                     return;
                 }
             }

@@ -79,6 +79,8 @@ struct Section {
     fails: bool,
     /// Holds the executor inside this section until notified.
     gate: Option<Arc<Notify>>,
+    /// Notified when an executor has entered this section.
+    entered: Option<Arc<Notify>>,
     ran: Option<bool>,
     answer: Option<oneshot::Sender<Result<bool, String>>>,
 }
@@ -93,6 +95,7 @@ impl Section {
             order_number: order_number.into(),
             fails,
             gate: None,
+            entered: None,
             ran: None,
             answer: Some(answer),
         };
@@ -103,6 +106,9 @@ impl Section {
 impl BatchJob for Section {
     fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
         Box::pin(async move {
+            if let Some(entered) = &self.entered {
+                entered.notify_one();
+            }
             if let Some(gate) = &self.gate {
                 gate.notified().await;
             }
@@ -253,6 +259,49 @@ impl BatchJob for Locker {
         let outcome = committed.map(|()| self.runs > 0).map_err(|e| e.to_string());
         let _ = self.answer.take().unwrap().send(outcome);
     }
+}
+
+/// PostgreSQL's executors take at most 16 sections each: 40 sections queued while all four are busy
+/// are spread over the executors, in three transactions or more, instead of the first executor
+/// free taking them all while the others wait idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_is_spread_over_the_postgres_executors() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let db = &app.gateway().db;
+    let mut gates = Vec::new();
+    let mut answers = Vec::new();
+    for index in 0..4 {
+        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (mut blocker, answer) = Section::new(&format!("gate-{index}"), false);
+        blocker.gate = Some(gate.clone());
+        blocker.entered = Some(entered.clone());
+        assert!(db.submit(blocker).is_ok());
+        entered.notified().await;
+        gates.push(gate);
+        answers.push(answer);
+    }
+    let before = db.batch_counts().unwrap();
+    for index in 0..40 {
+        let (section, answer) = Section::new(&format!("burst-{index:02}"), false);
+        assert!(db.submit(section).is_ok());
+        answers.push(answer);
+    }
+    for gate in &gates {
+        gate.notify_one();
+    }
+    for answer in answers {
+        assert_eq!(answer.await.unwrap(), Ok(true));
+    }
+    let after = db.batch_counts().unwrap();
+    assert_eq!(after.sections - before.sections, 44);
+    let burst_batches = after.batches - before.batches - 4;
+    assert!(
+        burst_batches >= 3,
+        "40 queued sections committed in {burst_batches} transactions"
+    );
 }
 
 /// Two PostgreSQL batches lock two rows in opposite orders (batch A: R1 then R2; batch B: R2 then
