@@ -65,22 +65,22 @@ fn parse(bytes: &[u8]) -> Result<JsonObject, ApiError> {
 }
 
 /// Turns a broken field rule of `body` into its answer, echoing `shopTransactionId` and `mallId`
-/// when the body carried them readable (each non-empty and valid by its own rule), so that the merchant can match
-/// the refusal to its request even when another field broke a rule.
+/// when the body carried them readable (non-empty and valid by their own rules), so that the
+/// merchant can match the refusal to its request even when another field broke a rule.
 pub fn refused(body: &Map<String, Value>) -> impl FnOnce(FieldError) -> ApiError + '_ {
     move |error| {
-        let readable = |field: &str, valid: fn(&str) -> bool| {
+        let text = |field: &str| {
             body.get(field)
                 .and_then(Value::as_str)
-                .filter(|value| !value.is_empty() && valid(value))
+                .filter(|value| !value.is_empty())
         };
         let mut refusal = ApiError::from(error);
-        if let Some(key) = readable("shopTransactionId", |raw| {
-            ShopTransactionId::parse("shopTransactionId", raw).is_ok()
-        }) {
+        let key = text("shopTransactionId")
+            .filter(|raw| ShopTransactionId::parse("shopTransactionId", raw).is_ok());
+        if let Some(key) = key {
             refusal = refusal.echo("shopTransactionId", key);
         }
-        if let Some(mall_id) = readable("mallId", |raw| MallId::parse("mallId", raw).is_ok()) {
+        if let Some(mall_id) = text("mallId").filter(|raw| MallId::parse("mallId", raw).is_ok()) {
             refusal = refusal.echo("mallId", mall_id);
         }
         refusal
