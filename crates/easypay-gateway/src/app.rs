@@ -132,8 +132,9 @@ impl RunningGateway {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.stopping.store(true, Ordering::Relaxed);
         let _ = self.stop_server.send(());
+        let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
         let mut server = self.server;
-        match tokio::time::timeout(self.shutdown_timeout, &mut server).await {
+        match tokio::time::timeout_at(deadline, &mut server).await {
             Ok(finished) => finished.context("the server task panicked")??,
             Err(_) => {
                 tracing::warn!(
@@ -143,6 +144,10 @@ impl RunningGateway {
                 );
                 server.abort();
             }
+        }
+        // A request whose client went away runs on after its connection closed: let it finish.
+        while self.metrics.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let _ = self.stop_worker.send(true);
         self.worker

@@ -10,8 +10,10 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
+
+use crate::http::error::ApiError;
 
 pub use metrics::Metrics;
 
@@ -85,6 +87,10 @@ fn request_id_of(request: &Request) -> String {
 }
 
 /// The middleware around every route: request id, span, access log line, metrics.
+///
+/// The request runs on a task of its own, to its end even if the client goes away first (a timeout
+/// on its side, a dropped connection): a payment that was started is finished and recorded, its
+/// access line written and counted, and a retry with the same `shopTransactionId` replays it.
 pub async fn observe(
     State(metrics): State<Arc<Metrics>>,
     request: Request,
@@ -105,30 +111,57 @@ pub async fn observe(
         method = %method,
         route = %route,
     );
-    metrics.request_started();
-    let mut response = REQUEST_ID
-        .scope(request_id.clone(), next.run(request))
-        .instrument(span.clone())
-        .await;
-    metrics.request_finished();
-    let elapsed = started.elapsed();
-    let code = response.extensions().get::<AnsweredCode>().copied();
-    let status = response.status().as_u16();
-    metrics.record_request(&route, method.as_str(), status, code, elapsed);
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            res_cd = code.as_ref().map_or("", AnsweredCode::as_str),
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "answered"
-        )
+    let in_flight = InFlight::start(metrics.clone());
+    let handled = tokio::spawn(async move {
+        let response = REQUEST_ID
+            .scope(request_id.clone(), next.run(request))
+            .instrument(span.clone())
+            .await;
+        drop(in_flight);
+        let elapsed = started.elapsed();
+        let code = response.extensions().get::<AnsweredCode>().copied();
+        let status = response.status().as_u16();
+        metrics.record_request(&route, method.as_str(), status, code, elapsed);
+        span.in_scope(|| {
+            tracing::info!(
+                status,
+                res_cd = code.as_ref().map_or("", AnsweredCode::as_str),
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "answered"
+            )
+        });
+        with_request_id(response, &request_id)
     });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    match handled.await {
+        Ok(response) => response,
+        // The handler panicked (the panic is on stderr): the client still gets the envelope.
+        Err(_) => ApiError::internal("a request handler panicked").into_response(),
+    }
+}
+
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
         response
             .headers_mut()
             .insert(REQUEST_ID_HEADER.clone(), value);
     }
     response
+}
+
+/// Counts a request in flight until dropped.
+struct InFlight(Arc<Metrics>);
+
+impl InFlight {
+    fn start(metrics: Arc<Metrics>) -> InFlight {
+        metrics.request_started();
+        InFlight(metrics)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.request_finished();
+    }
 }
 
 #[cfg(test)]

@@ -189,6 +189,32 @@ async fn the_slow_card_answers_after_three_seconds(backend: Backend) {
     );
 }
 
+/// A merchant whose own timeout is shorter than the issuer gives up on the call; the gateway still
+/// finishes the charge it started and records it, so the retry with the same key replays it.
+async fn a_charge_whose_client_gave_up_is_finished_and_replayed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = billing_key(&app, "4579730000030002").await;
+    let body = charge_body(&key, 1000);
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let gave_up = impatient
+        .post(format!("http://{}/api/trades/approval/batch", app.addr))
+        .json(&body)
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the slow issuer answered within 500 ms");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count_charges(&app).await == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count_charges(&app).await, 1, "the charge was not finished");
+    let retried = charge(&app, &body).await;
+    assert_eq!(retried["resCd"], "0000", "{retried}");
+    assert_eq!(count_charges(&app).await, 1, "the retry charged again");
+}
+
 async fn charge_fields_are_checked_at_their_limits(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = billing_key(&app, GOOD_CARD).await;
@@ -338,6 +364,7 @@ on_both_backends!(
     a_charge_replays_byte_for_byte_and_charges_once,
     order_numbers_are_unique_among_payments,
     the_slow_card_answers_after_three_seconds,
+    a_charge_whose_client_gave_up_is_finished_and_replayed,
     charge_fields_are_checked_at_their_limits,
     an_approval_notifies_the_merchants_registered_url,
     without_a_registered_url_nothing_is_queued,
