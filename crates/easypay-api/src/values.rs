@@ -95,6 +95,25 @@ impl MallId {
         free_text(path, raw, 8).map(MallId)
     }
 
+    /// A mall ID to register a merchant under: 1–8 ASCII letters and digits, like KICC's
+    /// (`T5102001`), so that it can be sent in every request and serve as the user name of the
+    /// notifications API's HTTP Basic authentication (which a `:` would cut).
+    pub fn parse_new(path: &str, raw: &str) -> Result<Self, FieldError> {
+        if raw.is_empty() {
+            return Err(FieldError::new(path, Rule::Empty));
+        }
+        let mall_id = Self::parse(path, raw)?;
+        if !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(FieldError::new(
+                path,
+                Rule::BadFormat {
+                    expected: "ASCII letters and digits only, e.g. T5102001",
+                },
+            ));
+        }
+        Ok(mall_id)
+    }
+
     /// A mall ID from trusted input (the database, the CLI after its own checks).
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         MallId(raw.into())
@@ -404,6 +423,21 @@ mod tests {
             assert_eq!(err.rule, Rule::ForbiddenChar { ch }, "{ch:?}");
         }
         assert!(Text::parse("customerAddr", "Seoul, Korea (3F) #12-3 & co.", 200).is_ok());
+    }
+
+    #[test]
+    fn new_mall_ids_are_ascii_letters_and_digits() {
+        assert!(MallId::parse_new("mallId", "T5102001").is_ok());
+        assert_eq!(
+            MallId::parse_new("mallId", "").unwrap_err().rule,
+            Rule::Empty
+        );
+        for raw in ["T5:02", "T51 02", "한글상점", "T-51"] {
+            let err = MallId::parse_new("mallId", raw).unwrap_err();
+            assert!(matches!(err.rule, Rule::BadFormat { .. }), "{raw}: {err}");
+        }
+        let err = MallId::parse_new("mallId", "T51020011").unwrap_err();
+        assert_eq!(err.rule, Rule::TooLong { max: 8, got: 9 });
     }
 
     #[test]

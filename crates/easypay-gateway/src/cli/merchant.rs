@@ -17,7 +17,7 @@ use crate::store::{merchants, Db};
 pub enum MerchantCommand {
     /// Add a merchant and print its secret key (the only time it is shown in full).
     Add {
-        /// The merchant ID (mallId), at most 8 bytes, e.g. T5102002.
+        /// The merchant ID (mallId): 1–8 ASCII letters and digits, e.g. T5102002.
         mall_id: String,
         /// A display name (default: the mallId).
         #[arg(long)]
@@ -59,7 +59,7 @@ pub enum MerchantCommand {
 async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
     super::progress::step(
         "opening the database",
-        Db::connect(&database.database_url, Duration::from_secs(10)),
+        Db::connect_existing(&database.database_url, Duration::from_secs(10)),
     )
     .await
 }
@@ -73,8 +73,14 @@ pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {
             noti_url,
             database,
         } => {
-            let mall_id = MallId::parse("mallId", &mall_id)?;
+            let mall_id = MallId::parse_new("mallId", &mall_id)?;
             let name = Text::parse("--name", name.as_deref().unwrap_or(mall_id.as_str()), 50)?;
+            // The sandbox's PUT /_sandbox/merchants takes a secret key under the same rule.
+            let secret_key = match secret_key.as_deref() {
+                Some("") => bail!("--secret-key: is required (got an empty string)"),
+                Some(raw) => Some(Text::parse("--secret-key", raw, 200)?.to_string()),
+                None => None,
+            };
             let noti_url = noti_url
                 .map(|url| HttpUrl::parse("--noti-url", &url, 256))
                 .transpose()?;

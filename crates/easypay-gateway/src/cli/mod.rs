@@ -61,7 +61,8 @@ enum Command {
 
 #[derive(clap::Args, Clone)]
 pub struct DatabaseArg {
-    /// sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    /// sqlite://FILE or postgres://USER@HOST/DB. `serve` creates a missing SQLite file; the
+    /// `merchant` and `notifications` commands refuse one (a mistyped path is an error).
     #[arg(long, env = "EASYPAY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 }
@@ -86,6 +87,9 @@ pub fn main() -> ExitCode {
         };
     }
     let cli = layered.cli;
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_when_stdout_closes();
+    }
     logging::init(cli.log_format, cli.log_level.as_deref());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -108,5 +112,16 @@ pub fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `easypay merchant list | head -3`: once the reader is gone the command ends (killed by SIGPIPE,
+/// exit status 141, as a Unix tool is) instead of panicking on the next line it prints. Rust
+/// ignores SIGPIPE so that a server survives writing to a closed socket; `serve` keeps it ignored.
+fn end_quietly_when_stdout_closes() {
+    // SAFETY: restores the default action of one signal before any thread is started; no handler
+    // of ours is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

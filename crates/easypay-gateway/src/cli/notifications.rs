@@ -55,7 +55,7 @@ fn parse_status(raw: &str) -> Result<DeliveryStatus, String> {
 async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
     super::progress::step(
         "opening the database",
-        Db::connect(&database.database_url, Duration::from_secs(10)),
+        Db::connect_existing(&database.database_url, Duration::from_secs(10)),
     )
     .await
 }
@@ -71,12 +71,12 @@ pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
             let db = open(&database).await?;
             let rows = notifications::list(db.pool(), mall_id.as_deref(), status, limit).await?;
             println!(
-                "{:<36}  {:<8}  {:<16}  {:<9}  {:>8}  created",
+                "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  created",
                 "id", "mallId", "kind", "status", "attempts"
             );
             for row in rows {
                 println!(
-                    "{:<36}  {:<8}  {:<16}  {:<9}  {:>8}  {}",
+                    "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  {}",
                     row.id,
                     row.mall_id,
                     row.kind,

@@ -118,7 +118,7 @@ async fn upsert_merchant(
     PathParams(mall_id): PathParams<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mall_id = MallId::parse("mallId", &mall_id)?;
+    let mall_id = MallId::parse_new("mallId", &mall_id)?;
     let reader = ObjectReader::root(&body);
     let (path, secret) = reader.required_str("secretKey")?;
     let secret = Text::parse(&path, secret, 200)?;

@@ -357,6 +357,20 @@ impl Db {
         Ok(db)
     }
 
+    /// Connects to a database that must exist already: the CLI's administration commands, for which
+    /// a mistyped path must not create an empty database that no gateway reads.
+    pub async fn connect_existing(url: &str, lock_wait: Duration) -> anyhow::Result<Db> {
+        if let Some(file) = group_sync::database_file(url) {
+            anyhow::ensure!(
+                file.exists(),
+                "no database at {}: `easypay serve` creates it; pass the --database-url (or \
+                 EASYPAY_DATABASE_URL) the gateway runs with",
+                file.display()
+            );
+        }
+        Db::connect(url, lock_wait).await
+    }
+
     /// Queues a write section for the next batch (see [`batch`]); `Err` gives it back when the
     /// executors are gone.
     pub fn submit(&self, job: Box<dyn BatchJob>) -> Result<(), Box<dyn BatchJob>> {

@@ -181,6 +181,44 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     let bad = easypay(&["merchant", "add", "TOO-LONG-ID"], db);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("mallId: at most 8 bytes"));
+    // IDs no request (or HTTP Basic user name) could carry are refused, not stored.
+    for unusable in ["", "T5:02", "T51 02", "한글"] {
+        let refused = easypay(&["merchant", "add", unusable], db);
+        assert!(!refused.status.success(), "{unusable:?} was added");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("mallId: "), "{unusable:?}: {stderr}");
+    }
+    let listed = stdout(&easypay(&["merchant", "list"], db));
+    assert_eq!(
+        listed.lines().count(),
+        3,
+        "header, sandbox, T0000077: {listed}"
+    );
+
+    // `merchant list | head -0`: the reader is gone before the list is printed; no panic.
+    let mut piped = Command::new(EASYPAY)
+        .args(["merchant", "list", "--database-url", db])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(piped.stdout.take());
+    let closed = piped.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(closed.status.code(), Some(101), "{stderr}");
+
+    // A mistyped database path is an error, and creates nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.db");
+    let typo_url = format!("sqlite://{}", typo.display());
+    for args in [&["merchant", "list"][..], &["notifications", "list"][..]] {
+        let missing = easypay(args, &typo_url);
+        assert!(!missing.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&missing.stderr);
+        assert!(stderr.contains("no database at"), "{args:?}: {stderr}");
+    }
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 
     let mut body = create_body("native");
     body["mallId"] = json!("T0000077");
