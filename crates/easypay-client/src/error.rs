@@ -14,7 +14,7 @@ use easypay_api::{FieldError, ResCode};
 /// get its answer without doing anything twice.
 ///
 /// ```
-/// use easypay_api::ResCode;
+/// use easypay_client::ResCode;
 /// use easypay_client::{Error, Refusal};
 ///
 /// fn explain(error: &Error) -> String {
@@ -143,7 +143,7 @@ impl Refusal {
     ///
     /// ```
     /// # use easypay_client::Refusal;
-    /// use easypay_api::ResCode;
+    /// use easypay_client::ResCode;
     /// let refusal = Refusal { res_cd: "8521".into(), res_msg: "limit".into(), body: serde_json::json!({}) };
     /// assert!(refusal.is(ResCode::CardLimitExceeded));
     /// ```

@@ -60,7 +60,11 @@ pub use card_cancel::{CancelCard, CardCancel};
 pub use charge::{CardCharge, Charge, Tax};
 pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, PRODUCTION_URL, TEST_URL};
 pub use customer::Customer;
+/// The wire types, field rules and codes the client speaks, re-exported so that a merchant needs
+/// this crate alone (`easypay_client::api::wechat::CreateWechatResponse`, notification bodies…).
+pub use easypay_api as api;
 pub use easypay_api::wechat::{Currency, TradeType};
+pub use easypay_api::{FieldError, ResCode};
 pub use error::{Error, Integrity, Refusal};
 pub use keys::{new_shop_transaction_id, seoul_date};
 pub use money::Money;

@@ -85,6 +85,13 @@ impl IntoResponse for ApiError {
         if let Some(code) = AnsweredCode::new(self.code.as_str()) {
             response.extensions_mut().insert(code);
         }
+        // A 401 names the scheme it wants (RFC 9110): HTTP Basic, mallId and secret key.
+        if response.status() == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="easypay", charset="UTF-8""#),
+            );
+        }
         response
     }
 }

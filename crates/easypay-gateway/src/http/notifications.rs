@@ -67,13 +67,14 @@ pub async fn list(
         None | Some("") => 50,
         Some(raw) => raw
             .parse::<i64>()
-            .map_err(|_| {
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
                 ApiError::new(
                     ResCode::FieldBadAmount,
                     format!("limit: must be an integer from 1 to {MAX_LIMIT} (got {raw:?})"),
                 )
-            })?
-            .clamp(1, MAX_LIMIT),
+            })?,
     };
     let rows = notifications::list(state.db.pool(), Some(&merchant.mall_id), status, limit).await?;
     Ok(success(&NotificationListAnswer {

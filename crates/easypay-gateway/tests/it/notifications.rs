@@ -44,6 +44,19 @@ async fn merchant_api(app: &TestApp, method: reqwest::Method, path: &str) -> (u1
 /// The notification of an order, with its attempts.
 async fn notification_of(app: &TestApp, pg_cno: &str) -> Value {
     let (_, list) = merchant_api(app, reqwest::Method::GET, "/api/notifications?limit=500").await;
+    for out_of_range in ["0", "-1", "501", "abc"] {
+        let (status, refused) = merchant_api(
+            app,
+            reqwest::Method::GET,
+            &format!("/api/notifications?limit={out_of_range}"),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["resCd"].as_str()),
+            (200, Some("V010")),
+            "{refused}"
+        );
+    }
     let id = list["notifications"]
         .as_array()
         .unwrap()
@@ -221,6 +234,10 @@ async fn the_notification_api_is_the_merchants_own(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        r#"Basic realm="easypay", charset="UTF-8""#
+    );
     assert_eq!(anonymous.json::<Value>().await.unwrap()["resCd"], "A001");
     let wrong_key = app
         .client
