@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Utc;
 use easypay_api::ResCode;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::body::PathParams;
@@ -157,7 +157,8 @@ fn describe(record: &NotificationRecord) -> NotificationView {
         created_at: from_millis(record.created_at).to_rfc3339(),
         next_attempt_at: pending.then(|| from_millis(record.next_attempt_at).to_rfc3339()),
         delivered_at: record.delivered_at.map(|at| from_millis(at).to_rfc3339()),
-        body: serde_json::from_str::<Value>(&record.body).unwrap_or(Value::Null),
+        body: RawValue::from_string(record.body.clone())
+            .unwrap_or_else(|_| RawValue::NULL.to_owned()),
         attempts: None,
     }
 }

@@ -101,8 +101,8 @@ pub struct NotificationView {
     /// When pending: the next attempt (RFC 3339).
     pub next_attempt_at: Option<String>,
     pub delivered_at: Option<String>,
-    /// KICC's notification body as sent.
-    pub body: serde_json::Value,
+    /// KICC's notification body, byte for byte as sent (and signed).
+    pub body: Box<serde_json::value::RawValue>,
     /// Every attempt, oldest first (only in `GET /api/notifications/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<Vec<AttemptView>>,

@@ -227,6 +227,23 @@ async fn the_notification_api_is_the_merchants_own(backend: Backend) {
         .unwrap()
         .to_owned();
 
+    // The body is shown byte for byte as it was sent and signed.
+    let shown = app
+        .client
+        .get(app.url(&format!("/api/notifications/{id}")))
+        .basic_auth(MALL_ID, Some(SANDBOX_SECRET_KEY))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sent = &receiver.received()[0].body;
+    assert!(
+        shown.contains(&format!(r#""body":{sent}"#)),
+        "{shown}\n{sent}"
+    );
+
     let anonymous = app
         .client
         .get(app.url("/api/notifications"))
