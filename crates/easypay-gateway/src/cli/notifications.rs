@@ -34,6 +34,8 @@ pub enum NotificationsCommand {
         database: DatabaseArg,
     },
     /// Send it again now, starting a new cycle of tries (the running gateway delivers it).
+    #[command(override_usage = "easypay notifications resend <ID>\n       \
+                                easypay notifications resend --failed [--mall-id <MALL_ID>]")]
     Resend {
         /// The notification (`msg_…`); or `--failed` for every failed one.
         #[arg(required_unless_present = "failed")]
