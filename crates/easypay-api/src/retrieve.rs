@@ -1,5 +1,6 @@
 //! Transaction status, `POST /api/trades/retrieveTransaction` (kicc-api §3.7): the answer of an
-//! earlier issuance or charge, found by its `shopTransactionId` and the Seoul date it was sent.
+//! earlier issuance, charge or card cancel, found by its `shopTransactionId` and the Seoul date it
+//! was sent.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

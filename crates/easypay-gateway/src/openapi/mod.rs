@@ -173,13 +173,14 @@ fn operations(g: &mut SchemaGenerator, sandbox: bool) -> Vec<Op> {
         Op::new("post", "/api/trades/retrieveTransaction", "Cards", "retrieveTransaction")
             .text(
                 "Retrieve a lost answer",
-                "The original answer of a billing-key issuance or a charge from today or yesterday \
-                 (Seoul), without `msgAuthValue`; F003 when there is none.",
+                "The original answer of a billing-key issuance, a charge or a card cancel from today \
+                 or yesterday (Seoul), without `msgAuthValue`; F003 when there is none.",
             )
             .body::<retrieve::RetrieveRequest>(g, true)
             .answers_any(vec![
                 schema::<billing_key::IssueKeyResponse>(g),
                 schema::<card_batch::BatchApprovalResponse>(g),
+                schema::<card_revise::ReviseCardResponse>(g),
                 schema::<retrieve::RetrieveNotFoundResponse>(g),
             ]),
         Op::new("post", "/api/trades/revise", "Cards", "reviseCard")
@@ -391,6 +392,90 @@ fn webhook(ack: &Value, summary: &str, body: Value) -> Value {
     }})
 }
 
+/// The fields every `"0000"` answer of an operation carries, beyond those every answer of its shape
+/// carries. A refusal in the same shape (`W001`, `D001`, a decline…) has only what it says.
+/// `msgAuthValue` is not among them: `retrieveTransaction` answers the same shapes without it.
+const SUCCESS_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "CreateWechatResponse",
+        &["shopTransactionId", "mallId", "pgCno", "paymentPageUrl"],
+    ),
+    (
+        "FindWechatResponse",
+        &[
+            "mallId",
+            "shopOrderNo",
+            "pgCno",
+            "approvalDate",
+            "statusCd",
+            "amountInfo",
+        ],
+    ),
+    (
+        "FindWechatCancelResponse",
+        &["transactionDate", "cancelStatus", "amountInfo"],
+    ),
+    (
+        "ReviseWechatResponse",
+        &["cancelPgCno", "reviseTypeCode", "amountInfo"],
+    ),
+    ("WebpayResponse", &["authPageUrl"]),
+    (
+        "IssueKeyResponse",
+        &[
+            "pgCno",
+            "amount",
+            "transactionDate",
+            "escrowUsed",
+            "paymentInfo",
+        ],
+    ),
+    (
+        "BatchApprovalResponse",
+        &[
+            "pgCno",
+            "amount",
+            "transactionDate",
+            "statusCode",
+            "statusMessage",
+            "escrowUsed",
+            "paymentInfo",
+        ],
+    ),
+    (
+        "ReviseCardResponse",
+        &[
+            "shopOrderNo",
+            "oriPgCno",
+            "cancelPgCno",
+            "transactionDate",
+            "statusCode",
+            "statusMessage",
+            "escrowUsed",
+            "cancelAmount",
+            "remainAmount",
+            "reviseInfo",
+        ],
+    ),
+];
+
+/// Each answer shape requires its success fields when `resCd` is `"0000"` (JSON Schema `if`/`then`),
+/// and the error envelope never carries `"0000"`: a success missing `pgCno` or `amountInfo` does not
+/// validate, though every field stays optional for the refusals that share the shape.
+fn require_on_success(schemas: &mut Map<String, Value>) {
+    for (name, fields) in SUCCESS_FIELDS {
+        let schema = schemas
+            .get_mut(*name)
+            .unwrap_or_else(|| panic!("{name} is an answer schema"));
+        schema["if"] = json!({"properties": {"resCd": {"const": "0000"}}, "required": ["resCd"]});
+        schema["then"] = json!({"required": fields});
+    }
+    let error = schemas
+        .get_mut("ErrorAnswer")
+        .expect("the error envelope is a schema");
+    error["properties"]["resCd"]["not"] = json!({"const": "0000"});
+}
+
 /// The document without `servers` (the same for every gateway of this build and mode).
 fn build(sandbox: bool) -> Value {
     let mut generator = SchemaSettings::draft2020_12()
@@ -429,6 +514,7 @@ fn build(sandbox: bool) -> Value {
         mark_byte_lengths(schema);
     }
     schemas.insert("ResCd".into(), res_cd_schema());
+    require_on_success(&mut schemas);
     let mut paths = Map::new();
     for op in &ops {
         let item = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));

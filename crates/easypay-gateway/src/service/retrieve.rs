@@ -35,7 +35,7 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
         return Ok(serde_json::to_string(&RetrieveNotFoundResponse {
             res_cd: ResCode::RetrieveNotFound.as_str().into(),
             res_msg: format!(
-                "shopTransactionId: no billing-key issuance or charge of this merchant used it on {}",
+                "shopTransactionId: no billing-key issuance, charge or card cancel of this merchant used it on {}",
                 request.transaction_date.as_str()
             ),
             shop_transaction_id: request.shop_transaction_id.to_string(),

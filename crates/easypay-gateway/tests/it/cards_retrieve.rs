@@ -92,7 +92,7 @@ async fn nothing_found_is_f003_and_old_dates_v016(backend: Backend) {
     let (_, answer) = retrieve(&app, &key, &today()).await;
     assert_eq!(
         answer,
-        json!({"resCd": "F003", "resMsg": format!("shopTransactionId: no billing-key issuance or charge of this merchant used it on {}", today()),
+        json!({"resCd": "F003", "resMsg": format!("shopTransactionId: no billing-key issuance, charge or card cancel of this merchant used it on {}", today()),
                "shopTransactionId": key, "mallId": MALL_ID})
     );
     let old = seoul_time::date(Utc::now() - Duration::days(2));

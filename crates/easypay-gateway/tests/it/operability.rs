@@ -338,6 +338,94 @@ async fn the_openapi_document_covers_every_route_and_code() {
         .all(|p| !p.starts_with("/_sandbox")));
 }
 
+/// Each operation's `"0000"` answer carries every field its schema requires on success, and only
+/// fields its schema knows; a refusal in the error envelope never says `"0000"`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_answers_carry_what_their_schemas_require() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ErrorAnswer"]["properties"]["resCd"]["not"],
+        json!({"const": "0000"})
+    );
+    let check = |name: &str, answer: &Value| {
+        assert_eq!(answer["resCd"], "0000", "{name}: {answer}");
+        let schema = &schemas[name];
+        assert_eq!(
+            schema["if"]["properties"]["resCd"]["const"], "0000",
+            "{name}"
+        );
+        for field in schema["then"]["required"].as_array().unwrap() {
+            let field = field.as_str().unwrap();
+            assert!(
+                answer.get(field).is_some(),
+                "{name} lacks {field}: {answer}"
+            );
+        }
+        for field in answer.as_object().unwrap().keys() {
+            assert!(
+                schema["properties"].get(field).is_some(),
+                "{name} does not document {field}"
+            );
+        }
+    };
+    let created = app.create(&create_body("native")).await;
+    check("CreateWechatResponse", &created);
+    let pg_cno = created["pgCno"].as_str().unwrap();
+    app.sandbox(pg_cno, "approve").await;
+    check("FindWechatResponse", &app.find(pg_cno).await);
+    let (_, cancelled) = app
+        .post(
+            "/api/trades/wechatpay/revise",
+            &crate::wechat_cancel::cancel_body(pg_cno, "32", Some(100)),
+        )
+        .await;
+    check("ReviseWechatResponse", &cancelled);
+    let find_cancel = json!({"mallId": MALL_ID, "shopTransactionId": crate::helpers::new_key(),
+        "pgCno": pg_cno, "cancelPgCno": cancelled["cancelPgCno"]});
+    let (_, found) = app.post("/api/trades/wechatpay/find", &find_cancel).await;
+    check("FindWechatCancelResponse", &found);
+
+    let (_, window) = app
+        .post(
+            "/api/ep9/trades/webpay",
+            &crate::card_flow::webpay_body("https://shop.example/return"),
+        )
+        .await;
+    check("WebpayResponse", &window);
+    let (order, authorization) =
+        crate::card_flow::registered(&app, crate::card_flow::GOOD_CARD).await;
+    let issued =
+        crate::card_flow::issue(&app, &crate::card_flow::issue_body(&order, &authorization)).await;
+    check("IssueKeyResponse", &issued);
+    let batch_key = issued["paymentInfo"]["cardInfo"]["cardNo"]
+        .as_str()
+        .unwrap();
+    let charge = charge_body(batch_key, 5000);
+    let charged = crate::card_flow::charge(&app, &charge).await;
+    check("BatchApprovalResponse", &charged);
+    let (_, retrieved) = app
+        .post(
+            "/api/trades/retrieveTransaction",
+            &json!({"mallId": MALL_ID, "shopTransactionId": charge["shopTransactionId"],
+                    "transactionDate": crate::card_flow::today()}),
+        )
+        .await;
+    check("BatchApprovalResponse", &retrieved);
+    let charged_pg_cno = charged["pgCno"].as_str().unwrap();
+    let key = crate::helpers::new_key();
+    let card_cancel = json!({
+        "mallId": MALL_ID, "shopTransactionId": key, "pgCno": charged_pg_cno,
+        "reviseTypeCode": "40", "cancelReqDate": crate::card_flow::today(),
+        "msgAuthValue": easypay_api::msg_auth::sign(
+            easypay_gateway::sandbox::SANDBOX_SECRET_KEY, &[charged_pg_cno, &key]),
+        "clientIp": "127.0.0.1",
+    });
+    let (_, card_cancelled) = app.post("/api/trades/revise", &card_cancel).await;
+    check("ReviseCardResponse", &card_cancelled);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_page_shows_every_operation_field_limit_and_code() {
     let app = spawn_app(Backend::Sqlite).await;
