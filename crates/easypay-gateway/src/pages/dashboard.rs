@@ -212,7 +212,7 @@ async fn payments_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -
     };
     let pool = state.db.pool();
     let (rows, malls) = match (
-        dashboard::payments(pool, &filter, LIST_LIMIT).await,
+        dashboard::payments(pool, &filter, LIST_LIMIT, Utc::now()).await,
         dashboard::mall_ids(pool).await,
     ) {
         (Ok(rows), Ok(malls)) => (rows, malls),
@@ -415,7 +415,7 @@ async fn payment_page(
 ) -> Response {
     let query = fields(raw.unwrap_or_default().as_bytes());
     let pool = state.db.pool();
-    let row = match dashboard::payment(pool, &pg_cno).await {
+    let row = match dashboard::payment(pool, &pg_cno, Utc::now()).await {
         Ok(Some(row)) => row,
         Ok(None) => {
             return failure(ApiError::new(

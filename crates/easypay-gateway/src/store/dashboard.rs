@@ -1,6 +1,7 @@
 //! Read-only queries of the sandbox dashboard: payments of every method, billing keys,
 //! notifications, and everything that happened to one payment.
 
+use chrono::{DateTime, Utc};
 use sqlx::{Any, Executor, FromRow};
 
 use super::notifications::NotificationRecord;
@@ -33,21 +34,39 @@ pub struct PaymentFilter {
     pub search: String,
 }
 
-const WECHAT_COLUMNS: &str =
-    "pg_cno, mall_id, shop_order_no, 'wechat' AS method, state, currency, \
-    amount, approved_amount, cancelled_amount, goods_name, created_at, approved_at, closed_at";
+/// A WeChat order's state as of the milliseconds in the parameter `now` (`$2`…): a pending order
+/// past its pay window *is* expired, whether or not anything recorded it (as `find` says).
+fn wechat_state(now: &str) -> String {
+    format!("CASE WHEN state = 'pending' AND expires_at <= {now} THEN 'expired' ELSE state END")
+}
+
+fn wechat_columns(now: &str) -> String {
+    format!(
+        "pg_cno, mall_id, shop_order_no, 'wechat' AS method, {} AS state, currency, \
+         amount, approved_amount, cancelled_amount, goods_name, created_at, approved_at, closed_at",
+        wechat_state(now)
+    )
+}
+
 const CARD_COLUMNS: &str =
     "pg_cno, mall_id, shop_order_no, 'card' AS method, state, 'KRW' AS currency, \
     amount, amount AS approved_amount, cancelled_amount, goods_name, approved_at AS created_at, \
     approved_at, CAST(NULL AS BIGINT) AS closed_at";
-const FILTER: &str = "($1 = '' OR mall_id = $1) AND ($2 = '' OR state = $2) \
-    AND ($3 = '' OR pg_cno LIKE $3 OR shop_order_no LIKE $3)";
+
+/// `$1` merchant, `$2` state (of `state`, the column or the expression), `$3` search.
+fn conditions(state: &str) -> String {
+    format!(
+        "($1 = '' OR mall_id = $1) AND ($2 = '' OR {state} = $2) \
+         AND ($3 = '' OR pg_cno LIKE $3 OR shop_order_no LIKE $3)"
+    )
+}
 
 /// Newest first, at most `limit` of each method.
 pub async fn payments(
     db: &sqlx::AnyPool,
     filter: &PaymentFilter,
     limit: i64,
+    now: DateTime<Utc>,
 ) -> Result<Vec<PaymentRow>, sqlx::Error> {
     let search = if filter.search.is_empty() {
         String::new()
@@ -58,23 +77,32 @@ pub async fn payments(
     for (method, sql) in [
         (
             "wechat",
-            format!("SELECT {WECHAT_COLUMNS} FROM payments WHERE {FILTER} ORDER BY created_at DESC LIMIT $4"),
+            format!(
+                "SELECT {} FROM payments WHERE {} ORDER BY created_at DESC LIMIT $4",
+                wechat_columns("$5"),
+                conditions(&wechat_state("$5"))
+            ),
         ),
         (
             "card",
-            format!("SELECT {CARD_COLUMNS} FROM card_payments WHERE {FILTER} ORDER BY approved_at DESC LIMIT $4"),
+            format!(
+                "SELECT {CARD_COLUMNS} FROM card_payments WHERE {} ORDER BY approved_at DESC LIMIT $4",
+                conditions("state")
+            ),
         ),
     ] {
         if !filter.method.is_empty() && filter.method != method {
             continue;
         }
-        let found: Vec<PaymentRow> = sqlx::query_as(&sql)
+        let mut query = sqlx::query_as(&sql)
             .bind(&filter.mall_id)
             .bind(&filter.state)
             .bind(&search)
-            .bind(limit)
-            .fetch_all(db)
-            .await?;
+            .bind(limit);
+        if method == "wechat" {
+            query = query.bind(now.timestamp_millis());
+        }
+        let found: Vec<PaymentRow> = query.fetch_all(db).await?;
         rows.extend(found);
     }
     rows.sort_by(|a, b| {
@@ -87,18 +115,29 @@ pub async fn payments(
 }
 
 /// One payment of either method.
-pub async fn payment(db: &sqlx::AnyPool, pg_cno: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
-    for sql in [
-        format!("SELECT {WECHAT_COLUMNS} FROM payments WHERE pg_cno = $1"),
-        format!("SELECT {CARD_COLUMNS} FROM card_payments WHERE pg_cno = $1"),
-    ] {
-        let found: Option<PaymentRow> =
-            sqlx::query_as(&sql).bind(pg_cno).fetch_optional(db).await?;
-        if found.is_some() {
-            return Ok(found);
-        }
+pub async fn payment(
+    db: &sqlx::AnyPool,
+    pg_cno: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let wechat = format!(
+        "SELECT {} FROM payments WHERE pg_cno = $1",
+        wechat_columns("$2")
+    );
+    let found: Option<PaymentRow> = sqlx::query_as(&wechat)
+        .bind(pg_cno)
+        .bind(now.timestamp_millis())
+        .fetch_optional(db)
+        .await?;
+    if found.is_some() {
+        return Ok(found);
     }
-    Ok(None)
+    sqlx::query_as(&format!(
+        "SELECT {CARD_COLUMNS} FROM card_payments WHERE pg_cno = $1"
+    ))
+    .bind(pg_cno)
+    .fetch_optional(db)
+    .await
 }
 
 #[derive(Debug, Clone, FromRow)]

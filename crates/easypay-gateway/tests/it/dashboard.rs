@@ -220,9 +220,27 @@ async fn timeline_actions_and_resend(backend: Backend) {
     assert!(missing.text().await.unwrap().contains("F001"));
 }
 
+/// An order past its pay window is expired on the dashboard as everywhere else: listed under
+/// `expired`, not `pending`, with no wallet action offered.
+async fn an_order_past_its_window_is_listed_as_expired(backend: Backend) {
+    let app = spawn_with(backend, |config| config.order_ttl = Duration::from_secs(1)).await;
+    let pg_cno = app.create_ok(&create_body("native")).await;
+    let pending = page(&app, "/_sandbox/dashboard?state=pending").await;
+    assert!(pending.contains(&pg_cno), "{pending}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let pending = page(&app, "/_sandbox/dashboard?state=pending").await;
+    assert!(!pending.contains(&pg_cno), "{pending}");
+    let expired = page(&app, "/_sandbox/dashboard?state=expired").await;
+    assert!(expired.contains(&pg_cno), "{expired}");
+    let detail = page(&app, &format!("/_sandbox/dashboard/payments/{pg_cno}")).await;
+    assert!(detail.contains(">expired</span>"), "{detail}");
+    assert!(detail.contains("No wallet action applies"), "{detail}");
+}
+
 on_both_backends!(
     lists_filter_by_method_state_merchant_and_number,
-    timeline_actions_and_resend
+    timeline_actions_and_resend,
+    an_order_past_its_window_is_listed_as_expired
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
