@@ -26,7 +26,7 @@ const STATES: [PaymentState; 8] = [
     PaymentState::Cancelled,
 ];
 
-/// `{"state": …, "paid": bool, "closed": bool}` as of now; an unknown token is a 404.
+/// `{"state": …, "paid": bool, "closed": bool, "final": bool}` as of now; an unknown token is a 404.
 pub async fn json(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -41,7 +41,12 @@ pub async fn json(
             }
         })?;
     let now = payment.state_at(Utc::now());
-    let body = json!({"state": now.as_str(), "paid": paid(now), "closed": closed(now)});
+    let body = json!({
+        "state": now.as_str(),
+        "paid": paid(now),
+        "closed": closed(now),
+        "final": settled(now),
+    });
     let mut response = json_response(200, body.to_string());
     response
         .headers_mut()
@@ -59,6 +64,19 @@ pub fn paid(state: PaymentState) -> bool {
         | PaymentState::CancelledByCustomer
         | PaymentState::Expired
         | PaymentState::Voided => false,
+    }
+}
+
+/// Nothing more can happen to the order at all: a paid order can still be voided by the wallet or
+/// cancelled by the merchant, so its page keeps watching it.
+pub fn settled(state: PaymentState) -> bool {
+    match state {
+        PaymentState::Pending | PaymentState::Approved | PaymentState::PartiallyCancelled => false,
+        PaymentState::Declined
+        | PaymentState::CancelledByCustomer
+        | PaymentState::Expired
+        | PaymentState::Voided
+        | PaymentState::Cancelled => true,
     }
 }
 
@@ -98,7 +116,8 @@ pub enum Live {
     Reload,
 }
 
-/// The status line for an order in `state`, polling `status_href` while the order is pending.
+/// The status line for an order in `state`, polling `status_href` until the order is settled
+/// (every 2 s while it is pending, every 5 s once paid: a void or a merchant's cancel may follow).
 pub fn live_status(lang: Lang, state: PaymentState, status_href: &str, live: Live) -> String {
     let (mode, hidden) = match live {
         Live::Update => ("update", ""),
@@ -112,7 +131,7 @@ pub fn live_status(lang: Lang, state: PaymentState, status_href: &str, live: Liv
         state = escape(state.as_str()),
         text = escape(lang.strings().state(state).text),
     );
-    if closed(state) {
+    if settled(state) {
         return line;
     }
     format!(
@@ -156,10 +175,10 @@ var sb=document.getElementById("sandbox");if(sb)sb.className+=" hidden";
 function tick(){
 fetch(url,{cache:"no-store",headers:{"Accept":"application/json"}})
 .then(function(r){if(r.status===404)throw "gone";return r.json();})
-.then(function(d){show(d);if(!d.closed)setTimeout(tick,2000);},
+.then(function(d){show(d);if(!d.final)setTimeout(tick,d.closed?5000:2000);},
 function(e){if(e!=="gone")setTimeout(tick,2000);});
 }
-setTimeout(tick,2000);
+setTimeout(tick,shown==="pending"?2000:5000);
 })();"#;
 
 #[cfg(test)]
@@ -179,7 +198,18 @@ mod tests {
     }
 
     #[test]
-    fn a_pending_order_polls_and_a_closed_one_does_not() {
+    fn only_a_declined_expired_voided_or_fully_cancelled_order_is_settled() {
+        for state in STATES {
+            let open = matches!(
+                state,
+                PaymentState::Pending | PaymentState::Approved | PaymentState::PartiallyCancelled
+            );
+            assert_eq!(settled(state), !open, "{state:?}");
+        }
+    }
+
+    #[test]
+    fn a_pending_or_paid_order_polls_and_a_settled_one_does_not() {
         let pending = live_status(
             Lang::En,
             PaymentState::Pending,
@@ -188,15 +218,22 @@ mod tests {
         );
         assert!(pending.contains("data-url=\"../orders/t/status\""));
         assert!(pending.contains("setTimeout(tick,2000)"));
-        let done = live_status(
+        let paid = live_status(
             Lang::Ko,
             PaymentState::Approved,
             "../orders/t/status",
             Live::Update,
         );
-        assert!(done.contains("결제가 완료되었습니다"));
-        assert!(done.contains("status ok"));
-        assert!(!done.contains("<script"));
+        assert!(paid.contains("결제가 완료되었습니다"));
+        assert!(paid.contains("status ok"));
+        assert!(paid.contains("<script"), "a paid order can still be voided");
+        let voided = live_status(
+            Lang::En,
+            PaymentState::Voided,
+            "../orders/t/status",
+            Live::Update,
+        );
+        assert!(!voided.contains("<script"));
     }
 
     #[test]

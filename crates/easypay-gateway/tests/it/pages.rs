@@ -133,14 +133,14 @@ async fn status_follows_the_order(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(
         before,
-        json!({"state": "pending", "paid": false, "closed": false})
+        json!({"state": "pending", "paid": false, "closed": false, "final": false})
     );
     let (status, answer) = app.sandbox(&pg_cno, "approve").await;
     assert_eq!(status, 200, "{answer}");
     let (_, after) = status_json(&app, &token).await;
     assert_eq!(
         after,
-        json!({"state": "approved", "paid": true, "closed": true})
+        json!({"state": "approved", "paid": true, "closed": true, "final": false})
     );
     let (_, page) = get_page(&app, &format!("/wechat/qr/{token}")).await;
     assert!(page.contains("class=\"qr closed\""));
@@ -239,7 +239,7 @@ async fn an_expired_order_cannot_be_paid(backend: Backend) {
     let (_, state) = status_json(&app, &native).await;
     assert_eq!(
         state,
-        json!({"state": "expired", "paid": false, "closed": true})
+        json!({"state": "expired", "paid": false, "closed": true, "final": true})
     );
 }
 

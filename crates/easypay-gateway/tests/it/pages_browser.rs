@@ -56,6 +56,9 @@ async fn the_qr_page_shows_the_payment_succeeding_by_itself() {
 
     app.sandbox(&pg_cno, "approve").await;
     browser.wait_for_text("The payment succeeded").await;
+    // A paid order can still change: the page follows a void without a reload.
+    app.sandbox(&pg_cno, "void").await;
+    browser.wait_for_text("voided by the wallet").await;
     browser.close().await;
 }
 
