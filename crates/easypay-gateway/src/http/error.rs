@@ -45,6 +45,11 @@ impl ApiError {
     pub fn code(&self) -> ResCode {
         self.code
     }
+
+    /// The `resMsg`: what was refused and why, in the request's terms.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<FieldError> for ApiError {

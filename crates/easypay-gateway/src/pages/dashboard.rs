@@ -699,7 +699,7 @@ async fn payment_action(
             encode(&format!(
                 "{action}: {} {}",
                 error.code(),
-                error.code().meaning()
+                error.message()
             ))
         )),
     }
