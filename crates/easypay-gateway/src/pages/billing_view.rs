@@ -26,7 +26,8 @@ impl IntoResponse for WindowPage {
             self.html,
             "same-origin",
             "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
-             form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'",
+             img-src data:; form-action 'self' http: https:; base-uri 'none'; \
+             frame-ancestors 'none'",
         )
     }
 }
@@ -284,6 +285,7 @@ fn document(lang: LangFlag, device: DeviceType, title: &str, body: &str) -> Stri
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>{title} · {brand}</title>
 <style>{CSS}</style>
 </head>

@@ -2,6 +2,7 @@
 //! `GET /wechat/cashier/{token}`, `POST …/pay`, `POST …/cancel`.
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use easypay_api::wechat::TradeType;
@@ -11,6 +12,7 @@ use super::error::{self, PageError};
 use super::i18n::Lang;
 use super::layout::{details, escape, path_segment, status_line, with_lang, Page};
 use super::money;
+use super::origin::from_own_site;
 use super::status::{live_status, tone, Live};
 use crate::app::AppState;
 use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
@@ -29,17 +31,19 @@ pub async fn page(
 pub async fn pay(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     lang: Lang,
 ) -> Result<Response, PageError> {
-    act(&state, &token, lang, Action::Pay).await
+    act(&state, &token, &headers, lang, Action::Pay).await
 }
 
 pub async fn cancel(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     lang: Lang,
 ) -> Result<Response, PageError> {
-    act(&state, &token, lang, Action::Cancel).await
+    act(&state, &token, &headers, lang, Action::Cancel).await
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -53,12 +57,17 @@ enum Action {
 async fn act(
     state: &AppState,
     token: &str,
+    headers: &HeaderMap,
     lang: Lang,
     action: Action,
 ) -> Result<Response, PageError> {
     // The result page lives at `{token}/pay`; its links lead back to the cashier.
     let here = Here::new(token, "../");
     let href = here.cashier();
+    if !from_own_site(&state.settings.public_url, headers) {
+        tracing::warn!("refused a cashier POST from another site");
+        return Err(PageError::refused(lang, &href));
+    }
     let event = move |payment: &WechatPayment| match action {
         // The wallet does not pay an order that has run out of time.
         Action::Pay if payment.state_at(Utc::now()) == PaymentState::Expired => WalletEvent::Expire,

@@ -18,6 +18,7 @@ use easypay_api::values::Amount;
 use easypay_api::{seoul_time, ResCode};
 
 use super::layout::{escape, path_segment};
+use super::origin::from_own_site;
 use crate::app::AppState;
 use crate::domain::wechat_payment::{WalletEvent, WechatPayment};
 use crate::http::body::PathParams;
@@ -136,6 +137,7 @@ fn shell(root: &str, tab: &str, title: &str, body: String) -> Response {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>{title} · easypay sandbox</title>
 <style>{CSS}</style>
 </head>
@@ -155,8 +157,8 @@ fn shell(root: &str, tab: &str, title: &str, body: String) -> Response {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-             base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
     response
@@ -604,18 +606,6 @@ fn wallet_actions(row: &PaymentRow) -> String {
 }
 
 /// A POST from this dashboard's own pages only: a present `Origin` must be the gateway's.
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None => true,
-        Some(origin) => {
-            let own = url::Url::parse(&state.settings.public_url)
-                .map(|url| url.origin().ascii_serialization())
-                .unwrap_or_default();
-            origin == own
-        }
-    }
-}
-
 fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
@@ -646,7 +636,7 @@ async fn payment_action(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&state, &headers) {
+    if !from_own_site(&state.settings.public_url, &headers) {
         return forbidden();
     }
     let back = path_segment(&pg_cno);
@@ -696,11 +686,7 @@ async fn payment_action(
         )),
         Err(error) => see_other(&format!(
             "../{back}?error={}",
-            encode(&format!(
-                "{action}: {} {}",
-                error.code(),
-                error.message()
-            ))
+            encode(&format!("{action}: {} {}", error.code(), error.message()))
         )),
     }
 }
@@ -767,7 +753,7 @@ async fn resend_notification(
     PathParams(id): PathParams<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !same_origin(&state, &headers) {
+    if !from_own_site(&state.settings.public_url, &headers) {
         return forbidden();
     }
     let back = path_segment(&id);

@@ -22,6 +22,8 @@ pub struct PageError {
 enum Kind {
     NotFound,
     Failed,
+    /// A form POST made by another site.
+    Refused,
 }
 
 impl PageError {
@@ -36,6 +38,15 @@ impl PageError {
             lang,
             href: href.to_owned(),
             kind,
+        }
+    }
+
+    /// A form POST whose `Origin` is another site (HTTP 403).
+    pub fn refused(lang: Lang, href: &str) -> Self {
+        PageError {
+            lang,
+            href: href.to_owned(),
+            kind: Kind::Refused,
         }
     }
 
@@ -61,6 +72,11 @@ impl IntoResponse for PageError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 strings.error_title,
                 strings.error_text,
+            ),
+            Kind::Refused => (
+                StatusCode::FORBIDDEN,
+                strings.refused_title,
+                strings.refused_text,
             ),
         };
         let body = format!(

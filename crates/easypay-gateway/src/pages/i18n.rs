@@ -141,6 +141,8 @@ pub struct Strings {
     pub not_found_text: &'static str,
     pub error_title: &'static str,
     pub error_text: &'static str,
+    pub refused_title: &'static str,
+    pub refused_text: &'static str,
     pending: StateText,
     approved: StateText,
     declined: StateText,
@@ -188,6 +190,8 @@ static EN: Strings = Strings {
     not_found_text: "This payment page does not exist. Check the link, or start the payment again from the shop.",
     error_title: "Something went wrong",
     error_text: "The payment page could not be shown. Please try again in a moment.",
+    refused_title: "Request refused",
+    refused_text: "This payment can only be made from its own payment page. Open the link the shop gave you.",
     pending: StateText {
         title: "Waiting for payment",
         text: "Waiting for the payment to be confirmed…",
@@ -245,6 +249,9 @@ static KO: Strings = Strings {
         "존재하지 않는 결제 페이지입니다. 링크를 확인하거나 쇼핑몰에서 결제를 다시 시작해 주세요.",
     error_title: "문제가 발생했습니다",
     error_text: "결제 페이지를 표시하지 못했습니다. 잠시 후 다시 시도해 주세요.",
+    refused_title: "요청이 거부되었습니다",
+    refused_text:
+        "이 결제는 해당 결제 페이지에서만 진행할 수 있습니다. 쇼핑몰에서 받은 링크를 열어 주세요.",
     pending: StateText {
         title: "결제 대기 중",
         text: "결제 확인을 기다리고 있습니다…",

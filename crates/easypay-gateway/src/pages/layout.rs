@@ -82,8 +82,9 @@ impl Page<'_> {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 {refresh}<title>{title} · {brand}</title>
 <style>{CSS}</style>
 </head>
@@ -108,11 +109,12 @@ impl Page<'_> {
 
 impl IntoResponse for Page<'_> {
     fn into_response(self) -> Response {
-        // The page URL carries the order's token: never leak it to the merchant or anyone else.
+        // The page URL carries the order's token: never sent to another site. Same-origin rather
+        // than no-referrer, so that the cashier's own POSTs carry a real `Origin` (not "null").
         html_response(
             self.status,
             self.render(),
-            "no-referrer",
+            "same-origin",
             "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
              connect-src 'self'; img-src 'self' data:; form-action 'self' http: https:; \
              base-uri 'none'; frame-ancestors 'none'",

@@ -12,6 +12,7 @@ mod error;
 mod i18n;
 mod layout;
 mod money;
+mod origin;
 mod qr;
 mod status;
 

@@ -156,7 +156,11 @@ async fn timeline_actions_and_resend(backend: Backend) {
         location.contains("error=") && location.contains("S001"),
         "{location}"
     );
-    let flash = page(&app, &format!("/_sandbox/dashboard/payments/{tea}/{location}")).await;
+    let flash = page(
+        &app,
+        &format!("/_sandbox/dashboard/payments/{tea}/{location}"),
+    )
+    .await;
     assert!(
         flash.contains("the order is approved; the approve action does not apply"),
         "the refusal names the state: {flash}"

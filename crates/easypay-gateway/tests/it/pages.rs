@@ -194,6 +194,39 @@ async fn cancelling_returns_w004(backend: Backend) {
     assert!(!cashier.contains("document.forms[0].submit()"));
 }
 
+/// Another site cannot pay or cancel through the cashier (a form pointed at it); the cashier's own
+/// page can, and every page keeps its URL from other sites.
+async fn the_cashier_refuses_posts_from_another_site(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (pg_cno, token) = order(&app, &create_body("mweb")).await;
+    for action in ["pay", "cancel"] {
+        let response = app
+            .client
+            .post(app.url(&format!("/wechat/cashier/{token}/{action}")))
+            .header("origin", "https://evil.example")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["referrer-policy"], "same-origin");
+        let (status, _, page) = html(response).await;
+        assert_eq!(status, 403, "{action}");
+        assert!(page.contains("Request refused"), "{page}");
+    }
+    assert_eq!(app.find(&pg_cno).await["resCd"], "W001", "nothing changed");
+    let own = app.base_url.trim_end_matches('/').to_owned();
+    let response = app
+        .client
+        .post(app.url(&format!("/wechat/cashier/{token}/pay")))
+        .header("origin", own)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.find(&pg_cno).await["statusCd"], "TS01");
+}
+
 async fn repeated_clicks_show_what_already_happened(backend: Backend) {
     let app = spawn_app(backend).await;
     let (pg_cno, token) = order(&app, &create_body("mweb")).await;
@@ -298,6 +331,7 @@ on_both_backends!(
     status_follows_the_order,
     paying_an_mweb_order_returns_to_the_merchant,
     cancelling_returns_w004,
+    the_cashier_refuses_posts_from_another_site,
     repeated_clicks_show_what_already_happened,
     paying_a_native_order_shows_the_result_on_the_phone,
     an_expired_order_cannot_be_paid,
