@@ -95,19 +95,22 @@ impl MallId {
         free_text(path, raw, 8).map(MallId)
     }
 
-    /// A mall ID to register a merchant under: 1–8 ASCII letters and digits, like KICC's
-    /// (`T5102001`), so that it can be sent in every request and serve as the user name of the
+    /// A mall ID to register a merchant under: 1–8 ASCII letters, digits, `-` or `_` (KICC's are
+    /// like `T5102001`), so that it can be sent in every request and serve as the user name of the
     /// notifications API's HTTP Basic authentication (which a `:` would cut).
     pub fn parse_new(path: &str, raw: &str) -> Result<Self, FieldError> {
         if raw.is_empty() {
             return Err(FieldError::new(path, Rule::Empty));
         }
         let mall_id = Self::parse(path, raw)?;
-        if !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(FieldError::new(
                 path,
                 Rule::BadFormat {
-                    expected: "ASCII letters and digits only, e.g. T5102001",
+                    expected: "ASCII letters, digits, '-' and '_' only, e.g. T5102001",
                 },
             ));
         }
@@ -426,13 +429,14 @@ mod tests {
     }
 
     #[test]
-    fn new_mall_ids_are_ascii_letters_and_digits() {
+    fn new_mall_ids_are_ascii_letters_digits_dash_and_underscore() {
         assert!(MallId::parse_new("mallId", "T5102001").is_ok());
+        assert!(MallId::parse_new("mallId", "T-MALL_1").is_ok());
         assert_eq!(
             MallId::parse_new("mallId", "").unwrap_err().rule,
             Rule::Empty
         );
-        for raw in ["T5:02", "T51 02", "한글상점", "T-51"] {
+        for raw in ["T5:02", "T51 02", "한글상점", "T5.02"] {
             let err = MallId::parse_new("mallId", raw).unwrap_err();
             assert!(matches!(err.rule, Rule::BadFormat { .. }), "{raw}: {err}");
         }

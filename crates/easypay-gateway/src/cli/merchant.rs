@@ -17,7 +17,7 @@ use crate::store::{merchants, Db};
 pub enum MerchantCommand {
     /// Add a merchant and print its secret key (the only time it is shown in full).
     Add {
-        /// The merchant ID (mallId): 1–8 ASCII letters and digits, e.g. T5102002.
+        /// The merchant ID (mallId): 1–8 ASCII letters, digits, '-' or '_', e.g. T5102002.
         mall_id: String,
         /// A display name (default: the mallId).
         #[arg(long)]
