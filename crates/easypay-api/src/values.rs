@@ -103,23 +103,29 @@ impl MallId {
             return Err(FieldError::new(path, Rule::Empty));
         }
         let mall_id = Self::parse(path, raw)?;
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(FieldError::new(
-                path,
-                Rule::BadFormat {
-                    expected: "ASCII letters, digits, '-' and '_' only, e.g. T5102001",
-                },
-            ));
-        }
+        plain_identifier(
+            path,
+            raw,
+            "ASCII letters, digits, '-' and '_' only, e.g. T5102001",
+        )?;
         Ok(mall_id)
     }
 
     /// A mall ID from trusted input (the database, the CLI after its own checks).
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         MallId(raw.into())
+    }
+}
+
+/// An identifier of ASCII letters, digits, `_` and `-` only; `expected` says so in the error.
+fn plain_identifier(path: &str, raw: &str, expected: &'static str) -> Result<(), FieldError> {
+    if raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        Ok(())
+    } else {
+        Err(FieldError::new(path, Rule::BadFormat { expected }))
     }
 }
 
@@ -132,17 +138,7 @@ impl ShopTransactionId {
 impl ShopOrderNo {
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         within_bytes(path, raw, 40)?;
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return Err(FieldError::new(
-                path,
-                Rule::BadFormat {
-                    expected: "letters, digits, '_' and '-' only",
-                },
-            ));
-        }
+        plain_identifier(path, raw, "letters, digits, '_' and '-' only")?;
         Ok(ShopOrderNo(raw.to_owned()))
     }
 

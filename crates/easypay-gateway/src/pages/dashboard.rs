@@ -605,7 +605,6 @@ fn wallet_actions(row: &PaymentRow) -> String {
     }
 }
 
-/// A POST from this dashboard's own pages only: a present `Origin` must be the gateway's.
 fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
