@@ -44,7 +44,7 @@ async fn create_order(
     request: &CreateWechatRequest,
     now: DateTime<Utc>,
 ) -> Result<StoredResponse, ApiError> {
-    let mut response = CreateWechatResponse {
+    let response = CreateWechatResponse {
         res_cd: ResCode::DuplicateOrder.as_str().into(),
         res_msg: format!(
             "shopOrderNo: {} was already used by this merchant",
@@ -56,6 +56,45 @@ async fn create_order(
         payment_page_url: None,
         res_detail_msg: None,
     };
+    let new_payment = |pg_cno: String| WechatPayment {
+        pg_cno,
+        mall_id: request.mall_id.clone(),
+        shop_order_no: request.shop_order_no.clone(),
+        page_token: ids::new_time_ordered_token(now),
+        trade_type: request.trade_type,
+        goods_name: request.goods_name.clone(),
+        currency: request.amount_info.currency,
+        amount: request.amount_info.total_amount,
+        return_url: request.return_url.clone(),
+        notify_url: request.notify_url.clone(),
+        customer: request.customer_info.clone(),
+        state: PaymentState::Pending,
+        approved_amount: None,
+        cancelled_amount: 0,
+        approved_at: None,
+        closed_at: None,
+        created_at: now,
+        expires_at: now + state.settings.order_ttl,
+        version: 0,
+    };
+    let mut pg_cnos = ids::pg_cno_draws(now).take(ID_ATTEMPTS);
+    if tx.defers_inserts() {
+        // A taken order number or identifier turns up when the batch inserts its rows, and sends
+        // this section back to run alone, below.
+        let Some(pg_cno) = pg_cnos.next() else {
+            return Err(ApiError::internal("could not draw a pgCno"));
+        };
+        let payment = new_payment(pg_cno);
+        order_numbers::claim_at_commit(
+            tx,
+            request.mall_id.as_str(),
+            Scope::Payment,
+            request.shop_order_no.as_str(),
+            now,
+        );
+        payments::insert_at_commit(tx, &payment);
+        return Ok(answer(&created(state, response, payment)));
+    }
     let order_number_free = order_numbers::claim(
         tx,
         request.mall_id.as_str(),
@@ -67,42 +106,29 @@ async fn create_order(
     if !order_number_free {
         return Ok(answer(&response));
     }
-    for pg_cno in ids::pg_cno_draws(now).take(ID_ATTEMPTS) {
-        let payment = WechatPayment {
-            pg_cno,
-            mall_id: request.mall_id.clone(),
-            shop_order_no: request.shop_order_no.clone(),
-            page_token: ids::new_time_ordered_token(now),
-            trade_type: request.trade_type,
-            goods_name: request.goods_name.clone(),
-            currency: request.amount_info.currency,
-            amount: request.amount_info.total_amount,
-            return_url: request.return_url.clone(),
-            notify_url: request.notify_url.clone(),
-            customer: request.customer_info.clone(),
-            state: PaymentState::Pending,
-            approved_amount: None,
-            cancelled_amount: 0,
-            approved_at: None,
-            closed_at: None,
-            created_at: now,
-            expires_at: now + state.settings.order_ttl,
-            version: 0,
-        };
+    for pg_cno in pg_cnos {
+        let payment = new_payment(pg_cno);
         match payments::insert(tx, &payment).await? {
             // Nothing was written: draw fresh identifiers.
             InsertOutcome::IdentifierTaken => continue,
             InsertOutcome::DuplicateOrder => return Ok(answer(&response)),
-            InsertOutcome::Inserted => {
-                response.res_cd = ResCode::Success.as_str().into();
-                response.res_msg = "Success".into();
-                response.payment_page_url = Some(payment_page_url(state, &payment));
-                response.pg_cno = Some(payment.pg_cno);
-                return Ok(answer(&response));
-            }
+            InsertOutcome::Inserted => return Ok(answer(&created(state, response, payment))),
         }
     }
     Err(ApiError::internal("could not draw a unique pgCno"))
+}
+
+/// The answer to an order that was created.
+fn created(
+    state: &AppState,
+    mut response: CreateWechatResponse,
+    payment: WechatPayment,
+) -> CreateWechatResponse {
+    response.res_cd = ResCode::Success.as_str().into();
+    response.res_msg = "Success".into();
+    response.payment_page_url = Some(payment_page_url(state, &payment));
+    response.pg_cno = Some(payment.pg_cno);
+    response
 }
 
 /// Decision 16: a WeChat code URL for QR payments, the gateway's cashier page for mobile web.

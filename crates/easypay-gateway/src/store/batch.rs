@@ -263,7 +263,7 @@ impl Executor {
 
     async fn run_batch(&self, mut jobs: Vec<Box<dyn BatchJob>>) {
         let (db, counts) = (&self.db, &self.counts);
-        // Each round either commits every section left or sets one aside, so this ends.
+        // Each round either commits every section left or sets at least one aside, so this ends.
         while !jobs.is_empty() {
             match run_together(db, &mut jobs).await {
                 Together::Committed(committed) => {
@@ -291,6 +291,18 @@ impl Executor {
                         counts.committed(1);
                     }
                 }
+                Together::RowsConflicted(conflicted) => {
+                    // Each runs alone, the careful way, and settles; the others batch again.
+                    counts
+                        .reruns
+                        .fetch_add(conflicted.len() as u64, Ordering::Relaxed);
+                    for index in conflicted.into_iter().rev() {
+                        let failed = jobs.remove(index);
+                        if run_alone(db, failed).await {
+                            counts.committed(1);
+                        }
+                    }
+                }
                 Together::TransactionFailed => {
                     counts.reruns.fetch_add(1, Ordering::Relaxed);
                     break;
@@ -310,6 +322,9 @@ enum Together {
     /// The section at this index did not succeed (how, the second field says); the transaction
     /// was rolled back.
     SectionFailed(usize, Ran),
+    /// These sections' deferred rows (ascending indexes) did not all go in: their order number,
+    /// key or identifier was taken. The transaction was rolled back.
+    RowsConflicted(Vec<usize>),
     /// Opening or committing the shared transaction failed; it was rolled back.
     TransactionFailed,
 }
@@ -319,11 +334,17 @@ async fn run_together(db: &Db, jobs: &mut [Box<dyn BatchJob>]) -> Together {
         return Together::TransactionFailed;
     };
     for (index, job) in jobs.iter_mut().enumerate() {
+        tx.enter_section(index);
         let ran = job.run(&mut tx).await;
         if ran != Ran::Succeeded {
             // Dropping the transaction rolls it back.
             return Together::SectionFailed(index, ran);
         }
+    }
+    match tx.flush_deferred().await {
+        Ok(conflicted) if conflicted.is_empty() => {}
+        Ok(conflicted) => return Together::RowsConflicted(conflicted),
+        Err(_) => return Together::TransactionFailed,
     }
     match tx.commit_pending().await {
         Ok(committed) => Together::Committed(committed),

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::Conn;
+use super::deferred::{self, Table, Value};
+use super::{Conn, WriteTx};
 
 /// Which endpoint a key belongs to (decision 9 scopes keys per endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +111,70 @@ pub async fn claim(
     }
 }
 
+/// The head of a key's `INSERT`, before its `VALUES`.
+pub(super) const INSERT_INTO: &str = "INSERT INTO idempotency_keys \
+    (mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at)";
+
+macro_rules! on_conflict_reuse_expired {
+    () => {
+        "ON CONFLICT (mall_id, endpoint, shop_transaction_id) DO UPDATE SET \
+         request_hash = excluded.request_hash, response_status = excluded.response_status, \
+         response_body = excluded.response_body, created_at = excluded.created_at, \
+         expires_at = excluded.expires_at \
+         WHERE idempotency_keys.expires_at <= excluded.created_at"
+    };
+}
+
+/// A key still in its day stays as it is (the insert does nothing); one whose day is over is
+/// replaced by the new one (decision 11).
+const ON_CONFLICT_REUSE_EXPIRED: &str = on_conflict_reuse_expired!();
+
+/// The same, telling which keys went in.
+pub(super) const ON_CONFLICT_REUSE_EXPIRED_RETURNING: &str = concat!(
+    on_conflict_reuse_expired!(),
+    " RETURNING mall_id, endpoint, shop_transaction_id"
+);
+
+/// A key with its answer, in [`INSERT_INTO`]'s order.
+fn answered_values(
+    scope: &KeyScope<'_>,
+    request_hash: &str,
+    response: &StoredResponse,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Vec<Value> {
+    vec![
+        Value::Text(scope.mall_id.to_owned()),
+        Value::Text(scope.endpoint.as_str().to_owned()),
+        Value::Text(scope.shop_transaction_id.to_owned()),
+        Value::Text(request_hash.to_owned()),
+        Value::Integer(response.response_status),
+        Value::Text(response.response_body.clone()),
+        Value::Integer(now.timestamp_millis()),
+        Value::Integer(expires_at.timestamp_millis()),
+    ]
+}
+
+/// Leaves the key with its answer for the batch to insert with others' before it commits (see
+/// [`WriteTx::defers_inserts`]); a key in use sends this section back to run alone, where
+/// [`insert_answered`] tells, and then [`claim`].
+pub fn insert_answered_at_commit(
+    tx: &mut WriteTx,
+    scope: &KeyScope<'_>,
+    request_hash: &str,
+    response: &StoredResponse,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) {
+    let identity = vec![
+        scope.mall_id.to_owned(),
+        scope.endpoint.as_str().to_owned(),
+        scope.shop_transaction_id.to_owned(),
+    ];
+    let values = answered_values(scope, request_hash, response, now, expires_at);
+    tx.defer_insert(Table::IdempotencyKeys, identity, values);
+}
+
 /// Stores the key with its answer in one statement, after the effect: `false` if the key is already
 /// in use today (then the effect must be rolled back and the request handled by [`claim`]).
 /// On PostgreSQL a concurrent use of the same key waits here until the first transaction ends.
@@ -121,24 +186,12 @@ pub async fn insert_answered(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys \
-         (mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (mall_id, endpoint, shop_transaction_id) DO UPDATE SET \
-         request_hash = excluded.request_hash, response_status = excluded.response_status, \
-         response_body = excluded.response_body, created_at = excluded.created_at, \
-         expires_at = excluded.expires_at \
-         WHERE idempotency_keys.expires_at <= excluded.created_at",
+    let values = answered_values(scope, request_hash, response, now, expires_at);
+    let placeholders = deferred::placeholders(0, values.len());
+    let inserted = sqlx::query_with(
+        &format!("{INSERT_INTO} VALUES ({placeholders}) {ON_CONFLICT_REUSE_EXPIRED}"),
+        deferred::arguments(&values)?,
     )
-    .bind(scope.mall_id)
-    .bind(scope.endpoint.as_str())
-    .bind(scope.shop_transaction_id)
-    .bind(request_hash)
-    .bind(response.response_status)
-    .bind(&response.response_body)
-    .bind(now.timestamp_millis())
-    .bind(expires_at.timestamp_millis())
     .execute(&mut *conn)
     .await?;
     Ok(inserted.rows_affected() == 1)

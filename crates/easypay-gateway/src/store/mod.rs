@@ -8,6 +8,7 @@ pub mod billing_keys;
 pub mod cancels;
 pub mod card_payments;
 pub mod dashboard;
+pub mod deferred;
 pub mod group_sync;
 pub mod idempotency;
 pub mod inline_sqlite;
@@ -33,6 +34,7 @@ use sqlx_core::any::AnyStatement;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use batch::{BatchCounts, BatchJob, Batcher, Executors};
+use deferred::DeferredRows;
 use group_sync::GroupSync;
 use inline_sqlite::{BeginError, InlineConn, InlineSqlite};
 
@@ -112,9 +114,50 @@ pub struct WriteTx {
     outbox_written: Arc<Notify>,
     wrote_outbox: bool,
     group_sync: Option<GroupSync>,
+    /// Rows left for the batch to insert together before it commits; `None` where every row is
+    /// inserted at once (SQLite, and a transaction of one section).
+    deferred: Option<DeferredRows>,
+    /// The batch section running now, which deferred rows belong to.
+    section: usize,
 }
 
 impl WriteTx {
+    /// Whether new rows may be left for the batch to insert together ([`deferred`]): in a
+    /// PostgreSQL transaction shared by several sections, where a statement per row is a round
+    /// trip and PostgreSQL's CPU per statement bounds throughput. SQLite's statements run inline
+    /// and cost little each.
+    pub fn defers_inserts(&self) -> bool {
+        self.deferred.is_some()
+    }
+
+    /// Leaves a row for the batch's statement on its table; inserted at once where rows are not
+    /// deferred (callers check [`WriteTx::defers_inserts`] first, so this is never reached there).
+    fn defer_insert(
+        &mut self,
+        table: deferred::Table,
+        identity: Vec<String>,
+        values: Vec<deferred::Value>,
+    ) {
+        let section = self.section;
+        self.deferred
+            .as_mut()
+            .expect("rows are deferred only where the transaction defers them")
+            .push(table, section, identity, values);
+    }
+
+    /// Marks the rows deferred from now on as the section at `index`'s.
+    pub(crate) fn enter_section(&mut self, index: usize) {
+        self.section = index;
+    }
+
+    /// Inserts the deferred rows; returns the sections (ascending) whose rows did not all go in.
+    pub(crate) async fn flush_deferred(&mut self) -> Result<Vec<usize>, sqlx::Error> {
+        match self.deferred.take() {
+            Some(rows) => rows.flush(&mut self.conn).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Commits and returns once the commit is on disk.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.commit_pending().await?.durable().await;
@@ -131,7 +174,13 @@ impl WriteTx {
             outbox_written,
             wrote_outbox,
             group_sync,
+            deferred,
+            section: _,
         } = self;
+        debug_assert!(
+            deferred.is_none_or(|rows| rows.is_empty()),
+            "deferred rows are flushed before the commit"
+        );
         conn.commit().await.map_err(StoreError::classify)?;
         drop(_writer_slot);
         let ticket = group_sync.map(|sync| {
@@ -434,7 +483,11 @@ impl Db {
         } else {
             self.lock_wait
         };
-        self.begin(row_lock_wait).await
+        let mut tx = self.begin(row_lock_wait).await?;
+        if sections > 1 && self.backend == Backend::Postgres {
+            tx.deferred = Some(DeferredRows::default());
+        }
+        Ok(tx)
     }
 
     /// `row_lock_wait` bounds PostgreSQL's row locks; SQLite's single writer waits `lock_wait`.
@@ -486,6 +539,8 @@ impl Db {
             outbox_written: self.outbox_written.clone(),
             wrote_outbox: false,
             group_sync: self.group_sync.clone(),
+            deferred: None,
+            section: 0,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::deferred::{Table, Value};
 use super::WriteTx;
 
 /// What an order number must be unique among.
@@ -42,4 +43,28 @@ pub async fn claim(
     .execute(&mut **tx)
     .await?;
     Ok(claimed.rows_affected() == 1)
+}
+
+/// Leaves the claim for the batch to insert with others' before it commits (see
+/// [`WriteTx::defers_inserts`]); a taken number sends this section back to run alone, where
+/// [`claim`] tells.
+pub fn claim_at_commit(
+    tx: &mut WriteTx,
+    mall_id: &str,
+    scope: Scope,
+    shop_order_no: &str,
+    now: DateTime<Utc>,
+) {
+    let identity = vec![
+        mall_id.to_owned(),
+        scope.as_str().to_owned(),
+        shop_order_no.to_owned(),
+    ];
+    let values = vec![
+        Value::Text(mall_id.to_owned()),
+        Value::Text(scope.as_str().to_owned()),
+        Value::Text(shop_order_no.to_owned()),
+        Value::Integer(now.timestamp_millis()),
+    ];
+    tx.defer_insert(Table::OrderNumbers, identity, values);
 }

@@ -5,16 +5,25 @@ use easypay_api::values::{Amount, EnglishText, HttpUrl, MallId, ShopOrderNo};
 use easypay_api::wechat::{Currency, TradeType};
 use sqlx::{Any, Executor, FromRow};
 
+use super::deferred::{self, Table, Value};
 use super::merchants::from_millis;
 use super::{Backend, Conn, WriteTx};
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 
 const METHOD_WECHAT: &str = "wechat";
 
-const COLUMNS: &str =
-    "pg_cno, mall_id, shop_order_no, page_token, trade_type, goods_name, currency, \
-    amount, return_url, notify_url, customer_json, state, approved_amount, cancelled_amount, approved_at, closed_at, \
-    created_at, expires_at, version";
+macro_rules! columns {
+    () => {
+        "pg_cno, mall_id, shop_order_no, page_token, trade_type, goods_name, currency, \
+        amount, return_url, notify_url, customer_json, state, approved_amount, cancelled_amount, approved_at, closed_at, \
+        created_at, expires_at, version"
+    };
+}
+
+const COLUMNS: &str = columns!();
+
+/// The head of a payment's `INSERT`, before its `VALUES` (see [`row_values`]).
+pub(super) const INSERT_INTO: &str = concat!("INSERT INTO payments (", columns!(), ", method)");
 
 #[derive(FromRow)]
 struct PaymentRow {
@@ -96,39 +105,57 @@ pub enum InsertOutcome {
     IdentifierTaken,
 }
 
-pub async fn insert(
-    conn: &mut Conn,
-    payment: &WechatPayment,
-) -> Result<InsertOutcome, sqlx::Error> {
+/// Leaves `payment` for the batch to insert with others' before it commits (see
+/// [`WriteTx::defers_inserts`]); a taken `pgCno`, page token or order number sends this section
+/// back to run alone, where [`insert`] tells which.
+pub fn insert_at_commit(tx: &mut WriteTx, payment: &WechatPayment) {
+    tx.defer_insert(
+        Table::Payments,
+        vec![payment.pg_cno.clone()],
+        row_values(payment),
+    );
+}
+
+/// A new payment's columns in [`INSERT_INTO`]'s order.
+fn row_values(payment: &WechatPayment) -> Vec<Value> {
     let customer_json = payment
         .customer
         .as_ref()
         .map(|customer| serde_json::to_string(customer).expect("customer info serialises"));
-    let inserted = sqlx::query(&format!(
-        "INSERT INTO payments ({COLUMNS}, method) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
-         ON CONFLICT DO NOTHING"
-    ))
-    .bind(&payment.pg_cno)
-    .bind(payment.mall_id.as_str())
-    .bind(payment.shop_order_no.as_str())
-    .bind(&payment.page_token)
-    .bind(payment.trade_type.as_str())
-    .bind(payment.goods_name.as_str())
-    .bind(payment.currency.as_str())
-    .bind(payment.amount.as_i64())
-    .bind(payment.return_url.as_str())
-    .bind(payment.notify_url.as_str())
-    .bind(customer_json)
-    .bind(payment.state.as_str())
-    .bind(payment.approved_amount.map(Amount::as_i64))
-    .bind(payment.cancelled_amount as i64)
-    .bind(payment.approved_at.map(|at| at.timestamp_millis()))
-    .bind(payment.closed_at.map(|at| at.timestamp_millis()))
-    .bind(payment.created_at.timestamp_millis())
-    .bind(payment.expires_at.timestamp_millis())
-    .bind(payment.version)
-    .bind(METHOD_WECHAT)
+    vec![
+        Value::Text(payment.pg_cno.clone()),
+        Value::Text(payment.mall_id.as_str().to_owned()),
+        Value::Text(payment.shop_order_no.as_str().to_owned()),
+        Value::Text(payment.page_token.clone()),
+        Value::Text(payment.trade_type.as_str().to_owned()),
+        Value::Text(payment.goods_name.as_str().to_owned()),
+        Value::Text(payment.currency.as_str().to_owned()),
+        Value::Integer(payment.amount.as_i64()),
+        Value::Text(payment.return_url.as_str().to_owned()),
+        Value::Text(payment.notify_url.as_str().to_owned()),
+        Value::OptionalText(customer_json),
+        Value::Text(payment.state.as_str().to_owned()),
+        Value::OptionalInteger(payment.approved_amount.map(Amount::as_i64)),
+        Value::Integer(payment.cancelled_amount as i64),
+        Value::OptionalInteger(payment.approved_at.map(|at| at.timestamp_millis())),
+        Value::OptionalInteger(payment.closed_at.map(|at| at.timestamp_millis())),
+        Value::Integer(payment.created_at.timestamp_millis()),
+        Value::Integer(payment.expires_at.timestamp_millis()),
+        Value::Integer(payment.version),
+        Value::Text(METHOD_WECHAT.to_owned()),
+    ]
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    payment: &WechatPayment,
+) -> Result<InsertOutcome, sqlx::Error> {
+    let values = row_values(payment);
+    let placeholders = deferred::placeholders(0, values.len());
+    let inserted = sqlx::query_with(
+        &format!("{INSERT_INTO} VALUES ({placeholders}) ON CONFLICT DO NOTHING"),
+        deferred::arguments(&values)?,
+    )
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 1 {

@@ -12,7 +12,10 @@ use tokio::sync::{oneshot, Notify};
 use crate::helpers::{create_body, new_key, spawn_app, Backend};
 use crate::on_both_backends;
 
-on_both_backends!(concurrent_requests_share_transactions_and_each_gets_its_own_answer);
+on_both_backends!(
+    concurrent_requests_share_transactions_and_each_gets_its_own_answer,
+    creates_queued_together_that_share_order_numbers_and_keys_settle_one_at_a_time
+);
 
 /// 64 creates, plus 8 reuses of a key for another body (D002, which fails its section), at once.
 async fn concurrent_requests_share_transactions_and_each_gets_its_own_answer(backend: Backend) {
@@ -70,6 +73,87 @@ async fn concurrent_requests_share_transactions_and_each_gets_its_own_answer(bac
     assert!(
         batches < sections,
         "{batches} transactions for {sections} sections: none was shared"
+    );
+}
+
+/// With the executors held, 24 creates for 8 order numbers (3 keys each) and a retry of each first
+/// key queue up, then run in shared batches, where PostgreSQL inserts their rows a statement per
+/// table: the rows that collide send their sections back to run alone. Each order number is
+/// created once (the others answer D001), each retry replays its key's answer, and each key keeps
+/// replaying it afterwards.
+async fn creates_queued_together_that_share_order_numbers_and_keys_settle_one_at_a_time(
+    backend: Backend,
+) {
+    let executors = match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres { .. } => 4,
+    };
+    let app = spawn_app(backend).await;
+    let db = &app.gateway().db;
+    let mut gates = Vec::new();
+    let mut held = Vec::new();
+    for index in 0..executors {
+        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (mut blocker, answer) = Section::new(&format!("hold-{index}"), false);
+        blocker.gate = Some(gate.clone());
+        blocker.entered = Some(entered.clone());
+        assert!(db.submit(blocker).is_ok());
+        entered.notified().await;
+        gates.push(gate);
+        held.push(answer);
+    }
+    let before = db.batch_counts().unwrap();
+    let mut bodies = Vec::new();
+    for _ in 0..8 {
+        let first = create_body("native");
+        for _ in 0..2 {
+            let mut other = create_body("native");
+            other["shopOrderNo"] = first["shopOrderNo"].clone();
+            bodies.push(other);
+        }
+        bodies.push(first.clone());
+        bodies.push(first);
+    }
+    let release = async {
+        // Long enough for every request to be parsed, checked and queued behind the held executors.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for gate in &gates {
+            gate.notify_one();
+        }
+    };
+    let (answers, ()) = tokio::join!(
+        futures_util::future::join_all(bodies.iter().map(|body| app.create(body))),
+        release
+    );
+    for answer in held {
+        assert_eq!(answer.await.unwrap(), Ok(true));
+    }
+    for group in answers.chunks(4).zip(bodies.chunks(4)) {
+        let (answers, bodies) = group;
+        let created: Vec<&Value> = answers
+            .iter()
+            .filter(|answer| answer["resCd"] == "0000")
+            .collect();
+        let pg_cnos: HashSet<&str> = created
+            .iter()
+            .map(|answer| answer["pgCno"].as_str().unwrap())
+            .collect();
+        assert_eq!(pg_cnos.len(), 1, "one order per order number: {answers:?}");
+        for answer in answers {
+            assert!(
+                answer["resCd"] == "0000" || answer["resCd"] == "D001",
+                "{answer}"
+            );
+        }
+        assert_eq!(answers[2], answers[3], "the retry replays its key's answer");
+        for (answer, body) in answers.iter().zip(bodies) {
+            assert_eq!(app.create(body).await, *answer, "the key keeps its answer");
+        }
+    }
+    let after = db.batch_counts().unwrap();
+    assert!(
+        after.reruns > before.reruns,
+        "colliding sections ran again alone"
     );
 }
 
