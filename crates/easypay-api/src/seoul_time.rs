@@ -19,7 +19,10 @@ pub fn date(at: DateTime<Utc>) -> String {
     at.with_timezone(&seoul()).format("%Y%m%d").to_string()
 }
 
-/// The first midnight in Seoul strictly after `at`: when an idempotency key stops counting.
+/// How long after midnight yesterday's date still counts as a request date (decision 5).
+pub const YESTERDAY_GRACE_MINUTES: u32 = 10;
+
+/// The first midnight in Seoul strictly after `at`.
 pub fn next_midnight(at: DateTime<Utc>) -> DateTime<Utc> {
     let local_day = at.with_timezone(&seoul()).date_naive();
     let next_day = local_day
@@ -32,6 +35,14 @@ pub fn next_midnight(at: DateTime<Utc>) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// When a key first used at `at` stops counting: the end of the grace after the next midnight in
+/// Seoul. KICC keeps keys for the day (decision 9); a retry sent just after midnight may still
+/// carry that day's request date (decision 5), so it must still find its key and replay its
+/// answer instead of acting a second time.
+pub fn key_expiry(at: DateTime<Utc>) -> DateTime<Utc> {
+    next_midnight(at) + chrono::Duration::minutes(i64::from(YESTERDAY_GRACE_MINUTES))
+}
+
 /// Decision 5: a request date (`approvalReqDate`, `cancelReqDate`, `removeReqDate`) must be
 /// today in Seoul, or yesterday during the first 10 minutes after midnight.
 pub fn is_valid_request_date(raw: &str, now: DateTime<Utc>) -> bool {
@@ -40,7 +51,7 @@ pub fn is_valid_request_date(raw: &str, now: DateTime<Utc>) -> bool {
     };
     let local = now.with_timezone(&seoul());
     let today = local.date_naive();
-    let just_after_midnight = local.hour() == 0 && local.minute() < 10;
+    let just_after_midnight = local.hour() == 0 && local.minute() < YESTERDAY_GRACE_MINUTES;
     given == today || (just_after_midnight && today.pred_opt() == Some(given))
 }
 
@@ -72,6 +83,20 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn keys_count_until_the_grace_after_midnight_ends() {
+        // 23:59 in Seoul on 2023-03-11: the key counts until 00:10 on 2023-03-12.
+        assert_eq!(
+            key_expiry(utc("2023-03-11T14:59:00Z")),
+            utc("2023-03-11T15:10:00Z")
+        );
+        // 00:05 on 2023-03-12: until 00:10 on 2023-03-13.
+        assert_eq!(
+            key_expiry(utc("2023-03-11T15:05:00Z")),
+            utc("2023-03-12T15:10:00Z")
+        );
     }
 
     #[test]

@@ -139,7 +139,7 @@ async fn write_then_record<I>(
     now: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, ApiError> {
     let response = (job.effect)(&job.state, tx, &job.input, now).await?;
-    let expires_at = seoul_time::next_midnight(now);
+    let expires_at = seoul_time::key_expiry(now);
     let scope = job.key.scope();
     if tx.defers_inserts() {
         // A key in use turns up when the batch inserts its keys, and sends this section back.
@@ -171,7 +171,7 @@ async fn claim_then_write<I>(
         &scope,
         &job.request_hash,
         now,
-        seoul_time::next_midnight(now),
+        seoul_time::key_expiry(now),
     )
     .await?;
     let duplicate = |message: &str| {

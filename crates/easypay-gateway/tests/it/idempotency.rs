@@ -204,6 +204,47 @@ async fn a_key_from_an_earlier_seoul_day_counts_as_new(backend: Backend) {
     ));
 }
 
+/// A partial cancel sent at 23:59 and retried at 00:05 (its `cancelReqDate` still yesterday's,
+/// which decision 5 accepts until 00:10) must replay, not cancel again; at 00:10 the key is new.
+async fn a_key_used_just_before_midnight_still_replays_in_the_grace_after_it(backend: Backend) {
+    use easypay_api::seoul_time::{key_expiry, next_midnight};
+    use easypay_gateway::store::idempotency::{claim, Claim, Endpoint, KeyScope, StoredResponse};
+    let app = spawn_app(backend).await;
+    let db = &app.gateway().db;
+    let scope = KeyScope {
+        mall_id: MALL_ID,
+        endpoint: Endpoint::WechatRevise,
+        shop_transaction_id: "cancel-at-midnight",
+    };
+    let midnight = next_midnight(chrono::Utc::now() - chrono::Duration::days(2));
+    let before_midnight = midnight - chrono::Duration::minutes(1);
+    let mut tx = db.begin_write().await.unwrap();
+    let first = claim(&mut tx, &scope, "h1", before_midnight, key_expiry(before_midnight));
+    assert!(matches!(first.await.unwrap(), Claim::New));
+    let answer = StoredResponse {
+        response_status: 200,
+        response_body: "{\"resCd\":\"0000\"}".into(),
+    };
+    easypay_gateway::store::idempotency::record(&mut tx, &scope, &answer)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let retry_at = midnight + chrono::Duration::minutes(5);
+    let mut tx = db.begin_write().await.unwrap();
+    let retried = claim(&mut tx, &scope, "h1", retry_at, key_expiry(retry_at));
+    match retried.await.unwrap() {
+        Claim::SameRequest(stored) => assert_eq!(stored, answer),
+        _ => panic!("a retry at 00:05 must replay the answer of 23:59"),
+    }
+    drop(tx);
+
+    let after_grace = midnight + chrono::Duration::minutes(10);
+    let mut tx = db.begin_write().await.unwrap();
+    let reused = claim(&mut tx, &scope, "h2", after_grace, key_expiry(after_grace));
+    assert!(matches!(reused.await.unwrap(), Claim::New));
+}
+
 pub async fn count_orders(app: &crate::helpers::TestApp) -> i64 {
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM payments")
         .fetch_one(app.gateway().db.pool())
@@ -224,4 +265,5 @@ on_both_backends!(
     a_find_retried_with_its_key_replays_the_first_snapshot,
     strict_mode_refuses_every_reuse,
     a_key_from_an_earlier_seoul_day_counts_as_new,
+    a_key_used_just_before_midnight_still_replays_in_the_grace_after_it,
 );
