@@ -80,7 +80,7 @@ impl ReviseCardRequest {
             client_id: root.optional("clientId", |p, r| Text::parse(p, r, 32))?,
             cancel_req_date: root
                 .required("cancelReqDate", |p, r| RequestDate::parse(p, r, now))?,
-            msg_auth_value: root.required("msgAuthValue", |p, r| Text::parse(p, r, 200))?,
+            msg_auth_value: root.required("msgAuthValue", Text::parse_signature)?,
             revise_message: root.optional("reviseMessage", |p, r| Text::parse(p, r, 100))?,
         })
     }

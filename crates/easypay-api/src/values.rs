@@ -158,6 +158,12 @@ impl Text {
         free_text(path, raw, max).map(Text)
     }
 
+    /// A `msgAuthValue` (at most 200 bytes), kept in lowercase: either hex case verifies
+    /// (decision 7), so a retry that differs only in the case is the same request and replays.
+    pub fn parse_signature(path: &str, raw: &str) -> Result<Self, FieldError> {
+        free_text(path, raw, 200).map(|text| Text(text.to_ascii_lowercase()))
+    }
+
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         Text(raw.into())
     }

@@ -90,7 +90,7 @@ impl ReviseWechatRequest {
         let revise_type_code = root.required("reviseTypeCode", ReviseType::parse)?;
         let cancel_req_date =
             root.required("cancelReqDate", |p, r| RequestDate::parse(p, r, now))?;
-        let msg_auth_value = root.required("msgAuthValue", |p, r| Text::parse(p, r, 200))?;
+        let msg_auth_value = root.required("msgAuthValue", Text::parse_signature)?;
         let notify_url = root.optional("notifyUrl", |p, r| HttpUrl::parse(p, r, 1000))?;
         let memo = root.optional("memo", |p, r| Text::parse(p, r, 400))?;
         let reg_id = root.optional("regId", |p, r| Text::parse(p, r, 40))?;

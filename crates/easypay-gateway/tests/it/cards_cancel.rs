@@ -128,6 +128,13 @@ async fn a_retried_cancel_replays_and_is_retrievable(backend: Backend) {
     let body = revise_body(&pg_cno, "32", Some(2_000), None);
     let first = app.post_text("/api/trades/revise", &body).await;
     assert_eq!(app.post_text("/api/trades/revise", &body).await, first);
+    let mut in_uppercase = body.clone();
+    in_uppercase["msgAuthValue"] = json!(body["msgAuthValue"].as_str().unwrap().to_uppercase());
+    assert_eq!(
+        app.post_text("/api/trades/revise", &in_uppercase).await,
+        first,
+        "a signature in the other hex case is the same request"
+    );
     let answer: Value = serde_json::from_str(&first.1).unwrap();
     assert_eq!(answer["remainAmount"], 3_000);
 

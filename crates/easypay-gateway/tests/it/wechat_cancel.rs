@@ -212,6 +212,12 @@ async fn a_retried_cancel_never_cancels_twice(backend: Backend) {
     let first = app.post_text("/api/trades/wechatpay/revise", &body).await;
     let second = app.post_text("/api/trades/wechatpay/revise", &body).await;
     assert_eq!(first, second);
+    let mut in_uppercase = body.clone();
+    in_uppercase["msgAuthValue"] = json!(body["msgAuthValue"].as_str().unwrap().to_uppercase());
+    let third = app
+        .post_text("/api/trades/wechatpay/revise", &in_uppercase)
+        .await;
+    assert_eq!(first, third, "a signature in the other hex case is the same request");
     let rest = revise(&app, &cancel_body(&pg_cno, "40", None)).await;
     assert_eq!(rest["amountInfo"]["totAmount"], 600);
 }
