@@ -36,6 +36,7 @@ impl LookupDate {
                 Rule::NotRecent {
                     today: format(today),
                     yesterday: format(yesterday),
+                    in_future: given > Some(today),
                 },
             ));
         }
@@ -111,7 +112,12 @@ mod tests {
                 .to_string(),
             "transactionDate: must be today (20260312) or yesterday (20260311) in Seoul; older transactions cannot be queried"
         );
-        assert!(LookupDate::parse("transactionDate", "20260313", now).is_err());
+        assert_eq!(
+            LookupDate::parse("transactionDate", "20260313", now)
+                .unwrap_err()
+                .to_string(),
+            "transactionDate: must be today (20260312) or yesterday (20260311) in Seoul; a later date has no transactions yet"
+        );
         assert!(matches!(
             LookupDate::parse("transactionDate", "2026-03-12", now)
                 .unwrap_err()

@@ -63,6 +63,8 @@ pub enum Rule {
     NotRecent {
         today: String,
         yesterday: String,
+        /// The date given is after today (not an old one).
+        in_future: bool,
     },
 }
 
@@ -125,10 +127,21 @@ impl fmt::Display for Rule {
             }
             Rule::OutOfRange { min, max } if min == max => write!(f, "must be {min}"),
             Rule::OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),
-            Rule::NotRecent { today, yesterday } => write!(
-                f,
-                "must be today ({today}) or yesterday ({yesterday}) in Seoul; older transactions cannot be queried"
-            ),
+            Rule::NotRecent {
+                today,
+                yesterday,
+                in_future,
+            } => {
+                let why = if *in_future {
+                    "a later date has no transactions yet"
+                } else {
+                    "older transactions cannot be queried"
+                };
+                write!(
+                    f,
+                    "must be today ({today}) or yesterday ({yesterday}) in Seoul; {why}"
+                )
+            }
         }
     }
 }

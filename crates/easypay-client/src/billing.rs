@@ -43,7 +43,7 @@ pub struct BillingKey {
     pub pg_cno: String,
     /// `yyyyMMddHHmmss`, Seoul time.
     pub transaction_date: String,
-    /// The masked card number to show the customer, e.g. `45797300******02`.
+    /// The masked card number to show the customer, e.g. `457973********02` (the first 6 and last 2 digits).
     pub card_mask_no: String,
     /// The card issuer's name, e.g. `신한카드`.
     pub issuer_name: String,

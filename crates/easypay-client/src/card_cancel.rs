@@ -36,7 +36,8 @@ pub struct CardCancel {
     pub remain_amount: u64,
     /// `TS06` when something remains, `TS02` when nothing does.
     pub status_code: String,
-    /// The key the cancel was sent under, and its `cancelReqDate`: to send it again, send both.
+    /// The key the cancel was sent under, and its `cancelReqDate`: to send it again (that day, or
+    /// until 00:10 the next), send both.
     pub shop_transaction_id: String,
     /// `yyyyMMdd` in Seoul.
     pub cancel_req_date: String,
@@ -106,7 +107,10 @@ impl CancelCard<'_> {
         self
     }
 
-    /// Resends a cancel first sent on another day, keeping its first `cancelReqDate`.
+    /// Resends a cancel first sent just before midnight (Seoul), keeping its first
+    /// `cancelReqDate`: yesterday's date is accepted until 00:10, and until then the same key
+    /// replays the first answer. After 00:10 a cancel is a new request, under a new key and today's
+    /// date.
     pub fn cancel_req_date(mut self, yyyymmdd: impl Into<String>) -> Self {
         self.cancel_req_date = Some(yyyymmdd.into());
         self

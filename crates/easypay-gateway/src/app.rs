@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, IdempotencyMode};
 use crate::notify::Notifier;
 use crate::observe::Metrics;
+use crate::service::in_flight::InFlight;
 use crate::store::Db;
 use crate::vault::CardVault;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Set when the gateway starts stopping: `/readyz` answers 503 from then on.
     pub stopping: Arc<AtomicBool>,
+    /// Card requests being worked on, which `retrieveTransaction` answers as still in progress.
+    pub in_flight: InFlight,
 }
 
 /// The parts of [`Config`] handlers need, resolved (e.g. the public URL once the port is known).
@@ -92,6 +95,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         vault,
         metrics: metrics.clone(),
         stopping: stopping.clone(),
+        in_flight: InFlight::default(),
     };
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;

@@ -174,7 +174,8 @@ fn operations(g: &mut SchemaGenerator, sandbox: bool) -> Vec<Op> {
             .text(
                 "Retrieve a lost answer",
                 "The original answer of a billing-key issuance, a charge or a card cancel from today \
-                 or yesterday (Seoul), without `msgAuthValue`; F003 when there is none.",
+                 or yesterday (Seoul), without `msgAuthValue`; F003 when there is none, D003 while that \
+                 request is still being processed.",
             )
             .body::<retrieve::RetrieveRequest>(g, true)
             .answers_any(vec![

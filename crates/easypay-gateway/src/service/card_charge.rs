@@ -34,7 +34,13 @@ pub async fn charge(
 ) -> Result<StoredResponse, ApiError> {
     let merchant =
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
-    // The slow sandbox card waits before the write transaction, so that it holds no lock.
+    // The slow sandbox card waits before the write transaction, so that it holds no lock; a
+    // lookup of the key meanwhile answers that the charge is still being processed.
+    let _in_flight = state.in_flight.enter(
+        request.mall_id.as_str(),
+        Endpoint::CardBatchApproval,
+        request.shop_transaction_id.as_str(),
+    );
     tokio::time::sleep(issuer_delay(state, &request).await?).await;
     let hash = idempotent::request_hash(&request);
     let key = Key::new(

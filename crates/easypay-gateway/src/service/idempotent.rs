@@ -6,6 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
+use super::retrieve;
 use crate::app::AppState;
 use crate::config::IdempotencyMode;
 use crate::http::error::ApiError;
@@ -65,6 +66,12 @@ pub async fn perform<I: Send + Sync + 'static>(
     input: I,
     effect: Effect<I>,
 ) -> Result<StoredResponse, ApiError> {
+    // Until answered, a lookup of this key answers "still being processed".
+    let _in_flight = retrieve::RETRIEVABLE.contains(&key.endpoint).then(|| {
+        state
+            .in_flight
+            .enter(&key.mall_id, key.endpoint, &key.shop_transaction_id)
+    });
     let (reply, answer) = oneshot::channel();
     let job = KeyedJob {
         state: state.clone(),

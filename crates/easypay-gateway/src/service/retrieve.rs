@@ -14,6 +14,13 @@ use crate::http::error::ApiError;
 use crate::store::idempotency::Endpoint;
 use crate::store::retrieval;
 
+/// The operations whose answers a lookup returns.
+pub const RETRIEVABLE: [Endpoint; 3] = [
+    Endpoint::BillingKeyIssue,
+    Endpoint::CardBatchApproval,
+    Endpoint::CardRevise,
+];
+
 /// The answer to send, as JSON text.
 pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<String, ApiError> {
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
@@ -22,15 +29,25 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
     let found = retrieval::find_answer(
         &mut state.db.read().await?,
         request.mall_id.as_str(),
-        [
-            Endpoint::BillingKeyIssue,
-            Endpoint::CardBatchApproval,
-            Endpoint::CardRevise,
-        ],
+        RETRIEVABLE,
         request.shop_transaction_id.as_str(),
         date,
     )
     .await?;
+    let in_flight = || {
+        let (mall_id, key) = (&request.mall_id, &request.shop_transaction_id);
+        state
+            .in_flight
+            .any(mall_id.as_str(), &RETRIEVABLE, key.as_str())
+    };
+    if found.is_none() && in_flight() {
+        return Err(ApiError::new(
+            ResCode::RequestInProgress,
+            "shopTransactionId: a request with this key is still being processed; ask again shortly",
+        )
+        .echo("shopTransactionId", request.shop_transaction_id.as_str())
+        .echo("mallId", request.mall_id.as_str()));
+    }
     let Some((endpoint, body)) = found else {
         return Ok(serde_json::to_string(&RetrieveNotFoundResponse {
             res_cd: ResCode::RetrieveNotFound.as_str().into(),

@@ -8,7 +8,7 @@ use super::deferred::{self, Table, Value};
 use super::{Conn, WriteTx};
 
 /// Which endpoint a key belongs to (decision 9 scopes keys per endpoint).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     WechatCreate,
     WechatFind,

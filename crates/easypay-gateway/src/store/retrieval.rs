@@ -13,8 +13,10 @@ pub struct Found {
     pub response_body: String,
 }
 
-/// The latest finished answer under (`mall_id`, one of `endpoints`, `shop_transaction_id`) whose
-/// key was first used on `date` in Seoul.
+/// The first finished answer under (`mall_id`, one of `endpoints`, `shop_transaction_id`) whose
+/// key was first used on `date` in Seoul. KICC looks a transaction up by its key and date alone;
+/// where a merchant used one key on two card operations that day (an issuance, then a charge), the
+/// key names the transaction it named first, which a later reuse cannot hide.
 pub async fn find_answer<'e>(
     db: impl Executor<'e, Database = Any>,
     mall_id: &str,
@@ -31,7 +33,7 @@ pub async fn find_answer<'e>(
         "SELECT endpoint, response_body FROM idempotency_keys \
          WHERE mall_id = $1 AND shop_transaction_id = $2 AND endpoint IN ($3, $4, $5) \
          AND response_status <> 0 AND created_at >= $6 AND created_at < $7 \
-         ORDER BY created_at DESC LIMIT 1",
+         ORDER BY created_at ASC LIMIT 1",
     )
     .bind(mall_id)
     .bind(shop_transaction_id)

@@ -125,7 +125,51 @@ async fn nothing_found_is_f003_and_old_dates_v016(backend: Backend) {
     assert_eq!(answer["resCd"], "F003");
 }
 
+/// KICC's recovery procedure: after a timeout, look the charge up. While the slow card's issuer is
+/// still deciding, the lookup must say so (D003), not that no charge exists (F003).
+async fn a_charge_still_being_processed_is_d003_then_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = billing_key(&app, "4579730000030002").await;
+    let body = charge_body(&key, 1000);
+    let shop_transaction_id = body["shopTransactionId"].as_str().unwrap();
+    let look_up_meanwhile = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        retrieve(&app, shop_transaction_id, &today()).await.1
+    };
+    let (charged, meanwhile) = tokio::join!(charge(&app, &body), look_up_meanwhile);
+    assert_eq!(meanwhile["resCd"], "D003", "{meanwhile}");
+    assert_eq!(meanwhile["shopTransactionId"], shop_transaction_id);
+    assert_eq!(charged["resCd"], "0000", "{charged}");
+    let (text, found) = retrieve(&app, shop_transaction_id, &today()).await;
+    assert_eq!(found, without_msg_auth(&charged.to_string()), "{text}");
+}
+
+/// One key on an issuance and then on a charge the same day: the lookup answers the issuance,
+/// whose billing key a later reuse must not hide.
+async fn a_key_reused_on_another_card_operation_still_finds_the_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (order, authorization) = registered(&app, GOOD_CARD).await;
+    let issuance = issue_body(&order, &authorization);
+    let (_, issued) = app.post_text("/api/ep9/trades/approval", &issuance).await;
+    let issued: Value = serde_json::from_str(&issued).unwrap();
+    let key = issued["paymentInfo"]["cardInfo"]["cardNo"]
+        .as_str()
+        .unwrap();
+    let mut reuse = charge_body(key, 3000);
+    reuse["shopTransactionId"] = issuance["shopTransactionId"].clone();
+    assert_eq!(charge(&app, &reuse).await["resCd"], "0000");
+    let (_, found) = retrieve(
+        &app,
+        issuance["shopTransactionId"].as_str().unwrap(),
+        &today(),
+    )
+    .await;
+    assert_eq!(found, without_msg_auth(&issued.to_string()));
+}
+
 on_both_backends!(
+    a_charge_still_being_processed_is_d003_then_found,
+    a_key_reused_on_another_card_operation_still_finds_the_first,
     todays_issuance_and_charge_are_found_without_msg_auth_value,
     a_decline_is_found_as_the_decline,
     yesterday_is_found_under_yesterdays_date_only,

@@ -219,7 +219,13 @@ async fn a_key_used_just_before_midnight_still_replays_in_the_grace_after_it(bac
     let midnight = next_midnight(chrono::Utc::now() - chrono::Duration::days(2));
     let before_midnight = midnight - chrono::Duration::minutes(1);
     let mut tx = db.begin_write().await.unwrap();
-    let first = claim(&mut tx, &scope, "h1", before_midnight, key_expiry(before_midnight));
+    let first = claim(
+        &mut tx,
+        &scope,
+        "h1",
+        before_midnight,
+        key_expiry(before_midnight),
+    );
     assert!(matches!(first.await.unwrap(), Claim::New));
     let answer = StoredResponse {
         response_status: 200,

@@ -217,7 +217,10 @@ async fn a_retried_cancel_never_cancels_twice(backend: Backend) {
     let third = app
         .post_text("/api/trades/wechatpay/revise", &in_uppercase)
         .await;
-    assert_eq!(first, third, "a signature in the other hex case is the same request");
+    assert_eq!(
+        first, third,
+        "a signature in the other hex case is the same request"
+    );
     let rest = revise(&app, &cancel_body(&pg_cno, "40", None)).await;
     assert_eq!(rest["amountInfo"]["totAmount"], 600);
 }
