@@ -45,13 +45,16 @@ impl ReviseType {
     }
 }
 
-/// `amountInfo` of a cancel: what to take back, in the payment's currency.
+/// `amountInfo` of a cancel, in the payment's currency: what to take back (a partial cancel must
+/// say; a full cancel may, and must then state what remains).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelAmountInfo {
     pub currency: Currency,
-    pub tot_amount: Amount,
+    /// Required for a partial cancel (`32`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tot_amount: Option<Amount>,
 }
 
 /// A parsed WeChat cancel request.
@@ -97,10 +100,16 @@ impl ReviseWechatRequest {
         let amount_info = match root.optional_object("amountInfo")? {
             Some(amount) => {
                 let currency = amount.required("currency", Currency::parse)?;
-                let (path, value) = amount.required_integer("totAmount")?;
+                let tot_amount = match amount.optional_integer("totAmount")? {
+                    Some((path, value)) => Some(Amount::parse(&path, value)?),
+                    None if revise_type_code == ReviseType::Partial => {
+                        return Err(FieldError::new(amount.path("totAmount"), Rule::Missing));
+                    }
+                    None => None,
+                };
                 Some(CancelAmountInfo {
                     currency,
-                    tot_amount: Amount::parse(&path, value)?,
+                    tot_amount,
                 })
             }
             None if revise_type_code == ReviseType::Partial => {
@@ -151,6 +160,9 @@ pub struct FindWechatCancelResponse {
     pub res_msg: String,
     pub shop_transaction_id: String,
     pub mall_id: String,
+    /// The payment's order number, when the payment is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_order_no: Option<String>,
     pub pg_cno: String,
     pub cancel_pg_cno: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,13 +197,24 @@ mod tests {
     fn a_partial_cancel_needs_its_amount() {
         let now = Utc::now();
         let parsed = ReviseWechatRequest::parse(body(now).as_object().unwrap(), now).unwrap();
-        assert_eq!(parsed.amount_info.unwrap().tot_amount.get(), 300);
+        assert_eq!(parsed.amount_info.unwrap().tot_amount.unwrap().get(), 300);
         let mut without = body(now);
         without.as_object_mut().unwrap().remove("amountInfo");
         let err = ReviseWechatRequest::parse(without.as_object().unwrap(), now).unwrap_err();
         assert_eq!(err.to_string(), "amountInfo: is required");
         without["reviseTypeCode"] = json!("40");
         assert!(ReviseWechatRequest::parse(without.as_object().unwrap(), now).is_ok());
+        let mut no_total = body(now);
+        no_total["amountInfo"] = json!({"currency": "USD"});
+        let err = ReviseWechatRequest::parse(no_total.as_object().unwrap(), now).unwrap_err();
+        assert_eq!(err.to_string(), "amountInfo.totAmount: is required");
+        no_total["reviseTypeCode"] = json!("40");
+        let full = ReviseWechatRequest::parse(no_total.as_object().unwrap(), now).unwrap();
+        assert_eq!(
+            full.amount_info.unwrap().tot_amount,
+            None,
+            "a full cancel may leave it out"
+        );
     }
 
     #[test]

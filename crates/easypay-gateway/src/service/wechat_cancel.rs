@@ -139,8 +139,8 @@ fn decide(
     payment: &WechatPayment,
     now: DateTime<Utc>,
 ) -> Result<(WechatPayment, Cancelled), (ResCode, String)> {
-    let amount = match (&request.amount_info, request.revise_type_code) {
-        (Some(info), _) if info.currency != payment.currency => {
+    if let Some(info) = &request.amount_info {
+        if info.currency != payment.currency {
             return Err((
                 ResCode::CancelCurrencyMismatch,
                 format!(
@@ -150,10 +150,39 @@ fn decide(
                 ),
             ));
         }
-        (Some(info), ReviseType::Partial) => info.tot_amount,
-        // A full cancel takes back whatever remains.
-        (Some(_) | None, ReviseType::Full) | (None, ReviseType::Partial) => {
-            Amount::from_stored(payment.remaining() as i64)
+    }
+    let remaining = Amount::from_stored(payment.remaining() as i64);
+    let stated = request
+        .amount_info
+        .as_ref()
+        .and_then(|info| info.tot_amount);
+    let amount = match (request.revise_type_code, stated) {
+        (ReviseType::Partial, Some(amount)) => amount,
+        // A full cancel takes back whatever remains; an amount it states must be that.
+        (ReviseType::Full, None) => remaining,
+        (ReviseType::Full, Some(stated)) if stated == remaining => remaining,
+        (ReviseType::Full, Some(stated)) => {
+            // A payment that cannot be cancelled at all says so first.
+            let cancel_all = WalletEvent::Cancel { amount: remaining };
+            if let Err(TransitionRefused::NotApplicable { from, .. }) =
+                payment.apply(cancel_all, now)
+            {
+                return Err(refusal(from));
+            }
+            return Err((
+                ResCode::RemainAmountMismatch,
+                format!(
+                    "amountInfo.totAmount: a full cancel takes back the {remaining} that remains, \
+                     not {stated}; state {remaining} or leave totAmount out"
+                ),
+            ));
+        }
+        // Parsing requires the amount of a partial cancel; kept for completeness.
+        (ReviseType::Partial, None) => {
+            return Err((
+                ResCode::FieldMissing,
+                "amountInfo.totAmount: is required for a partial cancel".into(),
+            ))
         }
     };
     match payment.apply(WalletEvent::Cancel { amount }, now) {
@@ -235,6 +264,9 @@ async fn describe_cancel(
         res_msg: "Success".into(),
         shop_transaction_id: request.shop_transaction_id.to_string(),
         mall_id: mall_id.into(),
+        shop_order_no: payment
+            .as_ref()
+            .map(|payment| payment.shop_order_no.to_string()),
         pg_cno: pg_cno.into(),
         cancel_pg_cno: cancel_pg_cno.into(),
         transaction_date: None,

@@ -112,6 +112,7 @@ async fn partial_cancels_take_back_what_remains_and_no_more(backend: Backend) {
     assert_eq!(app.find(&pg_cno).await["statusCd"], "TS06");
     let found = find_cancel(&app, &pg_cno, first["cancelPgCno"].as_str().unwrap()).await;
     assert_eq!(found["cancelStatus"], "TS06");
+    assert!(found["shopOrderNo"].is_string(), "{found}");
 
     let too_much = revise(&app, &cancel_body(&pg_cno, "32", Some(701))).await;
     assert_eq!(too_much["resCd"], "C007", "{too_much}");
@@ -128,11 +129,27 @@ async fn partial_cancels_take_back_what_remains_and_no_more(backend: Backend) {
         "refusals change nothing"
     );
 
-    let rest = revise(&app, &cancel_body(&pg_cno, "40", None)).await;
+    let wrong_total = revise(&app, &cancel_body(&pg_cno, "40", Some(5))).await;
+    assert_eq!(wrong_total["resCd"], "C008", "{wrong_total}");
+    assert_eq!(
+        wrong_total["resMsg"],
+        "amountInfo.totAmount: a full cancel takes back the 700 that remains, not 5; state 700 or leave totAmount out"
+    );
+    assert_eq!(app.find(&pg_cno).await["statusCd"], "TS06");
+
+    let rest = revise(&app, &cancel_body(&pg_cno, "40", Some(700))).await;
+    assert_eq!(rest["resCd"], "0000", "{rest}");
     assert_eq!(rest["amountInfo"]["totAmount"], 700);
     assert_eq!(app.find(&pg_cno).await["statusCd"], "TS02");
     let again = revise(&app, &cancel_body(&pg_cno, "32", Some(1))).await;
     assert_eq!(again["resCd"], "C006");
+    let mut currency_only = cancel_body(&pg_cno, "40", None);
+    currency_only["amountInfo"] = json!({"currency": "KRW"});
+    let after_all = revise(&app, &currency_only).await;
+    assert_eq!(
+        after_all["resCd"], "C006",
+        "a full cancel may leave totAmount out: {after_all}"
+    );
     // The payment's notification plus one per accepted cancel.
     receiver.wait_for(3, Duration::from_secs(10)).await;
 }
