@@ -130,8 +130,8 @@ impl WriteTx {
         self.deferred.is_some()
     }
 
-    /// Leaves a row for the batch's statement on its table; inserted at once where rows are not
-    /// deferred (callers check [`WriteTx::defers_inserts`] first, so this is never reached there).
+    /// Leaves a row for the batch's statement on its table. Only for a transaction that
+    /// [`WriteTx::defers_inserts`]: callers check first, and insert at once otherwise.
     fn defer_insert(
         &mut self,
         table: deferred::Table,
