@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn next_midnight_is_seoul_midnight() {
-        // 23:59:59 in Seoul on the 12th: the key lasts one more second.
+        // 23:59:59 in Seoul on the 12th: midnight is one second away.
         assert_eq!(
             next_midnight(utc("2023-03-12T14:59:59Z")),
             utc("2023-03-12T15:00:00Z")

@@ -351,7 +351,7 @@ mod schema {
     });
     schema_of!(ShopTransactionId, {
         "type": "string", "maxLength": 60, "pattern": FREE_TEXT_PATTERN,
-        "description": "The merchant's idempotency key (at most 60 bytes): the same key with the same request replays the first answer until midnight in Seoul; with a different request it is D002.",
+        "description": "The merchant's idempotency key (at most 60 bytes): the same key with the same request replays the first answer until 00:10 Seoul time after the day it was first used; with a different request it is D002.",
         "examples": ["2f0e6c1e-8b0b-4f5e-9d3e-0b1c2d3e4f50"]
     });
     schema_of!(ShopOrderNo, {
