@@ -15,6 +15,7 @@ use crate::config::{Config, IdempotencyMode};
 use crate::notify::Notifier;
 use crate::observe::Metrics;
 use crate::service::in_flight::InFlight;
+use crate::service::merchant_gate::SeenActive;
 use crate::store::Db;
 use crate::vault::CardVault;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub stopping: Arc<AtomicBool>,
     /// Card requests being worked on, which `retrieveTransaction` answers as still in progress.
     pub in_flight: InFlight,
+    /// The merchants last found active: a hint of where to check a merchant, never the answer.
+    pub seen_active: SeenActive,
 }
 
 /// The parts of [`Config`] handlers need, resolved (e.g. the public URL once the port is known).
@@ -96,6 +99,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         metrics: metrics.clone(),
         stopping: stopping.clone(),
         in_flight: InFlight::default(),
+        seen_active: SeenActive::default(),
     };
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;

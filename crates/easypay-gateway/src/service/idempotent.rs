@@ -6,13 +6,14 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
+use super::merchant_gate::gate_on;
 use super::retrieve;
 use crate::app::AppState;
 use crate::config::IdempotencyMode;
 use crate::http::error::ApiError;
 use crate::store::batch::{BatchJob, Ran, SectionFuture};
 use crate::store::idempotency::{self, Claim, Endpoint, KeyScope, StoredResponse};
-use crate::store::{StoreError, WriteTx};
+use crate::store::{Backend, StoreError, WriteTx};
 
 /// The fingerprint of a parsed request: equal for retries whatever their key order or whitespace.
 pub fn request_hash(request: &impl Serialize) -> String {
@@ -66,6 +67,39 @@ pub async fn perform<I: Send + Sync + 'static>(
     input: I,
     effect: Effect<I>,
 ) -> Result<StoredResponse, ApiError> {
+    run_keyed(state, key, request_hash, input, effect, false).await
+}
+
+/// [`perform`] for a request that needs nothing of its merchant but that it is active, checked
+/// first (`M001`, `M002`: nothing stored). On PostgreSQL, for a merchant last found active, the
+/// check is made inside the section, and in a shared batch by one statement for every section's
+/// merchant (see [`crate::store::deferred`]): a statement per request fewer.
+pub async fn perform_for_active_merchant<I: Send + Sync + 'static>(
+    state: &AppState,
+    key: Key,
+    request_hash: String,
+    input: I,
+    effect: Effect<I>,
+) -> Result<StoredResponse, ApiError> {
+    let in_section =
+        state.db.backend() == Backend::Postgres && state.seen_active.contains(&key.mall_id);
+    if !in_section {
+        let (mall_id, shop_transaction_id) = (&key.mall_id, &key.shop_transaction_id);
+        let mut reader = state.db.read().await?;
+        let merchant = gate_on(&mut reader, mall_id, Some(shop_transaction_id)).await?;
+        state.seen_active.note(&merchant);
+    }
+    run_keyed(state, key, request_hash, input, effect, in_section).await
+}
+
+async fn run_keyed<I: Send + Sync + 'static>(
+    state: &AppState,
+    key: Key,
+    request_hash: String,
+    input: I,
+    effect: Effect<I>,
+    check_merchant: bool,
+) -> Result<StoredResponse, ApiError> {
     // Until answered, a lookup of this key answers "still being processed".
     let _in_flight = retrieve::RETRIEVABLE.contains(&key.endpoint).then(|| {
         state
@@ -79,6 +113,7 @@ pub async fn perform<I: Send + Sync + 'static>(
         request_hash,
         input,
         effect,
+        check_merchant,
         key_in_use: false,
         outcome: None,
         reply,
@@ -95,6 +130,8 @@ struct KeyedJob<I> {
     request_hash: String,
     input: I,
     effect: Effect<I>,
+    /// Whether the section checks that the merchant is active (the handler did not).
+    check_merchant: bool,
     /// Set when the first run found the key already used: the next run claims it first.
     key_in_use: bool,
     outcome: Option<Result<StoredResponse, ApiError>>,
@@ -105,6 +142,10 @@ impl<I: Send + Sync + 'static> BatchJob for KeyedJob<I> {
     fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
         Box::pin(async move {
             let now = Utc::now();
+            if let Err(refused) = merchant_check(self, tx).await {
+                self.outcome = Some(Err(refused));
+                return Ran::Failed;
+            }
             let outcome = if self.key_in_use {
                 claim_then_write(self, tx, now).await
             } else {
@@ -136,6 +177,24 @@ impl<I: Send + Sync + 'static> BatchJob for KeyedJob<I> {
         // The request may have gone away (client disconnected); its effect stands regardless.
         let _ = self.reply.send(answer);
     }
+}
+
+/// The merchant must be active before anything else: checked now, or (in a shared batch) with every
+/// section's merchant when the batch inserts its rows, which sends this section back to run alone
+/// if it is not.
+async fn merchant_check<I>(job: &KeyedJob<I>, tx: &mut WriteTx) -> Result<(), ApiError> {
+    if !job.check_merchant {
+        return Ok(());
+    }
+    let (mall_id, key) = (&job.key.mall_id, &job.key.shop_transaction_id);
+    if tx.defers_inserts() {
+        tx.require_active_merchant(mall_id);
+        return Ok(());
+    }
+    gate_on(tx, mall_id, Some(key)).await.inspect_err(|_| {
+        job.state.seen_active.forget(mall_id);
+    })?;
+    Ok(())
 }
 
 /// The common case, a key used for the first time: the effect, then the key with its answer in one

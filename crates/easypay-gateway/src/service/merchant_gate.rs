@@ -1,11 +1,14 @@
 //! The merchant named by `mallId` must exist and be active before anything else happens.
 
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
 use easypay_api::values::{MallId, ShopTransactionId};
 use easypay_api::{msg_auth, ResCode};
 
 use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
-use crate::store::{merchants, Db};
+use crate::store::{merchants, Conn, Db};
 
 pub async fn active_merchant(
     db: &Db,
@@ -25,24 +28,70 @@ async fn gate(
     mall_id: &MallId,
     shop_transaction_id: Option<&ShopTransactionId>,
 ) -> Result<Merchant, ApiError> {
+    let key = shop_transaction_id.map(ShopTransactionId::as_str);
+    gate_on(&mut db.read().await?, mall_id.as_str(), key).await
+}
+
+/// The same check on `conn` (a write transaction's, inside a keyed request's section).
+pub async fn gate_on(
+    conn: &mut Conn,
+    mall_id: &str,
+    shop_transaction_id: Option<&str>,
+) -> Result<Merchant, ApiError> {
     let refuse = |code, message: String| {
         let error = ApiError::new(code, message);
         match shop_transaction_id {
-            Some(key) => error.echo("shopTransactionId", key.as_str()),
+            Some(key) => error.echo("shopTransactionId", key),
             None => error,
         }
-        .echo("mallId", mall_id.as_str())
+        .echo("mallId", mall_id)
     };
-    match merchants::find(&mut db.read().await?, mall_id.as_str()).await? {
+    match merchants::find(conn, mall_id).await? {
         None => Err(refuse(
             ResCode::UnknownMerchant,
-            format!("mallId: no merchant {:?}", mall_id.as_str()),
+            format!("mallId: no merchant {mall_id:?}"),
         )),
         Some(merchant) if !merchant.active => Err(refuse(
             ResCode::MerchantInactive,
-            format!("mallId: merchant {:?} is deactivated", mall_id.as_str()),
+            format!("mallId: merchant {mall_id:?} is deactivated"),
         )),
         Some(merchant) => Ok(merchant),
+    }
+}
+
+/// The merchants last found active. Only a hint of which way to check: a keyed request for one of
+/// them may leave its check to its batch, which checks every section's merchant in one statement
+/// ([`crate::store::deferred`]); a request for any other merchant is checked on its own first, so
+/// that requests for unknown or deactivated merchants never cost a batch a rerun. The database
+/// decides every time.
+#[derive(Clone, Default)]
+pub struct SeenActive(Arc<RwLock<HashSet<String>>>);
+
+impl SeenActive {
+    pub fn contains(&self, mall_id: &str) -> bool {
+        self.read().contains(mall_id)
+    }
+
+    pub fn note(&self, merchant: &Merchant) {
+        if merchant.active && !self.contains(&merchant.mall_id) {
+            self.write().insert(merchant.mall_id.clone());
+        }
+    }
+
+    pub fn forget(&self, mall_id: &str) {
+        self.write().remove(mall_id);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashSet<String>> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashSet<String>> {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

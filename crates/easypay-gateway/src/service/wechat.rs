@@ -8,7 +8,6 @@ use easypay_api::wechat::{
 use easypay_api::{seoul_time, ResCode};
 
 use super::idempotent::{self, answer, Key};
-use super::merchant_gate::active_merchant;
 use crate::app::AppState;
 use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
@@ -25,14 +24,13 @@ pub async fn create(
     state: &AppState,
     request: CreateWechatRequest,
 ) -> Result<StoredResponse, ApiError> {
-    active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
     let key = Key::new(
         Endpoint::WechatCreate,
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
     );
-    idempotent::perform(state, key, hash, request, |state, tx, request, now| {
+    idempotent::perform_for_active_merchant(state, key, hash, request, |state, tx, request, now| {
         Box::pin(create_order(state, tx, request, now))
     })
     .await
@@ -143,14 +141,13 @@ pub async fn find(
     state: &AppState,
     request: FindWechatRequest,
 ) -> Result<StoredResponse, ApiError> {
-    active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
     let key = Key::new(
         Endpoint::WechatFind,
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
     );
-    idempotent::perform(state, key, hash, request, |_, tx, request, now| {
+    idempotent::perform_for_active_merchant(state, key, hash, request, |_, tx, request, now| {
         Box::pin(describe(tx, request, now))
     })
     .await

@@ -233,14 +233,13 @@ pub async fn find(
     state: &AppState,
     request: FindWechatRequest,
 ) -> Result<StoredResponse, ApiError> {
-    active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let hash = idempotent::request_hash(&request);
     let key = Key::new(
         Endpoint::WechatFind,
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
     );
-    idempotent::perform(state, key, hash, request, |_, tx, request, _| {
+    idempotent::perform_for_active_merchant(state, key, hash, request, |_, tx, request, _| {
         Box::pin(describe_cancel(tx, request))
     })
     .await

@@ -5,6 +5,11 @@
 //! conflicted: the batch is rolled back and that section runs again alone, the careful way, with a
 //! statement per row as before (see [`super::batch`]).
 //!
+//! A section may also leave the check that its merchant is active (a create or a `find` for a
+//! merchant last found active, see [`crate::service::merchant_gate::SeenActive`]): one `SELECT`
+//! checks every section's merchant before the inserts, and a section whose merchant is not active
+//! is sent back the same way, to be refused alone (`M001`, `M002`).
+//!
 //! Only rows whose insertion the section does not need to read back before it answers are
 //! deferred: a section answers as if its rows went in, and the flush proves it or sends it back.
 //! Nothing else in the batch can depend on them, because nobody outside knows the new identifiers
@@ -69,13 +74,19 @@ struct PendingRow {
     values: Vec<Value>,
 }
 
-/// The rows a batch's sections left, by table.
+/// The rows a batch's sections left, by table, and the merchants they need active.
 #[derive(Debug, Default)]
 pub struct DeferredRows {
     rows: Vec<(Table, PendingRow)>,
+    merchants: Vec<(usize, String)>,
 }
 
 impl DeferredRows {
+    /// The section's request is for `mall_id`, which must name an active merchant.
+    pub fn require_active_merchant(&mut self, section: usize, mall_id: &str) {
+        self.merchants.push((section, mall_id.to_owned()));
+    }
+
     pub fn push(
         &mut self,
         table: Table,
@@ -94,13 +105,20 @@ impl DeferredRows {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.rows.is_empty() && self.merchants.is_empty()
     }
 
-    /// Inserts every row, a statement per table, and returns the sections (ascending) with a row
-    /// that did not go in. With any, the transaction must not commit.
+    /// Checks the merchants in one statement, then inserts every row, a statement per table, and
+    /// returns the sections (ascending) whose merchant is not active or with a row that did not go
+    /// in. With any, the transaction must not commit.
     pub async fn flush(self, conn: &mut Conn) -> Result<Vec<usize>, sqlx::Error> {
-        let mut conflicted = Vec::new();
+        let mut conflicted = inactive_merchants(conn, self.merchants).await?;
+        if !conflicted.is_empty() {
+            // The batch is rolled back: its rows need not be inserted.
+            conflicted.sort_unstable();
+            conflicted.dedup();
+            return Ok(conflicted);
+        }
         let mut rows = self.rows;
         for table in Table::ALL {
             let (of_table, rest): (Vec<_>, Vec<_>) = rows
@@ -114,6 +132,41 @@ impl DeferredRows {
         conflicted.dedup();
         Ok(conflicted)
     }
+}
+
+/// The sections whose merchant is unknown or deactivated, found in one statement.
+async fn inactive_merchants(
+    conn: &mut Conn,
+    merchants: Vec<(usize, String)>,
+) -> Result<Vec<usize>, sqlx::Error> {
+    if merchants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut mall_ids: Vec<&str> = merchants
+        .iter()
+        .map(|(_, mall_id)| mall_id.as_str())
+        .collect();
+    mall_ids.sort_unstable();
+    mall_ids.dedup();
+    let sql = format!(
+        "SELECT mall_id FROM merchants WHERE active <> 0 AND mall_id IN ({})",
+        placeholders(0, mall_ids.len())
+    );
+    let values: Vec<Value> = mall_ids
+        .iter()
+        .map(|mall_id| Value::Text((*mall_id).to_owned()))
+        .collect();
+    let active: HashSet<String> = sqlx::query_with(&sql, arguments(&values)?)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()?;
+    Ok(merchants
+        .into_iter()
+        .filter(|(_, mall_id)| !active.contains(mall_id))
+        .map(|(section, _)| section)
+        .collect())
 }
 
 /// One multi-row statement for `rows`; returns the sections whose row did not go in.

@@ -145,6 +145,16 @@ impl WriteTx {
             .push(table, section, identity, values);
     }
 
+    /// Leaves the check that `mall_id` names an active merchant to the batch, which checks every
+    /// section's at once before its inserts. Only where [`WriteTx::defers_inserts`].
+    pub fn require_active_merchant(&mut self, mall_id: &str) {
+        let section = self.section;
+        self.deferred
+            .as_mut()
+            .expect("checks are deferred only where the transaction defers rows")
+            .require_active_merchant(section, mall_id);
+    }
+
     /// Marks the rows deferred from now on as the section at `index`'s.
     pub(crate) fn enter_section(&mut self, index: usize) {
         self.section = index;

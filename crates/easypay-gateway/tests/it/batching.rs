@@ -9,7 +9,7 @@ use easypay_gateway::store::{StoreError, WriteTx};
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, Notify};
 
-use crate::helpers::{create_body, new_key, spawn_app, Backend};
+use crate::helpers::{create_body, new_key, spawn_app, Backend, MALL_ID};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -155,6 +155,77 @@ async fn creates_queued_together_that_share_order_numbers_and_keys_settle_one_at
         after.reruns > before.reruns,
         "colliding sections ran again alone"
     );
+}
+
+/// On PostgreSQL a batch checks its sections' merchants in one statement before its inserts. With
+/// the executors held, creates for a merchant deactivated meanwhile queue up beside creates for
+/// an active one: the first are refused alone (`M002`, nothing stored), the others are created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_refuses_the_sections_of_a_merchant_deactivated_meanwhile() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let db = &app.gateway().db;
+    let other = "T0000002";
+    let response = app
+        .client
+        .put(app.url(&format!("/_sandbox/merchants/{other}")))
+        .json(&json!({"secretKey": "other-secret"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let for_merchant = |mall_id: &str| {
+        let mut body = create_body("native");
+        body["mallId"] = json!(mall_id);
+        body
+    };
+    // Both are found active once, so that their next requests leave the check to the batch.
+    app.create_ok(&for_merchant(MALL_ID)).await;
+    app.create_ok(&for_merchant(other)).await;
+    let mut gates = Vec::new();
+    let mut held = Vec::new();
+    for index in 0..4 {
+        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (mut blocker, answer) = Section::new(&format!("hold-{index}"), false);
+        blocker.gate = Some(gate.clone());
+        blocker.entered = Some(entered.clone());
+        assert!(db.submit(blocker).is_ok());
+        entered.notified().await;
+        gates.push(gate);
+        held.push(answer);
+    }
+    easypay_gateway::store::merchants::set_active(db.pool(), MALL_ID, false, chrono::Utc::now())
+        .await
+        .unwrap();
+    let bodies: Vec<Value> = (0..16)
+        .map(|index| for_merchant(if index % 2 == 0 { MALL_ID } else { other }))
+        .collect();
+    let before = crate::idempotency::count_orders(&app).await;
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for gate in &gates {
+            gate.notify_one();
+        }
+    };
+    let (answers, ()) = tokio::join!(
+        futures_util::future::join_all(bodies.iter().map(|body| app.create(body))),
+        release
+    );
+    for answer in held {
+        assert_eq!(answer.await.unwrap(), Ok(true));
+    }
+    for (answer, body) in answers.iter().zip(&bodies) {
+        let expected = if body["mallId"] == MALL_ID {
+            "M002"
+        } else {
+            "0000"
+        };
+        assert_eq!(answer["resCd"], expected, "{answer}");
+        assert_eq!(answer["shopTransactionId"], body["shopTransactionId"]);
+    }
+    assert_eq!(crate::idempotency::count_orders(&app).await, before + 8);
 }
 
 /// A test section: claims one order number, then succeeds or fails.

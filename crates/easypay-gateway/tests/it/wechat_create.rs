@@ -108,6 +108,9 @@ async fn unknown_merchant_is_m001_and_inactive_is_m002(backend: Backend) {
     assert_eq!(answer["resCd"], "M001", "{answer}");
     assert_eq!(answer["mallId"], "T9999999");
 
+    // Found active once: on PostgreSQL the next requests check it inside their write section.
+    app.create_ok(&create_body("native")).await;
+    let orders = crate::idempotency::count_orders(&app).await;
     easypay_gateway::store::merchants::set_active(
         app.gateway().db.pool(),
         MALL_ID,
@@ -116,8 +119,18 @@ async fn unknown_merchant_is_m001_and_inactive_is_m002(backend: Backend) {
     )
     .await
     .unwrap();
-    let answer = app.create(&create_body("native")).await;
-    assert_eq!(answer["resCd"], "M002", "{answer}");
+    for _ in 0..2 {
+        let body = create_body("native");
+        let answer = app.create(&body).await;
+        assert_eq!(answer["resCd"], "M002", "{answer}");
+        assert_eq!(answer["shopTransactionId"], body["shopTransactionId"]);
+        let find = json!({"mallId": MALL_ID, "shopTransactionId": new_key(), "pgCno": "1"});
+        assert_eq!(
+            app.post("/api/trades/wechatpay/find", &find).await.1["resCd"],
+            "M002"
+        );
+    }
+    assert_eq!(crate::idempotency::count_orders(&app).await, orders);
 }
 
 async fn usd_amounts_and_digit_strings_are_accepted(backend: Backend) {
