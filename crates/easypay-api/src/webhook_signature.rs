@@ -18,6 +18,15 @@ pub fn encode_secret(key: &[u8]) -> String {
     format!("{PREFIX}{}", STANDARD.encode(key))
 }
 
+/// The shortest key a merchant may set: Standard Webhooks asks for 24 to 64 random bytes, and a
+/// short key (or none) lets anyone forge a signature.
+pub const MIN_KEY_BYTES: usize = 24;
+
+/// Whether `secret` is `whsec_` and the base64 of at least [`MIN_KEY_BYTES`] bytes.
+pub fn is_strong_secret(secret: &str) -> bool {
+    secret.starts_with(PREFIX) && key_bytes(secret).is_some_and(|key| key.len() >= MIN_KEY_BYTES)
+}
+
 fn key_bytes(secret: &str) -> Option<Vec<u8>> {
     STANDARD
         .decode(secret.strip_prefix(PREFIX).unwrap_or(secret))
@@ -57,6 +66,15 @@ mod tests {
     use super::*;
 
     /// The example from the Standard Webhooks specification's reference libraries.
+    #[test]
+    fn secrets_need_24_bytes_of_key() {
+        assert!(is_strong_secret(&encode_secret(&[7; 24])));
+        assert!(!is_strong_secret(&encode_secret(&[7; 23])));
+        assert!(!is_strong_secret("whsec_"));
+        assert!(!is_strong_secret("whsec_YQ=="));
+        assert!(!is_strong_secret(&encode_secret(&[7; 32])[6..]));
+    }
+
     #[test]
     fn matches_the_standard_webhooks_reference_example() {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -43,7 +43,8 @@ pub enum NotificationsCommand {
         /// Resend every failed notification (of `--mall-id` only, when given).
         #[arg(long, conflicts_with = "id")]
         failed: bool,
-        #[arg(long, requires = "failed")]
+        /// With `--failed` only: that merchant's failed notifications.
+        #[arg(long, requires = "failed", conflicts_with = "id")]
         mall_id: Option<String>,
         #[command(flatten)]
         database: DatabaseArg,

@@ -4,8 +4,7 @@
 use std::error::Error as _;
 use std::time::Duration;
 
-use easypay_api::notification::NotificationAck;
-use easypay_api::webhook_signature;
+use easypay_api::{webhook_signature, ResCode};
 
 use super::target::TargetPolicy;
 use crate::store::notifications::Claimed;
@@ -14,6 +13,8 @@ use crate::store::notifications::Claimed;
 const EXCERPT_BYTES: usize = 1024;
 /// Answers are read up to this size; a merchant's ack is tiny.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
+/// The `resCd` of an acknowledgement.
+const PROCESSED: &str = ResCode::Success.as_str();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -109,14 +110,10 @@ pub async fn send(
             return delivery;
         }
     };
-    let outcome = if !status.is_success() {
-        Outcome::HttpStatus
+    let outcome = if status.is_success() {
+        read_acknowledgement(&answer)
     } else {
-        match serde_json::from_slice::<NotificationAck>(&answer) {
-            Err(_) => Outcome::NotJson,
-            Ok(ack) if ack.is_processed() => Outcome::Acknowledged,
-            Ok(_) => Outcome::NotAcknowledged,
-        }
+        Outcome::HttpStatus
     };
     Delivery {
         outcome,
@@ -125,11 +122,31 @@ pub async fn send(
     }
 }
 
+/// What a 2xx answer says (decision 23): delivered when it is a JSON object whose `resCd` is
+/// `"0000"`, whatever else it holds (`resMsg` may be absent, `null` or a number). A UTF-8 byte-order
+/// mark before it is ignored; an answer longer than [`MAX_ANSWER_BYTES`] is not read at all.
+fn read_acknowledgement(answer: &[u8]) -> Outcome {
+    if answer.len() > MAX_ANSWER_BYTES {
+        return Outcome::NotJson;
+    }
+    let json = answer.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(answer);
+    match serde_json::from_slice::<serde_json::Value>(json) {
+        Err(_) => Outcome::NotJson,
+        Ok(ack) if ack.get("resCd") == Some(&serde_json::Value::from(PROCESSED)) => {
+            Outcome::Acknowledged
+        }
+        Ok(_) => Outcome::NotAcknowledged,
+    }
+}
+
+/// Reads at most one byte more than [`MAX_ANSWER_BYTES`], so that a longer answer is told apart
+/// whatever the sizes of its chunks.
 async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
     let mut answer = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        answer.extend_from_slice(&chunk);
-        if answer.len() >= MAX_ANSWER_BYTES {
+        let room = MAX_ANSWER_BYTES + 1 - answer.len();
+        answer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if answer.len() > MAX_ANSWER_BYTES {
             break;
         }
     }
@@ -176,4 +193,46 @@ fn io_kind(error: &reqwest::Error) -> Option<std::io::ErrorKind> {
 fn cut(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(EXCERPT_BYTES)]).into_owned();
     text.trim_end_matches('\u{FFFD}').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_acknowledgement_is_an_object_whose_res_cd_is_0000() {
+        let read = |text: &[u8]| read_acknowledgement(text);
+        assert_eq!(
+            read(br#"{"resCd":"0000","resMsg":"OK"}"#),
+            Outcome::Acknowledged
+        );
+        assert_eq!(read(br#"{"resCd":"0000"}"#), Outcome::Acknowledged);
+        assert_eq!(
+            read(br#"{"resCd":"0000","resMsg":null}"#),
+            Outcome::Acknowledged
+        );
+        assert_eq!(
+            read(br#"{"resCd":"0000","resMsg":0}"#),
+            Outcome::Acknowledged
+        );
+        assert_eq!(
+            read(b"\xEF\xBB\xBF{\"resCd\":\"0000\"}"),
+            Outcome::Acknowledged
+        );
+        assert_eq!(
+            read(br#"{"resCd":"5001","resMsg":"again"}"#),
+            Outcome::NotAcknowledged
+        );
+        assert_eq!(
+            read(br#"{"resCd":0,"resMsg":"OK"}"#),
+            Outcome::NotAcknowledged
+        );
+        assert_eq!(read(br#"["0000"]"#), Outcome::NotAcknowledged);
+        assert_eq!(read(b"OK"), Outcome::NotJson);
+        let long = format!(
+            r#"{{"resCd":"0000","resMsg":"{}"}}"#,
+            "x".repeat(MAX_ANSWER_BYTES)
+        );
+        assert_eq!(read(long.as_bytes()), Outcome::NotJson);
+    }
 }

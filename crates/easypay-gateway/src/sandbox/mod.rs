@@ -153,13 +153,11 @@ async fn upsert_merchant(
 }
 
 fn parse_webhook_secret(path: &str, raw: &str) -> Result<String, ApiError> {
-    let valid = raw.starts_with("whsec_")
-        && easypay_api::webhook_signature::sign(raw, "probe", 0, b"").is_some();
-    if !valid {
+    if !easypay_api::webhook_signature::is_strong_secret(raw) {
         return Err(easypay_api::FieldError::new(
             path,
             easypay_api::Rule::BadFormat {
-                expected: "whsec_ followed by base64",
+                expected: "whsec_ followed by the base64 of at least 24 random bytes",
             },
         )
         .into());

@@ -338,6 +338,65 @@ async fn an_approval_notifies_the_merchants_registered_url(backend: Backend) {
     assert_eq!(receiver.received().len(), 1);
 }
 
+/// A merchant registered a wrong notiUrl, then fixed it: resending the notification sends it to the
+/// URL registered now.
+async fn a_resent_card_notification_goes_to_the_notiurl_registered_now(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let register = |noti_url: String| {
+        app.client
+            .put(app.url(&format!("/_sandbox/merchants/{MALL_ID}")))
+            .json(&json!({"secretKey": SANDBOX_SECRET_KEY, "notiUrl": noti_url}))
+            .send()
+    };
+    assert_eq!(
+        register("http://127.0.0.1:9/wrong".into())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let key = billing_key(&app, GOOD_CARD).await;
+    assert_eq!(
+        charge(&app, &charge_body(&key, 1000)).await["resCd"],
+        "0000"
+    );
+    let receiver = Receiver::start().await;
+    assert_eq!(register(receiver.url.clone()).await.unwrap().status(), 200);
+    let list = || async {
+        let listed: Value = app
+            .client
+            .get(app.url("/api/notifications"))
+            .basic_auth(MALL_ID, Some(SANDBOX_SECRET_KEY))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["notifications"][0].clone()
+    };
+    // The first try, at the wrong URL, is over before the resend.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while list().await["attemptCount"].as_i64().unwrap_or(0) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let id = list().await["id"].as_str().unwrap().to_owned();
+    let resent = app
+        .client
+        .post(app.url(&format!("/api/notifications/{id}/resend")))
+        .basic_auth(MALL_ID, Some(SANDBOX_SECRET_KEY))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resent.status(), 200);
+    let received = receiver.wait_for(1, Duration::from_secs(15)).await;
+    assert!(
+        received[0].body.contains("\"notiType\":\"10\""),
+        "{}",
+        received[0].body
+    );
+}
+
 async fn without_a_registered_url_nothing_is_queued(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = billing_key(&app, GOOD_CARD).await;
@@ -357,6 +416,7 @@ async fn without_a_registered_url_nothing_is_queued(backend: Backend) {
 }
 
 on_both_backends!(
+    a_resent_card_notification_goes_to_the_notiurl_registered_now,
     an_approved_charge_answers_the_full_kicc_response,
     every_magic_card_declines_with_its_code,
     magic_amounts_decline_any_card,

@@ -116,6 +116,23 @@ fn a_bad_file_is_refused_with_its_reason() {
     }
 }
 
+/// `--mall-id` narrows `resend --failed`; with one notification's id it would be ignored, so it
+/// is refused before anything is resent.
+#[test]
+fn resend_refuses_a_mall_id_beside_a_notification_id() {
+    let output = Command::new(EASYPAY)
+        .args(["notifications", "resend", "msg_x", "--mall-id", "T0000002"])
+        .args(["--database-url", "sqlite:///nonexistent/none.db"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot be used with '--mall-id"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_runs_on_the_file_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
