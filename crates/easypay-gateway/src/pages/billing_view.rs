@@ -87,6 +87,9 @@ pub fn form_page(registration: &Registration, errors: &[InputError]) -> WindowPa
     if request.cert_type.asks_password() {
         fields.push(CardField::CardPassword);
     }
+    let first_refused = fields
+        .iter()
+        .find(|field| errors.iter().any(|error| error.field == **field));
     let inputs: String = fields
         .iter()
         .map(|field| {
@@ -94,7 +97,8 @@ pub fn form_page(registration: &Registration, errors: &[InputError]) -> WindowPa
                 .iter()
                 .find(|error| error.field == *field)
                 .map(|error| text.problem(error.field, error.problem));
-            input(*field, text.field(*field), error)
+            let focus = first_refused == Some(field);
+            input(*field, text.field(*field), error, focus)
         })
         .collect();
     let summary = if errors.is_empty() {
@@ -132,7 +136,8 @@ pub fn form_page(registration: &Registration, errors: &[InputError]) -> WindowPa
     }
 }
 
-fn input(field: CardField, text: &FieldText, error: Option<&str>) -> String {
+/// One card field; `focus` puts the keyboard in it (the first refused field, after a refusal).
+fn input(field: CardField, text: &FieldText, error: Option<&str>, focus: bool) -> String {
     let name = field.name();
     let (kind, length, complete) = match field {
         CardField::CardNo => ("text", 23, "cc-number"),
@@ -154,7 +159,8 @@ fn input(field: CardField, text: &FieldText, error: Option<&str>) -> String {
     format!(
         "<div class=\"field{class}\" id=\"field-{name}\"><label for=\"{name}\">{label}</label>\
          <input id=\"{name}\" name=\"{name}\" type=\"{kind}\" inputmode=\"numeric\" maxlength=\"{length}\" \
-         autocomplete=\"{complete}\" placeholder=\"{placeholder}\"{described}>{message}</div>",
+         autocomplete=\"{complete}\" placeholder=\"{placeholder}\"{described}{autofocus}>{message}</div>",
+        autofocus = if focus { " autofocus" } else { "" },
         label = escape(text.label),
         placeholder = escape(text.placeholder),
     )
@@ -294,6 +300,7 @@ fn document(lang: LangFlag, device: DeviceType, title: &str, body: &str) -> Stri
 <main class="window">
 {body}
 </main>
+<script>addEventListener('pageshow',function(e){{if(e.persisted)location.replace(location.pathname)}})</script>
 </body>
 </html>
 "#,

@@ -16,7 +16,7 @@ use super::billing_text::WindowText;
 use super::billing_view::{form_page, message_page, outcome, outcome_page, WindowPage};
 use super::origin::from_own_site;
 use crate::app::AppState;
-use crate::domain::billing_registration::Registration;
+use crate::domain::billing_registration::{Registration, RegistrationState};
 use crate::http::error::ApiError;
 use crate::service::registration::{self, WindowAction};
 use crate::vault::CardSecret;
@@ -41,8 +41,13 @@ pub async fn submit(
         Err(page) => return page.into_response(),
     };
     let now = Utc::now();
-    if outcome(&current, current.state_at(now)).is_some() {
-        return show(&current, false).into_response();
+    let state_now = current.state_at(now);
+    if outcome(&current, state_now).is_some() {
+        // The customer pressed Register on a window that expired meanwhile: the return goes at
+        // once, as after any action of theirs. A window that had already ended otherwise shows
+        // where it stands, its return behind a button.
+        let auto = state_now == RegistrationState::Expired;
+        return show(&current, auto).into_response();
     }
     match card_inputs(&form, current.request.cert_type, now) {
         Ok(card) => act(&state, current, WindowAction::Complete(card)).await,

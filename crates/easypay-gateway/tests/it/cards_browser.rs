@@ -185,6 +185,9 @@ async fn cert_type_2_in_japanese(backend: Backend) {
     .await;
 }
 
+/// The Chinese window's heading once cancelled.
+const CANCELLED_IN_CHINESE: &str = "登记已取消";
+
 async fn cancel_in_chinese_returns_b007(backend: Backend) {
     let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else {
         return;
@@ -210,6 +213,11 @@ async fn cancel_in_chinese_returns_b007(backend: Backend) {
             ""
         )
     );
+    // Back from the merchant: the window (from the back-forward cache, or not) shows that it was
+    // cancelled, its return behind a button, never a live form again.
+    browser.client.back().await.unwrap();
+    browser.wait_for_text(CANCELLED_IN_CHINESE).await;
+    assert!(!has_input(&browser, "cardNo").await);
     browser.close().await;
 }
 
@@ -234,6 +242,15 @@ async fn a_wrong_card_number_is_explained_then_corrected(backend: Backend) {
         .wait_for_text("This card number is not valid. Please check it.")
         .await;
     assert!(text.contains("Please correct the fields below."), "{text}");
+    let focused = browser
+        .client
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        focused, "cardNo",
+        "the keyboard is in the first refused field"
+    );
     if matches!(backend, Backend::Sqlite) {
         browser.screenshot("billing-window-error").await;
     }
