@@ -456,7 +456,10 @@ mod tests {
         let html = outcome_page(&reg, &cancelled, false).html;
         assert!(html.contains("name=\"resCd\" value=\"B007\""));
         assert!(html.contains("name=\"authorizationId\" value=\"\""));
-        assert!(!html.contains("<script>"));
+        assert!(
+            !html.contains(".submit()"),
+            "shown again, the return waits for a tap"
+        );
         assert!(outcome(&reg, RegistrationState::Open).is_none());
         assert_eq!(
             outcome(&reg, RegistrationState::Expired).unwrap().code,
