@@ -13,6 +13,7 @@ use super::i18n::Lang;
 use super::layout::{details, escape, path_segment, status_line, with_lang, Page};
 use super::money;
 use super::origin::from_own_site;
+use super::shown_order::ShownOrder;
 use super::status::{live_status, tone, Live};
 use crate::app::AppState;
 use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
@@ -77,7 +78,7 @@ async fn act(
         Action::Cancel => WalletEvent::CustomerCancel,
     };
     let payment = match wechat_wallet::apply(&state.db, OrderRef::PageToken(token), event).await {
-        Ok(payment) => payment,
+        Ok(payment) => error::shown(&state.db, payment, lang, &href).await?,
         Err(refused) if refused.code() == ResCode::TransitionNotAllowed => {
             error::load(&state.db, token, lang, &href).await?
         }
@@ -141,7 +142,7 @@ impl Here {
 }
 
 /// The cashier for the order as it stands: Pay and Cancel while pending, else its state.
-fn cashier(payment: &WechatPayment, lang: Lang, here: &Here) -> Response {
+fn cashier(payment: &ShownOrder, lang: Lang, here: &Here) -> Response {
     let strings = lang.strings();
     let now = payment.state_at(Utc::now());
     let (title, body) = match now {
@@ -164,7 +165,7 @@ fn cashier(payment: &WechatPayment, lang: Lang, here: &Here) -> Response {
 }
 
 /// A pending order: what it is, and the two buttons.
-fn payable(payment: &WechatPayment, lang: Lang, here: &Here) -> String {
+fn payable(payment: &ShownOrder, lang: Lang, here: &Here) -> String {
     let strings = lang.strings();
     let button = |action: &str, class: &str, label: &str| {
         format!(
@@ -187,7 +188,7 @@ fn payable(payment: &WechatPayment, lang: Lang, here: &Here) -> String {
 }
 
 /// A closed order: its state, what it was, and `extra` (a way back to the merchant, if any).
-fn outcome(payment: &WechatPayment, state: PaymentState, lang: Lang, extra: &str) -> String {
+fn outcome(payment: &ShownOrder, state: PaymentState, lang: Lang, extra: &str) -> String {
     let strings = lang.strings();
     let text = strings.state(state);
     let hint = if extra.is_empty() {
@@ -290,11 +291,11 @@ fn http_url(url: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(url)
 }
 
-fn order_details(payment: &WechatPayment, lang: Lang) -> String {
+fn order_details(payment: &ShownOrder, lang: Lang) -> String {
     let strings = lang.strings();
     details(&[
         (strings.goods, payment.goods_name.as_str()),
-        (strings.merchant, payment.mall_id.as_str()),
+        (strings.merchant, payment.merchant_name.as_str()),
         (strings.order_no, payment.shop_order_no.as_str()),
     ])
 }
@@ -331,11 +332,18 @@ mod tests {
         }
     }
 
+    fn shown(payment: WechatPayment) -> ShownOrder {
+        ShownOrder {
+            payment,
+            merchant_name: "Tea House".into(),
+        }
+    }
+
     #[test]
     fn a_pending_order_offers_pay_and_cancel() {
         let here = Here::new("tok", "");
         let page = payable(
-            &order(TradeType::Mweb, PaymentState::Pending),
+            &shown(order(TradeType::Mweb, PaymentState::Pending)),
             Lang::En,
             &here,
         );
@@ -343,6 +351,10 @@ mod tests {
         assert!(page.contains(r#"action="tok/cancel?lang=en""#));
         assert!(page.contains(r#"data-url="../orders/tok/status""#));
         assert!(page.contains("Tea &amp; Cake"));
+        assert!(
+            page.contains("Tea House"),
+            "the merchant's name, not its mallId"
+        );
         assert!(page.contains("₩1,000"));
     }
 
@@ -350,7 +362,8 @@ mod tests {
     fn an_expired_order_offers_no_payment() {
         let mut expired = order(TradeType::Native, PaymentState::Pending);
         expired.expires_at = Utc::now() - Duration::seconds(1);
-        let page = outcome(&expired, expired.state_at(Utc::now()), Lang::Ko, "");
+        let state = expired.state_at(Utc::now());
+        let page = outcome(&shown(expired), state, Lang::Ko, "");
         assert!(!page.contains("/pay"));
         assert!(page.contains("주문 만료"));
     }

@@ -6,6 +6,7 @@ use easypay_api::ResCode;
 
 use super::i18n::Lang;
 use super::layout::{escape, Page};
+use super::shown_order::ShownOrder;
 use crate::domain::wechat_payment::WechatPayment;
 use crate::http::error::ApiError;
 use crate::processor::wechat_wallet::{self, OrderRef};
@@ -91,13 +92,21 @@ impl IntoResponse for PageError {
 }
 
 /// The order behind a page token, or the error page for it.
-pub async fn load(
+pub async fn load(db: &Db, token: &str, lang: Lang, href: &str) -> Result<ShownOrder, PageError> {
+    let payment = wechat_wallet::load(db, OrderRef::PageToken(token))
+        .await
+        .map_err(|error| PageError::from_api(&error, lang, href))?;
+    shown(db, payment, lang, href).await
+}
+
+/// `payment` as a page shows it, or the error page.
+pub async fn shown(
     db: &Db,
-    token: &str,
+    payment: WechatPayment,
     lang: Lang,
     href: &str,
-) -> Result<WechatPayment, PageError> {
-    wechat_wallet::load(db, OrderRef::PageToken(token))
+) -> Result<ShownOrder, PageError> {
+    ShownOrder::of(db, payment)
         .await
-        .map_err(|error| PageError::from_api(&error, lang, href))
+        .map_err(|error| PageError::from_api(&ApiError::from(error), lang, href))
 }

@@ -14,6 +14,7 @@ mod layout;
 mod money;
 mod origin;
 mod qr;
+mod shown_order;
 mod status;
 
 use axum::routing::{get, post};

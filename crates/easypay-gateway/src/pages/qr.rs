@@ -11,9 +11,9 @@ use super::error::{self, PageError};
 use super::i18n::Lang;
 use super::layout::{details, escape, path_segment, with_lang, Page};
 use super::money;
+use super::shown_order::ShownOrder;
 use super::status::{closed, live_status, Live};
 use crate::app::AppState;
-use crate::domain::wechat_payment::WechatPayment;
 
 /// Seconds between reloads for browsers without JavaScript.
 const NOSCRIPT_REFRESH: u32 = 5;
@@ -64,7 +64,7 @@ fn qr_svg(data: &str) -> Option<String> {
     Some(image[start..].to_owned())
 }
 
-fn render(payment: &WechatPayment, lang: Lang, href: &str, svg: &str, sandbox: bool) -> String {
+fn render(payment: &ShownOrder, lang: Lang, href: &str, svg: &str, sandbox: bool) -> String {
     let strings = lang.strings();
     let state = payment.state_at(Utc::now());
     let amount = money::display(payment.currency, payment.amount, lang);
@@ -92,7 +92,7 @@ fn render(payment: &WechatPayment, lang: Lang, href: &str, svg: &str, sandbox: b
         status = live_status(lang, state, &status_href, Live::Update),
         details = details(&[
             (strings.goods, payment.goods_name.as_str()),
-            (strings.merchant, payment.mall_id.as_str()),
+            (strings.merchant, payment.merchant_name.as_str()),
             (strings.order_no, payment.shop_order_no.as_str()),
         ]),
     )

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{create_body, spawn_app, Backend, TestApp, MALL_ID};
+use crate::helpers::{create_body, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 /// Creates an order; answers its `pgCno` and page token.
@@ -78,7 +78,10 @@ async fn qr_page_shows_the_code_and_the_order(backend: Backend) {
     assert!(page.contains("<svg"));
     assert!(page.contains("Sample Product"));
     assert!(page.contains("₩1,000"));
-    assert!(page.contains(MALL_ID));
+    assert!(
+        page.contains("EasyPay Sandbox Merchant"),
+        "the merchant's name"
+    );
     assert!(page.contains(body["shopOrderNo"].as_str().unwrap()));
     assert!(page.contains(&format!("../orders/{token}/status")));
     assert!(page.contains("http-equiv=\"refresh\""));
