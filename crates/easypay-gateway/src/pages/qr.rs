@@ -81,11 +81,17 @@ fn render(payment: &ShownOrder, lang: Lang, href: &str, svg: &str, sandbox: bool
         String::new()
     };
     let status_href = format!("../orders/{href}/status");
+    // Once the order is closed the page says what became of it, and no longer asks for a scan.
+    let (title, hint_class) = if closed(state) {
+        (strings.state(state).title, " hidden")
+    } else {
+        (strings.qr_title, "")
+    };
     format!(
-        "<h1>{title}</h1>\n<p class=\"amount\">{amount}</p>\n\
+        "<h1 id=\"qr-title\">{title}</h1>\n<p class=\"amount\">{amount}</p>\n\
          <div id=\"qr\" class=\"qr{closed_class}\" role=\"img\" aria-label=\"{alt}\">{svg}</div>\n\
-         <p class=\"hint\">{hint}</p>\n{status}\n{wallet}\n{details}",
-        title = escape(strings.qr_title),
+         <p id=\"qr-hint\" class=\"hint{hint_class}\">{hint}</p>\n{status}\n{wallet}\n{details}",
+        title = escape(title),
         amount = escape(&amount),
         alt = escape(strings.qr_alt),
         hint = escape(strings.qr_hint),

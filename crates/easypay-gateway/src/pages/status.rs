@@ -140,13 +140,16 @@ pub fn live_status(lang: Lang, state: PaymentState, status_href: &str, live: Liv
     )
 }
 
-/// `{"approved": [text, tone], …}` for the poller, safe inside a `<script>` element.
+/// `{"approved": [text, tone, title], …}` for the poller, safe inside a `<script>` element.
 fn state_texts(lang: Lang) -> String {
     let texts: Map<String, Value> = STATES
         .into_iter()
         .map(|state| {
-            let text = lang.strings().state(state).text;
-            (state.as_str().to_owned(), json!([text, tone(state)]))
+            let words = lang.strings().state(state);
+            (
+                state.as_str().to_owned(),
+                json!([words.text, tone(state), words.title]),
+            )
         })
         .collect();
     Value::Object(texts)
@@ -168,8 +171,10 @@ shown=d.state;
 var t=texts[d.state];
 if(t){line.textContent=t[0];line.className="status "+t[1];}
 if(d.closed){
-var qr=document.getElementById("qr");if(qr)qr.className+=" closed";
+var qr=document.getElementById("qr");if(qr&&qr.className.indexOf("closed")<0)qr.className+=" closed";
 var sb=document.getElementById("sandbox");if(sb)sb.className+=" hidden";
+var hint=document.getElementById("qr-hint");if(hint)hint.className+=" hidden";
+var title=document.getElementById("qr-title");if(title&&t)title.textContent=t[2];
 }
 }
 function tick(){
@@ -242,6 +247,7 @@ mod tests {
         let parsed: Value = serde_json::from_str(&texts).unwrap();
         for state in STATES {
             assert!(parsed[state.as_str()][0].is_string(), "{state:?}");
+            assert!(parsed[state.as_str()][2].is_string(), "{state:?}");
         }
         assert!(!texts.contains('<'));
     }

@@ -55,10 +55,15 @@ async fn the_qr_page_shows_the_payment_succeeding_by_itself() {
     browser.screenshot("wechat-qr-desktop").await;
 
     app.sandbox(&pg_cno, "approve").await;
-    browser.wait_for_text("The payment succeeded").await;
+    let text = browser.wait_for_text("The payment succeeded").await;
+    // Closed, the page says what became of the order and no longer asks for a scan.
+    assert!(text.contains("Payment complete"), "{text}");
+    assert!(!text.contains("Scan to pay"), "{text}");
+    assert!(!text.contains("tap + then Scan"), "{text}");
     // A paid order can still change: the page follows a void without a reload.
     app.sandbox(&pg_cno, "void").await;
-    browser.wait_for_text("voided by the wallet").await;
+    let text = browser.wait_for_text("voided by the wallet").await;
+    assert!(text.contains("Payment voided"), "{text}");
     browser.close().await;
 }
 
