@@ -199,7 +199,11 @@ fn outcome(payment: &ShownOrder, state: PaymentState, lang: Lang, extra: &str) -
     format!(
         "<h1>{title}</h1>\n<p class=\"amount\">{amount}</p>\n{status}\n{details}\n{hint}{extra}",
         title = escape(text.title),
-        amount = escape(&money::display(payment.currency, payment.amount, lang)),
+        amount = escape(&money::display(
+            payment.currency,
+            payment.amount_shown(),
+            lang
+        )),
         status = status_line("result", tone(state), text.text),
         details = order_details(payment, lang),
     )
@@ -356,6 +360,16 @@ mod tests {
             "the merchant's name, not its mallId"
         );
         assert!(page.contains("₩1,000"));
+    }
+
+    #[test]
+    fn a_paid_order_shows_the_amount_the_wallet_approved() {
+        let mut paid = order(TradeType::Mweb, PaymentState::Approved);
+        paid.approved_amount = Some(easypay_api::values::Amount::from_stored(900));
+        let state = paid.state_at(Utc::now());
+        let page = outcome(&shown(paid), state, Lang::En, "");
+        assert!(page.contains("₩900"), "{page}");
+        assert!(!page.contains("₩1,000"), "{page}");
     }
 
     #[test]
