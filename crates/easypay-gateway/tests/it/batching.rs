@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use easypay_gateway::store::batch::{BatchJob, Ran, SectionFuture};
-use easypay_gateway::store::{StoreError, WriteTx};
+use easypay_gateway::store::{Db, StoreError, WriteTx};
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, Notify};
 
@@ -90,18 +90,7 @@ async fn creates_queued_together_that_share_order_numbers_and_keys_settle_one_at
     };
     let app = spawn_app(backend).await;
     let db = &app.gateway().db;
-    let mut gates = Vec::new();
-    let mut held = Vec::new();
-    for index in 0..executors {
-        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let (mut blocker, answer) = Section::new(&format!("hold-{index}"), false);
-        blocker.gate = Some(gate.clone());
-        blocker.entered = Some(entered.clone());
-        assert!(db.submit(blocker).is_ok());
-        entered.notified().await;
-        gates.push(gate);
-        held.push(answer);
-    }
+    let (gates, held) = hold_executors(db, executors).await;
     let before = db.batch_counts().unwrap();
     let mut bodies = Vec::new();
     for _ in 0..8 {
@@ -184,18 +173,7 @@ async fn a_batch_refuses_the_sections_of_a_merchant_deactivated_meanwhile() {
     // Both are found active once, so that their next requests leave the check to the batch.
     app.create_ok(&for_merchant(MALL_ID)).await;
     app.create_ok(&for_merchant(other)).await;
-    let mut gates = Vec::new();
-    let mut held = Vec::new();
-    for index in 0..4 {
-        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let (mut blocker, answer) = Section::new(&format!("hold-{index}"), false);
-        blocker.gate = Some(gate.clone());
-        blocker.entered = Some(entered.clone());
-        assert!(db.submit(blocker).is_ok());
-        entered.notified().await;
-        gates.push(gate);
-        held.push(answer);
-    }
+    let (gates, held) = hold_executors(db, 4).await;
     easypay_gateway::store::merchants::set_active(db.pool(), MALL_ID, false, chrono::Utc::now())
         .await
         .unwrap();
@@ -226,6 +204,27 @@ async fn a_batch_refuses_the_sections_of_a_merchant_deactivated_meanwhile() {
         assert_eq!(answer["shopTransactionId"], body["shopTransactionId"]);
     }
     assert_eq!(crate::idempotency::count_orders(&app).await, before + 8);
+}
+
+/// What a held section answers once let go.
+type Held = oneshot::Receiver<Result<bool, String>>;
+
+/// Occupies `count` executors, each inside a section that waits for its gate: sections queued
+/// meanwhile form the next batches. Answers the gates and the held sections' answers.
+async fn hold_executors(db: &Db, count: usize) -> (Vec<Arc<Notify>>, Vec<Held>) {
+    let mut gates = Vec::new();
+    let mut held = Vec::new();
+    for index in 0..count {
+        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (mut blocker, answer) = Section::new(&format!("hold-{index}"), false);
+        blocker.gate = Some(gate.clone());
+        blocker.entered = Some(entered.clone());
+        assert!(db.submit(blocker).is_ok());
+        entered.notified().await;
+        gates.push(gate);
+        held.push(answer);
+    }
+    (gates, held)
 }
 
 /// A test section: claims one order number, then succeeds or fails.
@@ -426,18 +425,7 @@ async fn a_burst_is_spread_over_the_postgres_executors() {
     };
     let app = spawn_app(backend).await;
     let db = &app.gateway().db;
-    let mut gates = Vec::new();
-    let mut answers = Vec::new();
-    for index in 0..4 {
-        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let (mut blocker, answer) = Section::new(&format!("gate-{index}"), false);
-        blocker.gate = Some(gate.clone());
-        blocker.entered = Some(entered.clone());
-        assert!(db.submit(blocker).is_ok());
-        entered.notified().await;
-        gates.push(gate);
-        answers.push(answer);
-    }
+    let (gates, mut answers) = hold_executors(db, 4).await;
     let before = db.batch_counts().unwrap();
     for index in 0..40 {
         let (section, answer) = Section::new(&format!("burst-{index:02}"), false);
