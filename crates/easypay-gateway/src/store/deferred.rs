@@ -39,9 +39,7 @@ impl Table {
 
     fn insert_into(self) -> &'static str {
         match self {
-            Table::OrderNumbers => {
-                "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at)"
-            }
+            Table::OrderNumbers => super::order_numbers::INSERT_INTO,
             Table::Payments => super::payments::INSERT_INTO,
             Table::IdempotencyKeys => super::idempotency::INSERT_INTO,
         }

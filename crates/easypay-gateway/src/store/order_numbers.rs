@@ -23,6 +23,10 @@ impl Scope {
     }
 }
 
+/// The head of a claim's `INSERT`, before its `VALUES`.
+pub(super) const INSERT_INTO: &str =
+    "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at)";
+
 /// Claims `shop_order_no` inside the transaction that uses it; `false` if it was already taken.
 /// On PostgreSQL a concurrent claim of the same number waits for the first transaction to end.
 pub async fn claim(
@@ -32,10 +36,9 @@ pub async fn claim(
     shop_order_no: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
-        "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
+    let claimed = sqlx::query(&format!(
+        "{INSERT_INTO} VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+    ))
     .bind(mall_id)
     .bind(scope.as_str())
     .bind(shop_order_no)

@@ -103,16 +103,9 @@ async fn creates_queued_together_that_share_order_numbers_and_keys_settle_one_at
         bodies.push(first.clone());
         bodies.push(first);
     }
-    let release = async {
-        // Long enough for every request to be parsed, checked and queued behind the held executors.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        for gate in &gates {
-            gate.notify_one();
-        }
-    };
     let (answers, ()) = tokio::join!(
         futures_util::future::join_all(bodies.iter().map(|body| app.create(body))),
-        release
+        release_soon(&gates)
     );
     for answer in held {
         assert_eq!(answer.await.unwrap(), Ok(true));
@@ -181,15 +174,9 @@ async fn a_batch_refuses_the_sections_of_a_merchant_deactivated_meanwhile() {
         .map(|index| for_merchant(if index % 2 == 0 { MALL_ID } else { other }))
         .collect();
     let before = crate::idempotency::count_orders(&app).await;
-    let release = async {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        for gate in &gates {
-            gate.notify_one();
-        }
-    };
     let (answers, ()) = tokio::join!(
         futures_util::future::join_all(bodies.iter().map(|body| app.create(body))),
-        release
+        release_soon(&gates)
     );
     for answer in held {
         assert_eq!(answer.await.unwrap(), Ok(true));
@@ -225,6 +212,15 @@ async fn hold_executors(db: &Db, count: usize) -> (Vec<Arc<Notify>>, Vec<Held>) 
         held.push(answer);
     }
     (gates, held)
+}
+
+/// Lets the held executors go once the requests sent meanwhile have had time to be parsed,
+/// checked and queued behind them.
+async fn release_soon(gates: &[Arc<Notify>]) {
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for gate in gates {
+        gate.notify_one();
+    }
 }
 
 /// A test section: claims one order number, then succeeds or fails.

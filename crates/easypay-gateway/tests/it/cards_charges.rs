@@ -8,7 +8,7 @@ use easypay_gateway::sandbox::SANDBOX_SECRET_KEY;
 use serde_json::{json, Value};
 
 use crate::card_flow::{billing_key, charge, charge_body, GOOD_CARD};
-use crate::helpers::{spawn_app, Backend, TestApp, MALL_ID};
+use crate::helpers::{merchant_api, spawn_app, Backend, TestApp, MALL_ID};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
 
@@ -363,16 +363,7 @@ async fn a_resent_card_notification_goes_to_the_notiurl_registered_now(backend: 
     let receiver = Receiver::start().await;
     assert_eq!(register(receiver.url.clone()).await.unwrap().status(), 200);
     let list = || async {
-        let listed: Value = app
-            .client
-            .get(app.url("/api/notifications"))
-            .basic_auth(MALL_ID, Some(SANDBOX_SECRET_KEY))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, listed) = merchant_api(&app, reqwest::Method::GET, "/api/notifications").await;
         listed["notifications"][0].clone()
     };
     // The first try, at the wrong URL, is over before the resend.
@@ -381,14 +372,9 @@ async fn a_resent_card_notification_goes_to_the_notiurl_registered_now(backend: 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let id = list().await["id"].as_str().unwrap().to_owned();
-    let resent = app
-        .client
-        .post(app.url(&format!("/api/notifications/{id}/resend")))
-        .basic_auth(MALL_ID, Some(SANDBOX_SECRET_KEY))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resent.status(), 200);
+    let resend = format!("/api/notifications/{id}/resend");
+    let (status, _) = merchant_api(&app, reqwest::Method::POST, &resend).await;
+    assert_eq!(status, 200);
     let received = receiver.wait_for(1, Duration::from_secs(15)).await;
     assert!(
         received[0].body.contains("\"notiType\":\"10\""),

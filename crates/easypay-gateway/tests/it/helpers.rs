@@ -6,6 +6,7 @@ use std::sync::Once;
 
 use easypay_gateway::app::{self, RunningGateway};
 use easypay_gateway::config::{Config, IdempotencyMode};
+use easypay_gateway::sandbox::SANDBOX_SECRET_KEY;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -230,6 +231,18 @@ pub fn strict(config: &mut Config) {
 }
 
 /// A fresh idempotency key.
+/// A call to the merchant's own API (`/api/notifications…`), as the sandbox merchant.
+pub async fn merchant_api(app: &TestApp, method: reqwest::Method, path: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .request(method, app.url(path))
+        .basic_auth(MALL_ID, Some(SANDBOX_SECRET_KEY))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
 pub fn new_key() -> String {
     format!("key-{}", uuid_like())
 }

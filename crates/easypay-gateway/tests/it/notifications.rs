@@ -9,7 +9,7 @@ use easypay_gateway::notify::schedule::RetrySchedule;
 use easypay_gateway::sandbox::{SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET};
 use serde_json::{json, Value};
 
-use crate::helpers::{create_body, spawn_with, Backend, TestApp, MALL_ID};
+use crate::helpers::{create_body, merchant_api, spawn_with, Backend, TestApp, MALL_ID};
 use crate::on_both_backends;
 use crate::receiver::{Mode, Receiver};
 
@@ -28,17 +28,6 @@ async fn paid_order(app: &TestApp, url: &str) -> String {
     let pg_cno = app.create_ok(&body).await;
     assert_eq!(app.sandbox(&pg_cno, "approve").await.0, 200);
     pg_cno
-}
-
-async fn merchant_api(app: &TestApp, method: reqwest::Method, path: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .request(method, app.url(path))
-        .basic_auth(MALL_ID, Some(SANDBOX_SECRET_KEY))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
 }
 
 /// The notification of an order, with its attempts.
