@@ -1,13 +1,14 @@
 //! Rows a batch inserts together (PostgreSQL): instead of one statement per row, a section in a
 //! shared batch leaves its new rows here, and before the batch commits each table gets **one**
-//! multi-row `INSERT … ON CONFLICT … RETURNING`. A row that was not inserted (its order number, key
+//! multi-row `INSERT … ON CONFLICT … RETURNING`, all of them (and the merchants' check) parts of
+//! one `WITH` statement: one round trip for the batch's rows. A row that was not inserted (its order number, key
 //! or identifier already taken, possibly by another row of the same batch) marks its section as
 //! conflicted: the batch is rolled back and that section runs again alone, the careful way, with a
 //! statement per row as before (see [`super::batch`]).
 //!
 //! A section may also leave the check that its merchant is active (a create or a `find` for a
-//! merchant last found active, see [`crate::service::merchant_gate::SeenActive`]): one `SELECT`
-//! checks every section's merchant before the inserts, and a section whose merchant is not active
+//! merchant last found active, see [`crate::service::merchant_gate::SeenActive`]): one `SELECT`,
+//! the statement's first part, checks every section's merchant, and a section whose merchant is not active
 //! is sent back the same way, to be refused alone (`M001`, `M002`).
 //!
 //! Only rows whose insertion the section does not need to read back before it answers are
@@ -47,9 +48,19 @@ impl Table {
 
     fn on_conflict(self) -> &'static str {
         match self {
-            Table::OrderNumbers => "ON CONFLICT DO NOTHING RETURNING mall_id, scope, shop_order_no",
-            Table::Payments => "ON CONFLICT DO NOTHING RETURNING pg_cno",
+            Table::OrderNumbers => {
+                "ON CONFLICT DO NOTHING RETURNING mall_id AS c0, scope AS c1, shop_order_no AS c2"
+            }
+            Table::Payments => "ON CONFLICT DO NOTHING RETURNING pg_cno AS c0",
             Table::IdempotencyKeys => super::idempotency::ON_CONFLICT_REUSE_EXPIRED_RETURNING,
+        }
+    }
+
+    /// How many columns [`Table::on_conflict`] returns: a row's identity.
+    fn returned_columns(self) -> usize {
+        match self {
+            Table::OrderNumbers | Table::IdempotencyKeys => 3,
+            Table::Payments => 1,
         }
     }
 }
@@ -106,16 +117,16 @@ impl DeferredRows {
         self.rows.is_empty() && self.merchants.is_empty()
     }
 
-    /// Checks the merchants in one statement, then inserts every row, a statement per table, and
-    /// returns the sections (ascending) whose merchant is not active or with a row that did not go
-    /// in. With any, the transaction must not commit.
+    /// Checks the merchants and inserts every row, a multi-row `INSERT` per table, all in **one**
+    /// statement (one round trip, where a statement each took four), and returns the sections
+    /// (ascending) whose merchant is not active or with a row that did not go in. With any, the
+    /// transaction must not commit (its rows are then rolled back with it).
     pub async fn flush(self, conn: &mut Conn) -> Result<Vec<usize>, sqlx::Error> {
-        let mut conflicted = inactive_merchants(conn, self.merchants).await?;
-        if !conflicted.is_empty() {
-            // The batch is rolled back: its rows need not be inserted.
-            conflicted.sort_unstable();
-            conflicted.dedup();
-            return Ok(conflicted);
+        let mut conflicted = Vec::new();
+        let mut parts: Vec<Part> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        if !self.merchants.is_empty() {
+            parts.push(active_merchants(self.merchants, &mut values));
         }
         let mut rows = self.rows;
         for table in Table::ALL {
@@ -124,7 +135,31 @@ impl DeferredRows {
                 .partition(|(row_table, _)| *row_table == table);
             rows = rest;
             let pending: Vec<PendingRow> = of_table.into_iter().map(|(_, row)| row).collect();
-            conflicted.extend(insert_together(conn, table, pending).await?);
+            let (kept, duplicates) = first_of_each_identity(pending);
+            conflicted.extend(duplicates);
+            if !kept.is_empty() {
+                parts.push(insert_together(table, kept, &mut values));
+            }
+        }
+        if parts.is_empty() {
+            return Ok(conflicted);
+        }
+        let returned = sqlx::query_with(&statement(&parts), arguments(&values)?)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut found: Vec<HashSet<Vec<String>>> = vec![HashSet::new(); parts.len()];
+        for row in returned {
+            let part = usize::try_from(row.try_get::<i32, _>(0)?).unwrap_or(usize::MAX);
+            let Some(of_part) = parts.get(part) else {
+                return Err(sqlx::Error::Protocol(format!("flush: no part {part}")));
+            };
+            let identity = (1..=of_part.identity_columns)
+                .map(|column| row.try_get::<String, _>(column))
+                .collect::<Result<Vec<_>, _>>()?;
+            found[part].insert(identity);
+        }
+        for (part, found) in parts.into_iter().zip(found) {
+            conflicted.extend(part.missing(&found));
         }
         conflicted.sort_unstable();
         conflicted.dedup();
@@ -132,92 +167,123 @@ impl DeferredRows {
     }
 }
 
-/// The sections whose merchant is unknown or deactivated, found in one statement.
-async fn inactive_merchants(
-    conn: &mut Conn,
-    merchants: Vec<(usize, String)>,
-) -> Result<Vec<usize>, sqlx::Error> {
-    if merchants.is_empty() {
-        return Ok(Vec::new());
+/// One part of the flush's statement: a `WITH` query whose rows name what it found or inserted,
+/// and the sections that need a given row among them.
+struct Part {
+    /// `SELECT …` or `INSERT … RETURNING …`.
+    query: String,
+    /// The text columns it returns.
+    identity_columns: usize,
+    /// Each section with the identity it needs returned.
+    expected: Vec<(usize, Vec<String>)>,
+}
+
+impl Part {
+    /// The sections whose identity was not returned.
+    fn missing<'a>(self, found: &'a HashSet<Vec<String>>) -> impl Iterator<Item = usize> + 'a {
+        self.expected
+            .into_iter()
+            .filter(|(_, identity)| !found.contains(identity))
+            .map(|(section, _)| section)
     }
+}
+
+/// `WITH p0 AS (…), p1 AS (…) SELECT 0, … FROM p0 UNION ALL SELECT 1, … FROM p1`: every part's
+/// rows, each tagged with its part and padded to the widest part's columns. The parts run in order
+/// (the merchants first, then the tables in [`Table::ALL`]'s order), as the statements they
+/// replace did.
+fn statement(parts: &[Part]) -> String {
+    let width = parts
+        .iter()
+        .map(|part| part.identity_columns)
+        .max()
+        .unwrap_or(0);
+    let with: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| format!("p{index} AS ({})", part.query))
+        .collect();
+    let selects: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let columns: Vec<String> = (0..width)
+                .map(|column| {
+                    if column < part.identity_columns {
+                        format!("CAST(c{column} AS TEXT)")
+                    } else {
+                        "CAST(NULL AS TEXT)".to_owned()
+                    }
+                })
+                .collect();
+            format!(
+                "SELECT CAST({index} AS INTEGER), {} FROM p{index}",
+                columns.join(", ")
+            )
+        })
+        .collect();
+    format!("WITH {} {}", with.join(", "), selects.join(" UNION ALL "))
+}
+
+/// The part that finds which of the sections' merchants are active.
+fn active_merchants(merchants: Vec<(usize, String)>, values: &mut Vec<Value>) -> Part {
     let mut mall_ids: Vec<&str> = merchants
         .iter()
         .map(|(_, mall_id)| mall_id.as_str())
         .collect();
     mall_ids.sort_unstable();
     mall_ids.dedup();
-    let sql = format!(
-        "SELECT mall_id FROM merchants WHERE active <> 0 AND mall_id IN ({})",
-        placeholders(0, mall_ids.len())
+    let query = format!(
+        "SELECT mall_id AS c0 FROM merchants WHERE active <> 0 AND mall_id IN ({})",
+        placeholders(values.len(), mall_ids.len())
     );
-    let values: Vec<Value> = mall_ids
-        .iter()
-        .map(|mall_id| Value::Text((*mall_id).to_owned()))
-        .collect();
-    let active: HashSet<String> = sqlx::query_with(&sql, arguments(&values)?)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<String, _>(0))
-        .collect::<Result<_, _>>()?;
-    Ok(merchants
-        .into_iter()
-        .filter(|(_, mall_id)| !active.contains(mall_id))
-        .map(|(section, _)| section)
-        .collect())
+    values.extend(
+        mall_ids
+            .iter()
+            .map(|mall_id| Value::Text((*mall_id).to_owned())),
+    );
+    Part {
+        query,
+        identity_columns: 1,
+        expected: merchants
+            .into_iter()
+            .map(|(section, mall_id)| (section, vec![mall_id]))
+            .collect(),
+    }
 }
 
-/// One multi-row statement for `rows`; returns the sections whose row did not go in.
-async fn insert_together(
-    conn: &mut Conn,
-    table: Table,
-    rows: Vec<PendingRow>,
-) -> Result<Vec<usize>, sqlx::Error> {
-    let (mut rows, mut conflicted) = first_of_each_identity(rows);
-    if rows.is_empty() {
-        return Ok(conflicted);
-    }
+/// The part that inserts `rows` (one identity each) into `table` in one multi-row statement.
+fn insert_together(table: Table, mut rows: Vec<PendingRow>, values: &mut Vec<Value>) -> Part {
     // Every flush takes the unique-index entries it inserts in the same order, so two batches
     // inserting the same keys wait for each other instead of deadlocking.
     rows.sort_by(|a, b| a.identity.cmp(&b.identity));
     let columns = rows[0].values.len();
-    let tuples: Vec<String> = (0..rows.len())
-        .map(|index| format!("({})", placeholders(index * columns, columns)))
-        .collect();
-    let sql = format!(
-        "{} VALUES {} {}",
-        table.insert_into(),
-        tuples.join(", "),
-        table.on_conflict()
-    );
-    let values: Vec<Value> = rows
+    let tuples: Vec<String> = rows
         .iter()
-        .flat_map(|row| {
+        .map(|row| {
             debug_assert_eq!(
                 row.values.len(),
                 columns,
                 "a table's rows have the same columns"
             );
-            row.values.iter().cloned()
+            let tuple = format!("({})", placeholders(values.len(), columns));
+            values.extend(row.values.iter().cloned());
+            tuple
         })
         .collect();
-    let arguments = arguments(&values)?;
-    let returned = sqlx::query_with(&sql, arguments)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut inserted = HashSet::with_capacity(returned.len());
-    for row in returned {
-        let identity = (0..row.len())
-            .map(|column| row.try_get::<String, _>(column))
-            .collect::<Result<Vec<_>, _>>()?;
-        inserted.insert(identity);
+    Part {
+        query: format!(
+            "{} VALUES {} {}",
+            table.insert_into(),
+            tuples.join(", "),
+            table.on_conflict()
+        ),
+        identity_columns: table.returned_columns(),
+        expected: rows
+            .into_iter()
+            .map(|row| (row.section, row.identity))
+            .collect(),
     }
-    conflicted.extend(
-        rows.into_iter()
-            .filter(|row| !inserted.contains(&row.identity))
-            .map(|row| row.section),
-    );
-    Ok(conflicted)
 }
 
 /// `$n` placeholders for `count` columns after the first `before`: `$3, $4` for (2, 2).

@@ -132,7 +132,7 @@ const ON_CONFLICT_REUSE_EXPIRED: &str = on_conflict_reuse_expired!();
 /// The same, telling which keys went in.
 pub(super) const ON_CONFLICT_REUSE_EXPIRED_RETURNING: &str = concat!(
     on_conflict_reuse_expired!(),
-    " RETURNING mall_id, endpoint, shop_transaction_id"
+    " RETURNING mall_id AS c0, endpoint AS c1, shop_transaction_id AS c2"
 );
 
 /// A key with its answer, in [`INSERT_INTO`]'s order.
