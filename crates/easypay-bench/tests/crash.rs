@@ -134,6 +134,16 @@ fn a_short_run_reports_every_endpoint_against_the_echo() {
         report["echo"]["throughput"].as_f64().unwrap() > 0.0,
         "{report}"
     );
+    // The ceiling is the best of its rounds (three by default).
+    let rounds: Vec<f64> = report["echo_rounds_rps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rps| rps.as_f64().unwrap())
+        .collect();
+    assert_eq!(rounds.len(), 3, "{report}");
+    let best = rounds.iter().copied().fold(0.0, f64::max);
+    assert_eq!(report["echo"]["throughput"].as_f64().unwrap(), best);
     let phase = &report["phases"][0];
     let endpoints: Vec<&str> = phase["endpoints"]
         .as_array()
