@@ -116,13 +116,26 @@ pub async fn fresh_database(backend: &Backend, dir: &tempfile::TempDir) -> Strin
     }
 }
 
-/// A new, empty PostgreSQL database; answers its URL.
+/// A new, empty PostgreSQL database; answers its URL. Its name carries its creation time, so that
+/// a later run can drop it: the first database a test process creates is preceded by dropping
+/// those of runs that ended hours ago (tests do not drop their own: a test that fails leaves its
+/// database to look at).
 pub async fn fresh_postgres_database(admin_url: &str) -> String {
     sqlx::any::install_default_drivers();
-    let name = format!("easypay_test_{}", uuid_like());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let name = format!("{TEST_DATABASE_PREFIX}{now}_{}", uuid_like());
     let mut admin = sqlx::AnyConnection::connect(admin_url)
         .await
         .expect("PostgreSQL from EASYPAY_TEST_POSTGRES_URL is reachable");
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let mut sweep = false;
+    SWEPT.call_once(|| sweep = true);
+    if sweep {
+        drop_stale_test_databases(&mut admin, now).await;
+    }
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
@@ -130,6 +143,34 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
     let mut url = url::Url::parse(admin_url).expect("a postgres:// URL");
     url.set_path(&name);
     url.to_string()
+}
+
+const TEST_DATABASE_PREFIX: &str = "easypay_test_";
+
+/// Test databases older than this are dropped by the next test process.
+const STALE_AFTER_SECS: u64 = 6 * 3600;
+
+/// Drops the test databases created more than [`STALE_AFTER_SECS`] before `now` (and those named
+/// before names carried a time). Best effort: a database still in use is left alone.
+async fn drop_stale_test_databases(admin: &mut sqlx::AnyConnection, now: u64) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'easypay\\_test\\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let created = name
+            .strip_prefix(TEST_DATABASE_PREFIX)
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(secs, _)| secs.parse::<u64>().ok())
+            .unwrap_or(0);
+        if created + STALE_AFTER_SECS < now {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&mut *admin)
+                .await;
+        }
+    }
 }
 
 fn uuid_like() -> String {
