@@ -60,10 +60,10 @@ pub async fn gate_on(
 }
 
 /// The merchants last found active. Only a hint of which way to check: a keyed request for one of
-/// them may leave its check to its batch, which checks every section's merchant in one statement
-/// ([`crate::store::deferred`]); a request for any other merchant is checked on its own first, so
-/// that requests for unknown or deactivated merchants never cost a batch a rerun. The database
-/// decides every time.
+/// them may leave its check to its section, in the write transaction (on PostgreSQL a shared batch
+/// checks every section's merchant in one statement, [`crate::store::deferred`]); a request for any
+/// other merchant is checked on its own first, so that requests for unknown or deactivated
+/// merchants never cost a batch a rerun. The database decides every time.
 #[derive(Clone, Default)]
 pub struct SeenActive(Arc<RwLock<HashSet<String>>>);
 

@@ -1,15 +1,15 @@
 //! Rows a batch inserts together (PostgreSQL): instead of one statement per row, a section in a
 //! shared batch leaves its new rows here, and before the batch commits each table gets **one**
 //! multi-row `INSERT … ON CONFLICT … RETURNING`, all of them (and the merchants' check) parts of
-//! one `WITH` statement: one round trip for the batch's rows. A row that was not inserted (its order number, key
-//! or identifier already taken, possibly by another row of the same batch) marks its section as
-//! conflicted: the batch is rolled back and that section runs again alone, the careful way, with a
-//! statement per row as before (see [`super::batch`]).
+//! one `WITH` statement: one round trip for the batch's rows. A row that was not inserted (its
+//! order number, key or identifier already taken, possibly by another row of the same batch) marks
+//! its section as conflicted: the batch is rolled back and that section runs again alone, the
+//! careful way, with a statement per row as before (see [`super::batch`]).
 //!
 //! A section may also leave the check that its merchant is active (a create or a `find` for a
 //! merchant last found active, see [`crate::service::merchant_gate::SeenActive`]): one `SELECT`,
-//! the statement's first part, checks every section's merchant, and a section whose merchant is not active
-//! is sent back the same way, to be refused alone (`M001`, `M002`).
+//! the statement's first part, checks every section's merchant, and a section whose merchant is
+//! not active is sent back the same way, to be refused alone (`M001`, `M002`).
 //!
 //! Only rows whose insertion the section does not need to read back before it answers are
 //! deferred: a section answers as if its rows went in, and the flush proves it or sends it back.
