@@ -46,6 +46,19 @@ impl Table {
         }
     }
 
+    /// The insert of `tuples`; `claims` names the part of the same statement that claimed the
+    /// batch's order numbers, if any.
+    fn insert(self, tuples: &str, claims: Option<&str>) -> String {
+        match (self, claims) {
+            (Table::Payments, Some(claims)) => super::payments::insert_claimed(tuples, claims),
+            (Table::OrderNumbers | Table::Payments | Table::IdempotencyKeys, _) => format!(
+                "{} VALUES {tuples} {}",
+                self.insert_into(),
+                self.on_conflict()
+            ),
+        }
+    }
+
     fn on_conflict(self) -> &'static str {
         match self {
             Table::OrderNumbers => {
@@ -129,17 +142,28 @@ impl DeferredRows {
             parts.push(active_merchants(self.merchants, &mut values));
         }
         let mut rows = self.rows;
+        let mut claims_part: Option<usize> = None;
         for table in Table::ALL {
             let (of_table, rest): (Vec<_>, Vec<_>) = rows
                 .into_iter()
                 .partition(|(row_table, _)| *row_table == table);
             rows = rest;
-            let pending: Vec<PendingRow> = of_table.into_iter().map(|(_, row)| row).collect();
+            // A section already sent back needs none of its other rows inserted.
+            let pending: Vec<PendingRow> = of_table
+                .into_iter()
+                .map(|(_, row)| row)
+                .filter(|row| !conflicted.contains(&row.section))
+                .collect();
             let (kept, duplicates) = first_of_each_identity(pending);
             conflicted.extend(duplicates);
-            if !kept.is_empty() {
-                parts.push(insert_together(table, kept, &mut values));
+            if kept.is_empty() {
+                continue;
             }
+            let claims = claims_part.map(|part| format!("p{part}"));
+            if table == Table::OrderNumbers {
+                claims_part = Some(parts.len());
+            }
+            parts.push(insert_together(table, kept, &mut values, claims.as_deref()));
         }
         if parts.is_empty() {
             return Ok(conflicted);
@@ -252,8 +276,14 @@ fn active_merchants(merchants: Vec<(usize, String)>, values: &mut Vec<Value>) ->
     }
 }
 
-/// The part that inserts `rows` (one identity each) into `table` in one multi-row statement.
-fn insert_together(table: Table, mut rows: Vec<PendingRow>, values: &mut Vec<Value>) -> Part {
+/// The part that inserts `rows` (one identity each) into `table` in one multi-row statement;
+/// `claims` names the part that claimed the batch's order numbers, if any.
+fn insert_together(
+    table: Table,
+    mut rows: Vec<PendingRow>,
+    values: &mut Vec<Value>,
+    claims: Option<&str>,
+) -> Part {
     // Every flush takes the unique-index entries it inserts in the same order, so two batches
     // inserting the same keys wait for each other instead of deadlocking.
     rows.sort_by(|a, b| a.identity.cmp(&b.identity));
@@ -272,12 +302,7 @@ fn insert_together(table: Table, mut rows: Vec<PendingRow>, values: &mut Vec<Val
         })
         .collect();
     Part {
-        query: format!(
-            "{} VALUES {} {}",
-            table.insert_into(),
-            tuples.join(", "),
-            table.on_conflict()
-        ),
+        query: table.insert(&tuples.join(", "), claims),
         identity_columns: table.returned_columns(),
         expected: rows
             .into_iter()

@@ -14,10 +14,13 @@ pub enum Scope {
     Registration,
 }
 
+/// [`Scope::Payment`] as stored.
+pub(super) const PAYMENT_SCOPE: &str = "payment";
+
 impl Scope {
     fn as_str(self) -> &'static str {
         match self {
-            Scope::Payment => "payment",
+            Scope::Payment => PAYMENT_SCOPE,
             Scope::Registration => "registration",
         }
     }

@@ -7,6 +7,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::deferred::{self, Table, Value};
 use super::merchants::from_millis;
+use super::order_numbers::PAYMENT_SCOPE;
 use super::{Backend, Conn, WriteTx};
 use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 
@@ -24,6 +25,22 @@ const COLUMNS: &str = columns!();
 
 /// The head of a payment's `INSERT`, before its `VALUES` (see [`row_values`]).
 pub(super) const INSERT_INTO: &str = concat!("INSERT INTO payments (", columns!(), ", method)");
+
+/// A batch's payments `tuples` (`($1, …), (…)`), inserted only where the same statement's part
+/// `claims` (the batch's `order_numbers` insert, returning `c0` mall_id, `c1` scope, `c2` number)
+/// claimed the payment's order number. Those payments cannot collide on their order number, and
+/// their `pgCno` and page token are fresh: a plain `INSERT`, which skips the `ON CONFLICT` probe of
+/// the three unique indexes before inserting into them. A payment whose number was not claimed is
+/// left out, so its section is sent back; a `pgCno` taken after all (by another process's
+/// sequence) fails the statement, and every section of the batch then runs alone.
+pub(super) fn insert_claimed(tuples: &str, claims: &str) -> String {
+    // `column2` and `column3` are mall_id and shop_order_no, by `columns!()`'s order.
+    format!(
+        "{INSERT_INTO} SELECT * FROM (VALUES {tuples}) AS v WHERE EXISTS (SELECT 1 FROM {claims} \
+         WHERE {claims}.c0 = v.column2 AND {claims}.c1 = '{PAYMENT_SCOPE}' \
+         AND {claims}.c2 = v.column3) RETURNING pg_cno AS c0"
+    )
+}
 
 #[derive(FromRow)]
 struct PaymentRow {
@@ -247,4 +264,17 @@ pub async fn update_state(conn: &mut Conn, next: &WechatPayment) -> Result<bool,
     .execute(&mut *conn)
     .await?;
     Ok(updated.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claimed_insert_matches_the_order_number_by_its_second_and_third_columns() {
+        assert!(INSERT_INTO.starts_with("INSERT INTO payments (pg_cno, mall_id, shop_order_no,"));
+        let sql = insert_claimed("($1, $2, $3)", "p1");
+        assert!(sql.contains("p1.c0 = v.column2 AND p1.c1 = 'payment' AND p1.c2 = v.column3"));
+        assert!(!sql.contains("ON CONFLICT"), "{sql}");
+    }
 }
