@@ -126,7 +126,8 @@ pub async fn observe(
             tracing::info!(
                 status,
                 res_cd = code.as_ref().map_or("", AnsweredCode::as_str),
-                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                // Whole microseconds: `2.414` rather than `2.4135299999999997`.
+                latency_ms = elapsed.as_micros() as f64 / 1000.0,
                 "answered"
             )
         });
