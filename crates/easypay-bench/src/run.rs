@@ -230,32 +230,15 @@ impl Bench {
         } else {
             common.echo_rounds.max(1)
         };
-        let mut best: Option<Summary> = None;
-        let mut throughputs = Vec::new();
+        let mut measured = Vec::new();
         for _ in 0..rounds {
-            let measured = load::run_phase(
-                &phase(&label, common.echo_duration, rate),
-                nobody.clone(),
-                client,
-            )
-            .await;
-            let (stats, elapsed) = match measured {
-                Ok(measured) => measured,
-                Err(error) => {
-                    process.stop().await;
-                    return Err(error);
-                }
-            };
-            let summary = stats.summarize(elapsed).1;
-            throughputs.push(summary.throughput);
-            if best
-                .as_ref()
-                .is_none_or(|best| summary.throughput > best.throughput)
-            {
-                best = Some(summary);
-            }
+            // On an error the process is killed as it is dropped, as after the warm-up's.
+            let phase = phase(&label, common.echo_duration, rate);
+            let (stats, elapsed) = load::run_phase(&phase, nobody.clone(), client).await?;
+            measured.push(stats.summarize(elapsed).1);
         }
         process.stop().await;
+        let throughputs: Vec<f64> = measured.iter().map(|round| round.throughput).collect();
         if rounds > 1 {
             eprintln!(
                 "echo ceiling: {} req/s in {rounds} rounds; the best is the ceiling",
@@ -266,6 +249,9 @@ impl Bench {
                     .join(" / ")
             );
         }
+        let best = measured
+            .into_iter()
+            .max_by(|a, b| a.throughput.total_cmp(&b.throughput));
         let mut summary = best.expect("at least one round");
         summary.endpoint = match rate {
             Some(rate) => format!("echo@{rate:.0}"),

@@ -133,6 +133,13 @@ impl WechatPayment {
         }
     }
 
+    /// What the customer pays or paid: the amount the wallet approved once there is one (the
+    /// sandbox may approve another amount, to test a merchant's mismatch handling), else the
+    /// order's.
+    pub fn customer_amount(&self) -> Amount {
+        self.approved_amount.unwrap_or(self.amount)
+    }
+
     /// What is still approved and can be cancelled.
     pub fn remaining(&self) -> u64 {
         self.approved_amount

@@ -33,7 +33,7 @@ pub async fn wechat_approval(
         approval_date: seoul_time::timestamp(payment.approved_at.unwrap_or(now)),
         amount_info: NotificationAmountInfo {
             currency: payment.currency.as_str().into(),
-            amount: payment.approved_amount.unwrap_or(payment.amount).get(),
+            amount: payment.customer_amount().get(),
         },
     };
     write(

@@ -201,7 +201,7 @@ fn outcome(payment: &ShownOrder, state: PaymentState, lang: Lang, extra: &str) -
         title = escape(text.title),
         amount = escape(&money::display(
             payment.currency,
-            payment.amount_shown(),
+            payment.customer_amount(),
             lang
         )),
         status = status_line("result", tone(state), text.text),

@@ -67,7 +67,7 @@ fn qr_svg(data: &str) -> Option<String> {
 fn render(payment: &ShownOrder, lang: Lang, href: &str, svg: &str, sandbox: bool) -> String {
     let strings = lang.strings();
     let state = payment.state_at(Utc::now());
-    let amount = money::display(payment.currency, payment.amount_shown(), lang);
+    let amount = money::display(payment.currency, payment.customer_amount(), lang);
     let closed_class = if closed(state) { " closed" } else { "" };
     let wallet = if sandbox && !closed(state) {
         format!(

@@ -3,8 +3,6 @@
 
 use std::ops::Deref;
 
-use easypay_api::values::Amount;
-
 use crate::domain::wechat_payment::WechatPayment;
 use crate::store::{merchants, Db};
 
@@ -25,15 +23,6 @@ impl ShownOrder {
             payment,
             merchant_name,
         })
-    }
-}
-
-impl ShownOrder {
-    /// What the customer pays or paid: the amount the wallet approved once there is one (the
-    /// sandbox may approve another amount, to test a merchant's mismatch handling), else the
-    /// order's.
-    pub fn amount_shown(&self) -> Amount {
-        self.payment.approved_amount.unwrap_or(self.payment.amount)
     }
 }
 

@@ -85,10 +85,7 @@ async fn concurrent_requests_share_transactions_and_each_gets_its_own_answer(bac
 async fn creates_queued_together_that_share_order_numbers_and_keys_settle_one_at_a_time(
     backend: Backend,
 ) {
-    let executors = match backend {
-        Backend::Sqlite => 1,
-        Backend::Postgres { .. } => 4,
-    };
+    let executors = executor_count(&backend);
     let app = spawn_app(backend).await;
     let db = &app.gateway().db;
     let (gates, held) = hold_executors(db, executors).await;
@@ -145,10 +142,7 @@ async fn creates_queued_together_that_share_order_numbers_and_keys_settle_one_at
 /// merchant deactivated since queue up beside creates for an active one: the first are refused
 /// alone (`M002`, nothing stored), the others are created.
 async fn a_batch_refuses_the_sections_of_a_merchant_deactivated_meanwhile(backend: Backend) {
-    let executors = match backend {
-        Backend::Sqlite => 1,
-        Backend::Postgres { .. } => 4,
-    };
+    let executors = executor_count(&backend);
     let app = spawn_app(backend).await;
     let db = &app.gateway().db;
     let other = "T0000002";
@@ -202,19 +196,41 @@ type Held = oneshot::Receiver<Result<bool, String>>;
 /// Occupies `count` executors, each inside a section that waits for its gate: sections queued
 /// meanwhile form the next batches. Answers the gates and the held sections' answers.
 async fn hold_executors(db: &Db, count: usize) -> (Vec<Arc<Notify>>, Vec<Held>) {
+    hold_executors_with(db, count, |index, gate, entered| {
+        let (mut blocker, answer) = Section::new(&format!("hold-{index}"), false);
+        blocker.gate = Some(gate);
+        blocker.entered = Some(entered);
+        (blocker, answer)
+    })
+    .await
+}
+
+/// [`hold_executors`] with the sections `make` builds from their index, the gate they wait for
+/// and the signal they give once running.
+async fn hold_executors_with<J: BatchJob + 'static>(
+    db: &Db,
+    count: usize,
+    make: impl Fn(usize, Arc<Notify>, Arc<Notify>) -> (Box<J>, Held),
+) -> (Vec<Arc<Notify>>, Vec<Held>) {
     let mut gates = Vec::new();
     let mut held = Vec::new();
     for index in 0..count {
         let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let (mut blocker, answer) = Section::new(&format!("hold-{index}"), false);
-        blocker.gate = Some(gate.clone());
-        blocker.entered = Some(entered.clone());
+        let (blocker, answer) = make(index, gate.clone(), entered.clone());
         assert!(db.submit(blocker).is_ok());
         entered.notified().await;
         gates.push(gate);
         held.push(answer);
     }
     (gates, held)
+}
+
+/// How many executors run batches: SQLite's one writer, PostgreSQL's four.
+fn executor_count(backend: &Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres { .. } => 4,
+    }
 }
 
 /// Lets the held executors go once the requests sent meanwhile have had time to be parsed,
@@ -470,18 +486,13 @@ async fn batches_that_lock_rows_in_opposite_orders_give_up_within_the_shared_bou
     let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     // Occupy every executor (PostgreSQL has four), one gated section each, so that the next
     // batches form as chosen.
-    let mut gates = Vec::new();
-    let mut gated = Vec::new();
-    for index in 0..4 {
-        let (gate, entered) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (gates, gated) = hold_executors_with(db, 4, |index, gate, entered| {
         let (mut blocker, answer) = Locker::new(&format!("G{index}"), &errors);
-        blocker.wait = Some(gate.clone());
-        blocker.entered = Some(entered.clone());
-        assert!(db.submit(blocker).is_ok());
-        entered.notified().await;
-        gates.push(gate);
-        gated.push(answer);
-    }
+        blocker.wait = Some(gate);
+        blocker.entered = Some(entered);
+        (blocker, answer)
+    })
+    .await;
     let (a_holds_r1, b_holds_r2) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let (mut a1, a1_answer) = Locker::new("R1", &errors);
     a1.locked = Some(a_holds_r1.clone());

@@ -130,7 +130,7 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
     let mut admin = sqlx::AnyConnection::connect(admin_url)
         .await
         .expect("PostgreSQL from EASYPAY_TEST_POSTGRES_URL is reachable");
-    static SWEPT: std::sync::Once = std::sync::Once::new();
+    static SWEPT: Once = Once::new();
     let mut sweep = false;
     SWEPT.call_once(|| sweep = true);
     if sweep {
@@ -271,7 +271,6 @@ pub fn strict(config: &mut Config) {
     config.idempotency = IdempotencyMode::Strict;
 }
 
-/// A fresh idempotency key.
 /// A call to the merchant's own API (`/api/notifications…`), as the sandbox merchant.
 pub async fn merchant_api(app: &TestApp, method: reqwest::Method, path: &str) -> (u16, Value) {
     let response = app
@@ -284,6 +283,7 @@ pub async fn merchant_api(app: &TestApp, method: reqwest::Method, path: &str) ->
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+/// A fresh idempotency key.
 pub fn new_key() -> String {
     format!("key-{}", uuid_like())
 }
