@@ -77,6 +77,8 @@ pub struct Claimed {
     pub body: String,
     pub attempts_in_cycle: i64,
     pub attempts_total: i64,
+    /// Resends so far: the attempt settles the notification only if no resend came meanwhile.
+    pub cycle: i64,
     pub webhook_secret: String,
     /// The `x-request-id` of the request that queued it.
     pub request_id: Option<String>,
@@ -133,7 +135,7 @@ pub async fn claim(
     for (id,) in ids {
         let row: Claimed = sqlx::query_as(
             "SELECT n.id, n.mall_id, n.kind, n.target_url, n.body, n.attempts_in_cycle, \
-             n.attempts_total, m.webhook_secret, n.request_id \
+             n.attempts_total, n.cycle, m.webhook_secret, n.request_id \
              FROM notifications n JOIN merchants m ON m.mall_id = n.mall_id WHERE n.id = $1",
         )
         .bind(&id)
@@ -176,6 +178,7 @@ pub async fn finish_attempt(
 ) -> Result<(), StoreError> {
     let finished = Finished {
         id: claimed.id.clone(),
+        cycle: claimed.cycle,
         attempt: attempt.clone(),
         after,
         now,
@@ -189,6 +192,7 @@ pub async fn finish_attempt(
 /// An attempt's bookkeeping, as a write section's input.
 struct Finished {
     id: String,
+    cycle: i64,
     attempt: Attempt,
     after: AfterAttempt,
     now: DateTime<Utc>,
@@ -197,6 +201,7 @@ struct Finished {
 async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), StoreError> {
     let Finished {
         id,
+        cycle,
         attempt,
         after,
         now,
@@ -223,17 +228,29 @@ async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), Sto
         AfterAttempt::RetryAt(at) => (DeliveryStatus::Pending, at, None),
         AfterAttempt::GiveUp => (DeliveryStatus::Failed, *now, None),
     };
-    sqlx::query(
+    let settled = sqlx::query(
         "UPDATE notifications SET status = $1, next_attempt_at = $2, delivered_at = $3, \
          attempts_in_cycle = attempts_in_cycle + 1, attempts_total = attempts_total + 1, \
-         lease_owner = NULL, lease_until = NULL WHERE id = $4",
+         lease_owner = NULL, lease_until = NULL WHERE id = $4 AND cycle = $5",
     )
     .bind(status.as_str())
     .bind(next_attempt_at.timestamp_millis())
     .bind(delivered_at)
     .bind(id)
+    .bind(cycle)
     .execute(&mut **tx)
     .await?;
+    if settled.rows_affected() == 0 {
+        // A resend came during the attempt: the new cycle stands as the resend set it (its first
+        // try due at once); the attempt only counts, and gives the lease back.
+        sqlx::query(
+            "UPDATE notifications SET attempts_total = attempts_total + 1, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -303,6 +320,8 @@ pub async fn attempts<'e>(
 }
 
 /// Starts a new delivery cycle now (KICC's manual resend). `false` if there is no such notification.
+/// An attempt in flight keeps its lease: it ends (within the delivery timeout), is recorded, and
+/// the new cycle's first try follows it at once (see [`record_attempt`]).
 pub async fn resend<'e>(
     db: impl Executor<'e, Database = Any>,
     id: &str,
@@ -312,7 +331,7 @@ pub async fn resend<'e>(
     // fixed a wrong one resends to the right one. (A WeChat one keeps its order's notifyUrl.)
     let updated = sqlx::query(
         "UPDATE notifications SET status = 'pending', attempts_in_cycle = 0, next_attempt_at = $1, \
-         delivered_at = NULL, target_url = CASE WHEN kind IN ('card.approval', 'card.cancel') \
+         cycle = cycle + 1, delivered_at = NULL, target_url = CASE WHEN kind IN ('card.approval', 'card.cancel') \
          THEN COALESCE((SELECT noti_url FROM merchants WHERE merchants.mall_id = notifications.mall_id), target_url) \
          ELSE target_url END WHERE id = $2",
     )

@@ -207,6 +207,50 @@ async fn a_notification_that_used_all_its_tries_is_failed_then_resent(backend: B
     assert_eq!(delivered["attemptCount"], 5);
 }
 
+async fn a_resend_during_an_attempt_starts_a_new_cycle_after_it(backend: Backend) {
+    let app = spawn_with(backend, |config| {
+        fast_retries(config);
+        config.notify.timeout = Duration::from_secs(3);
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    // The first try is still waiting for its answer (it times out after 3 s) when the merchant
+    // resends.
+    receiver.set_mode(Mode::Slow(Duration::from_secs(5)));
+    let pg_cno = paid_order(&app, &receiver.url).await;
+    receiver.wait_for(1, WAIT).await;
+    let id = notification_of(&app, &pg_cno).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, answer) = merchant_api(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/notifications/{id}/resend"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["resCd"].as_str()),
+        (200, Some("0000")),
+        "{answer}"
+    );
+    receiver.set_mode(Mode::Status(503));
+
+    let failed = wait_until(&app, &pg_cno, |n| n["status"] == "failed").await;
+    assert_eq!(
+        outcomes(&failed),
+        [
+            "timeout",
+            "http_status",
+            "http_status",
+            "http_status",
+            "http_status"
+        ],
+        "the try in flight, then a whole new cycle of 1 try and 3 resends: {failed}"
+    );
+    assert_eq!(receiver.received().len(), 5);
+}
+
 async fn the_notification_api_is_the_merchants_own(backend: Backend) {
     let app = spawn_with(backend, fast_retries).await;
     let receiver = Receiver::start().await;
@@ -372,6 +416,7 @@ on_both_backends!(
     approval_is_delivered_with_kiccs_body_and_a_valid_signature,
     each_kind_of_failure_is_retried_until_acknowledged,
     a_notification_that_used_all_its_tries_is_failed_then_resent,
+    a_resend_during_an_attempt_starts_a_new_cycle_after_it,
     the_notification_api_is_the_merchants_own,
     flush_attempts_everything_now,
     a_slow_receiver_does_not_delay_the_others,
