@@ -13,6 +13,7 @@ pub mod group_sync;
 pub mod idempotency;
 pub mod inline_sqlite;
 pub mod merchants;
+mod migrations;
 pub mod notifications;
 pub mod order_numbers;
 pub mod payments;
@@ -37,8 +38,6 @@ use batch::{BatchCounts, BatchJob, Batcher, Executors};
 use deferred::DeferredRows;
 use group_sync::GroupSync;
 use inline_sqlite::{BeginError, InlineConn, InlineSqlite};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -384,8 +383,7 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
-        MIGRATOR
-            .run(&pool)
+        migrations::run(&pool, backend)
             .await
             .context("cannot apply the database migrations")?;
         let sqlite_inline = match &file {

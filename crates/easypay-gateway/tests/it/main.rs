@@ -24,6 +24,7 @@ mod pages;
 mod pages_browser;
 mod process;
 mod receiver;
+mod schema;
 mod wechat_cancel;
 mod wechat_create;
 mod wechat_find;
