@@ -80,7 +80,7 @@ fn render(payment: &ShownOrder, lang: Lang, href: &str, svg: &str, sandbox: bool
     } else {
         String::new()
     };
-    let status_href = format!("../orders/{href}/status");
+    let status_href = with_lang(&format!("../orders/{href}/status"), lang);
     // Once the order is closed the page says what became of it, and no longer asks for a scan.
     let (title, hint_class) = if closed(state) {
         (strings.state(state).title, " hidden")
@@ -88,7 +88,7 @@ fn render(payment: &ShownOrder, lang: Lang, href: &str, svg: &str, sandbox: bool
         (strings.qr_title, "")
     };
     format!(
-        "<h1 id=\"qr-title\">{title}</h1>\n<p class=\"amount\">{amount}</p>\n\
+        "<h1 id=\"qr-title\">{title}</h1>\n<p id=\"amount\" class=\"amount\">{amount}</p>\n\
          <div id=\"qr\" class=\"qr{closed_class}\" role=\"img\" aria-label=\"{alt}\">{svg}</div>\n\
          <p id=\"qr-hint\" class=\"hint{hint_class}\">{hint}</p>\n{status}\n{wallet}\n{details}",
         title = escape(title),

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::i18n::Lang;
 use super::layout::escape;
+use super::money;
 use crate::app::AppState;
 use crate::domain::wechat_payment::PaymentState;
 use crate::http::error::{json_response, ApiError};
@@ -26,10 +27,13 @@ const STATES: [PaymentState; 8] = [
     PaymentState::Cancelled,
 ];
 
-/// `{"state": …, "paid": bool, "closed": bool, "final": bool}` as of now; an unknown token is a 404.
+/// `{"state": …, "paid": bool, "closed": bool, "final": bool, "amount": …}` as of now, `amount`
+/// written in the page's language (the approved amount once there is one: the wallet may approve
+/// another amount than the order's); an unknown token is a 404.
 pub async fn json(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    lang: Lang,
 ) -> Result<Response, ApiError> {
     let payment = wechat_wallet::load(&state.db, OrderRef::PageToken(&token))
         .await
@@ -46,6 +50,7 @@ pub async fn json(
         "paid": paid(now),
         "closed": closed(now),
         "final": settled(now),
+        "amount": money::display(payment.currency, payment.customer_amount(), lang),
     });
     let mut response = json_response(200, body.to_string());
     response
@@ -165,6 +170,8 @@ if(!line||!window.fetch||!window.JSON)return;
 var texts=JSON.parse(document.getElementById("state-texts").textContent);
 var url=line.getAttribute("data-url"),mode=line.getAttribute("data-mode"),shown=line.getAttribute("data-state");
 function show(d){
+var amount=document.getElementById("amount");
+if(amount&&d.amount&&amount.textContent!==d.amount)amount.textContent=d.amount;
 if(d.state===shown)return;
 if(mode==="reload"){window.location.reload();return;}
 shown=d.state;

@@ -83,7 +83,7 @@ async fn qr_page_shows_the_code_and_the_order(backend: Backend) {
         "the merchant's name"
     );
     assert!(page.contains(body["shopOrderNo"].as_str().unwrap()));
-    assert!(page.contains(&format!("../orders/{token}/status")));
+    assert!(page.contains(&format!("../orders/{token}/status?lang=en")));
     assert!(page.contains("http-equiv=\"refresh\""));
     // Sandbox mode: the simulated wallet stands in for scanning the code.
     assert!(page.contains(&format!("href=\"../cashier/{token}?lang=en\"")));
@@ -136,16 +136,32 @@ async fn status_follows_the_order(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(
         before,
-        json!({"state": "pending", "paid": false, "closed": false, "final": false})
+        json!({"state": "pending", "paid": false, "closed": false, "final": false,
+               "amount": "₩1,000"})
     );
-    let (status, answer) = app.sandbox(&pg_cno, "approve").await;
+    // The wallet approves another amount than the order's: the status says what was paid.
+    let (status, answer) = app
+        .post(
+            &format!("/_sandbox/wechat/{pg_cno}/approve"),
+            &json!({"amount": 900}),
+        )
+        .await;
     assert_eq!(status, 200, "{answer}");
     let (_, after) = status_json(&app, &token).await;
     assert_eq!(
         after,
-        json!({"state": "approved", "paid": true, "closed": true, "final": false})
+        json!({"state": "approved", "paid": true, "closed": true, "final": false,
+               "amount": "₩900"})
     );
+    let korean = app
+        .get(&format!("/wechat/orders/{token}/status?lang=ko"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(korean["amount"], "900원");
     let (_, page) = get_page(&app, &format!("/wechat/qr/{token}")).await;
+    assert!(page.contains("₩900"));
     assert!(page.contains("class=\"qr closed\""));
     assert!(page.contains("The payment succeeded"));
     assert!(!page.contains("http-equiv=\"refresh\""));
@@ -275,7 +291,8 @@ async fn an_expired_order_cannot_be_paid(backend: Backend) {
     let (_, state) = status_json(&app, &native).await;
     assert_eq!(
         state,
-        json!({"state": "expired", "paid": false, "closed": true, "final": true})
+        json!({"state": "expired", "paid": false, "closed": true, "final": true,
+               "amount": "₩1,000"})
     );
 }
 

@@ -54,10 +54,18 @@ async fn the_qr_page_shows_the_payment_succeeding_by_itself() {
     );
     browser.screenshot("wechat-qr-desktop").await;
 
-    app.sandbox(&pg_cno, "approve").await;
+    // The wallet approves another amount than the order's: the page shows what was paid.
+    let (status, _) = app
+        .post(
+            &format!("/_sandbox/wechat/{pg_cno}/approve"),
+            &json!({"amount": 900}),
+        )
+        .await;
+    assert_eq!(status, 200);
     let text = browser.wait_for_text("The payment succeeded").await;
     // Closed, the page says what became of the order and no longer asks for a scan.
     assert!(text.contains("Payment complete"), "{text}");
+    assert!(text.contains("₩900") && !text.contains("₩1,000"), "{text}");
     assert!(!text.contains("Scan to pay"), "{text}");
     assert!(!text.contains("tap + then Scan"), "{text}");
     // A paid order can still change: the page follows a void without a reload.
