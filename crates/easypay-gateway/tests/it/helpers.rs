@@ -251,6 +251,15 @@ impl TestApp {
             .await
     }
 
+    /// The sandbox wallet approves `amount` instead of the order's (a mismatch to test).
+    pub async fn approve_amount(&self, pg_cno: &str, amount: u64) -> (u16, Value) {
+        self.post(
+            &format!("/_sandbox/wechat/{pg_cno}/approve"),
+            &serde_json::json!({ "amount": amount }),
+        )
+        .await
+    }
+
     /// Stops the gateway (as a clean shutdown) and starts a new one on the same database.
     pub async fn restart(&mut self) {
         self.gateway.take().expect("running").stop().await.unwrap();

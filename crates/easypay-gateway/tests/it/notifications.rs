@@ -21,6 +21,23 @@ pub fn fast_retries(config: &mut Config) {
     config.notify.poll_interval = Duration::from_millis(50);
 }
 
+/// A gateway with [`fast_retries`] but deliveries timing out after `timeout`, and a receiver that
+/// answers only after `delay`: attempts to it are caught waiting.
+async fn app_and_slow_receiver(
+    backend: Backend,
+    timeout: Duration,
+    delay: Duration,
+) -> (TestApp, Receiver) {
+    let app = spawn_with(backend, |config| {
+        fast_retries(config);
+        config.notify.timeout = timeout;
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    receiver.set_mode(Mode::Slow(delay));
+    (app, receiver)
+}
+
 /// Creates an order notifying `url` and approves it; answers its `pgCno`.
 async fn paid_order(app: &TestApp, url: &str) -> String {
     let mut body = create_body("native");
@@ -79,6 +96,21 @@ async fn wait_until(app: &TestApp, pg_cno: &str, done: impl Fn(&Value) -> bool) 
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The merchant resends a notification over the API, and it is accepted.
+async fn resend(app: &TestApp, id: &str) {
+    let (status, answer) = merchant_api(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/notifications/{id}/resend"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["resCd"].as_str()),
+        (200, Some("0000")),
+        "{answer}"
+    );
 }
 
 fn outcomes(notification: &Value) -> Vec<String> {
@@ -192,48 +224,23 @@ async fn a_notification_that_used_all_its_tries_is_failed_then_resent(backend: B
 
     receiver.set_mode(Mode::Ack);
     let id = failed["id"].as_str().unwrap();
-    let (status, answer) = merchant_api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/notifications/{id}/resend"),
-    )
-    .await;
-    assert_eq!(
-        (status, answer["resCd"].as_str()),
-        (200, Some("0000")),
-        "{answer}"
-    );
+    resend(&app, id).await;
     let delivered = wait_until(&app, &pg_cno, |n| n["status"] == "delivered").await;
     assert_eq!(delivered["attemptCount"], 5);
 }
 
 async fn a_resend_during_an_attempt_starts_a_new_cycle_after_it(backend: Backend) {
-    let app = spawn_with(backend, |config| {
-        fast_retries(config);
-        config.notify.timeout = Duration::from_secs(3);
-    })
-    .await;
-    let receiver = Receiver::start().await;
     // The first try is still waiting for its answer (it times out after 3 s) when the merchant
     // resends.
-    receiver.set_mode(Mode::Slow(Duration::from_secs(5)));
+    let (app, receiver) =
+        app_and_slow_receiver(backend, Duration::from_secs(3), Duration::from_secs(5)).await;
     let pg_cno = paid_order(&app, &receiver.url).await;
     receiver.wait_for(1, WAIT).await;
     let id = notification_of(&app, &pg_cno).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let (status, answer) = merchant_api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/notifications/{id}/resend"),
-    )
-    .await;
-    assert_eq!(
-        (status, answer["resCd"].as_str()),
-        (200, Some("0000")),
-        "{answer}"
-    );
+    resend(&app, &id).await;
     receiver.set_mode(Mode::Status(503));
 
     let failed = wait_until(&app, &pg_cno, |n| n["status"] == "failed").await;
@@ -341,13 +348,8 @@ async fn flush_attempts_everything_now(backend: Backend) {
 }
 
 async fn a_slow_receiver_does_not_delay_the_others(backend: Backend) {
-    let app = spawn_with(backend, |config| {
-        fast_retries(config);
-        config.notify.timeout = Duration::from_secs(10);
-    })
-    .await;
-    let slow = Receiver::start().await;
-    slow.set_mode(Mode::Slow(Duration::from_secs(4)));
+    let (app, slow) =
+        app_and_slow_receiver(backend, Duration::from_secs(10), Duration::from_secs(4)).await;
     let fast = Receiver::start().await;
     for _ in 0..3 {
         paid_order(&app, &slow.url).await;

@@ -140,12 +140,7 @@ async fn status_follows_the_order(backend: Backend) {
                "amount": "₩1,000"})
     );
     // The wallet approves another amount than the order's: the status says what was paid.
-    let (status, answer) = app
-        .post(
-            &format!("/_sandbox/wechat/{pg_cno}/approve"),
-            &json!({"amount": 900}),
-        )
-        .await;
+    let (status, answer) = app.approve_amount(&pg_cno, 900).await;
     assert_eq!(status, 200, "{answer}");
     let (_, after) = status_json(&app, &token).await;
     assert_eq!(

@@ -55,12 +55,7 @@ async fn the_qr_page_shows_the_payment_succeeding_by_itself() {
     browser.screenshot("wechat-qr-desktop").await;
 
     // The wallet approves another amount than the order's: the page shows what was paid.
-    let (status, _) = app
-        .post(
-            &format!("/_sandbox/wechat/{pg_cno}/approve"),
-            &json!({"amount": 900}),
-        )
-        .await;
+    let (status, _) = app.approve_amount(&pg_cno, 900).await;
     assert_eq!(status, 200);
     let text = browser.wait_for_text("The payment succeeded").await;
     // Closed, the page says what became of the order and no longer asks for a scan.

@@ -43,12 +43,7 @@ async fn an_approved_order_answers_ts01_with_amount_and_approval_date(backend: B
 async fn a_different_approved_amount_is_reported_for_the_merchant_to_cancel(backend: Backend) {
     let app = spawn_app(backend).await;
     let pg_cno = app.create_ok(&create_body("native")).await;
-    let (status, _) = app
-        .post(
-            &format!("/_sandbox/wechat/{pg_cno}/approve"),
-            &json!({"amount": 900}),
-        )
-        .await;
+    let (status, _) = app.approve_amount(&pg_cno, 900).await;
     assert_eq!(status, 200);
     let found = app.find(&pg_cno).await;
     assert_eq!(found["amountInfo"]["totAmount"], 900);
