@@ -169,8 +169,8 @@ var line=document.getElementById("live-status");
 if(!line||!window.fetch||!window.JSON)return;
 var texts=JSON.parse(document.getElementById("state-texts").textContent);
 var url=line.getAttribute("data-url"),mode=line.getAttribute("data-mode"),shown=line.getAttribute("data-state");
-function show(d){
 var amount=document.getElementById("amount");
+function show(d){
 if(amount&&d.amount&&amount.textContent!==d.amount)amount.textContent=d.amount;
 if(d.state===shown)return;
 if(mode==="reload"){window.location.reload();return;}
