@@ -208,6 +208,13 @@ impl HttpUrl {
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         HttpUrl(raw.into())
     }
+
+    /// `scheme://host[:port]`, as browsers name a site in `Origin` and CSP source lists.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.0)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
 }
 
 impl Digits {

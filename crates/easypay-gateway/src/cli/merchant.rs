@@ -1,5 +1,5 @@
-//! `easypay merchant add|list|show|activate|deactivate` (decision 27). Secret keys are printed in
-//! full only by `add`, once.
+//! `easypay merchant add|list|show|update|activate|deactivate` (decision 27). Secrets are printed
+//! in full only when they are made (`add`, or `update` asked for a new one), once.
 
 use std::time::Duration;
 
@@ -13,6 +13,17 @@ use crate::domain::ids;
 use crate::domain::merchant::Merchant;
 use crate::store::{merchants, Db};
 
+/// A secret key set by hand must be at least this long: it is the HMAC key of `msgAuthValue`.
+const MIN_SECRET_KEY_BYTES: usize = 16;
+
+#[derive(clap::Args)]
+pub struct MerchantArgs {
+    #[command(flatten)]
+    database: DatabaseArg,
+    #[command(subcommand)]
+    command: MerchantCommand,
+}
+
 #[derive(Subcommand)]
 pub enum MerchantCommand {
     /// Add a merchant and print its secret key (the only time it is shown in full).
@@ -22,38 +33,46 @@ pub enum MerchantCommand {
         /// A display name (default: the mallId).
         #[arg(long)]
         name: Option<String>,
-        /// Use this secret key instead of a generated one.
+        /// Use this secret key (at least 16 bytes) instead of a generated one.
         #[arg(long)]
         secret_key: Option<String>,
         /// URL that receives this merchant's card notifications.
         #[arg(long)]
         noti_url: Option<String>,
-        #[command(flatten)]
-        database: DatabaseArg,
     },
     /// List merchants (secret keys masked).
-    List {
-        #[command(flatten)]
-        database: DatabaseArg,
-    },
+    List,
     /// Show one merchant (secret key masked).
-    Show {
+    Show { mall_id: String },
+    /// Change a merchant's name, notification URL or secrets.
+    ///
+    /// What is not named stays as it is. Takes effect at once, also for a running gateway: notifications already queued are signed
+    /// with the new webhook secret from their next try, and keep their URL until resent.
+    Update {
         mall_id: String,
-        #[command(flatten)]
-        database: DatabaseArg,
+        /// A new display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new secret key (at least 16 bytes): the key of msgAuthValue from now on.
+        #[arg(long, conflicts_with = "new_secret_key")]
+        secret_key: Option<String>,
+        /// Generate a new secret key and print it (the only time it is shown in full).
+        #[arg(long)]
+        new_secret_key: bool,
+        /// Generate a new webhook secret (Standard Webhooks signatures) and print it.
+        #[arg(long)]
+        new_webhook_secret: bool,
+        /// A new URL for this merchant's card notifications.
+        #[arg(long, conflicts_with = "no_noti_url")]
+        noti_url: Option<String>,
+        /// Send this merchant no card notifications any more.
+        #[arg(long)]
+        no_noti_url: bool,
     },
     /// Let a deactivated merchant transact again.
-    Activate {
-        mall_id: String,
-        #[command(flatten)]
-        database: DatabaseArg,
-    },
+    Activate { mall_id: String },
     /// Refuse the merchant's requests with M002 until it is activated again.
-    Deactivate {
-        mall_id: String,
-        #[command(flatten)]
-        database: DatabaseArg,
-    },
+    Deactivate { mall_id: String },
 }
 
 async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
@@ -64,36 +83,28 @@ async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
     .await
 }
 
-pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {
-    match command {
+pub async fn run(args: MerchantArgs) -> anyhow::Result<()> {
+    match args.command {
         MerchantCommand::Add {
             mall_id,
             name,
             secret_key,
             noti_url,
-            database,
         } => {
             let mall_id = MallId::parse_new("mallId", &mall_id)?;
-            let name = Text::parse("--name", name.as_deref().unwrap_or(mall_id.as_str()), 50)?;
-            // The sandbox's PUT /_sandbox/merchants takes a secret key under the same rule.
-            let secret_key = match secret_key.as_deref() {
-                Some("") => bail!("--secret-key: is required (got an empty string)"),
-                Some(raw) => Some(Text::parse("--secret-key", raw, 200)?.to_string()),
-                None => None,
-            };
-            let noti_url = noti_url
-                .map(|url| HttpUrl::parse("--noti-url", &url, 256))
-                .transpose()?;
+            let name = parse_name(name.as_deref().unwrap_or(mall_id.as_str()))?;
+            let secret_key = secret_key.as_deref().map(parse_secret_key).transpose()?;
+            let noti_url = noti_url.as_deref().map(parse_noti_url).transpose()?;
             let merchant = Merchant {
                 mall_id: mall_id.to_string(),
-                name: name.to_string(),
+                name,
                 secret_key: secret_key.unwrap_or_else(ids::new_secret_key),
                 webhook_secret: ids::new_webhook_secret(),
-                noti_url: noti_url.map(|url| url.to_string()),
+                noti_url,
                 active: true,
                 created_at: Utc::now(),
             };
-            let db = open(&database).await?;
+            let db = open(&args.database).await?;
             if !merchants::insert(db.pool(), &merchant).await? {
                 bail!("merchant {mall_id} already exists (see `easypay merchant show {mall_id}`)");
             }
@@ -102,8 +113,8 @@ pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {
             println!("webhook secret: {}", merchant.webhook_secret);
             println!("keep them now: they are never shown in full again");
         }
-        MerchantCommand::List { database } => {
-            let db = open(&database).await?;
+        MerchantCommand::List => {
+            let db = open(&args.database).await?;
             println!(
                 "{:<8}  {:<8}  {:<12}  {:<30}  name",
                 "mallId", "status", "secretKey", "notiUrl"
@@ -119,30 +130,122 @@ pub async fn run(command: MerchantCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        MerchantCommand::Show { mall_id, database } => {
-            let db = open(&database).await?;
+        MerchantCommand::Show { mall_id } => {
+            let db = open(&args.database).await?;
             let Some(merchant) = merchants::find(db.pool(), &mall_id).await? else {
                 bail!("no merchant {mall_id}");
             };
-            println!("mallId:     {}", merchant.mall_id);
-            println!("name:       {}", merchant.name);
-            println!("status:     {}", status(&merchant));
-            println!("secretKey:  {}", merchant.masked_secret_key());
-            println!("webhookSecret: {}", merchant.masked_webhook_secret());
-            println!(
-                "notiUrl:    {}",
-                merchant.noti_url.as_deref().unwrap_or("-")
-            );
-            println!("created:    {}", merchant.created_at.to_rfc3339());
+            print_merchant(&merchant);
         }
-        MerchantCommand::Activate { mall_id, database } => {
-            set_active(&database, &mall_id, true).await?;
+        MerchantCommand::Update {
+            mall_id,
+            name,
+            secret_key,
+            new_secret_key,
+            new_webhook_secret,
+            noti_url,
+            no_noti_url,
+        } => {
+            // Every value is checked before the database is opened: a bad one changes nothing.
+            let name = name.as_deref().map(parse_name).transpose()?;
+            let secret_key = match (secret_key.as_deref(), new_secret_key) {
+                (Some(raw), _) => Some(parse_secret_key(raw)?),
+                (None, true) => Some(ids::new_secret_key()),
+                (None, false) => None,
+            };
+            let webhook_secret = new_webhook_secret.then(ids::new_webhook_secret);
+            let noti_url = match (noti_url.as_deref(), no_noti_url) {
+                (Some(raw), _) => Some(Some(parse_noti_url(raw)?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            if name.is_none()
+                && secret_key.is_none()
+                && webhook_secret.is_none()
+                && noti_url.is_none()
+            {
+                bail!(
+                    "nothing to change: give --name, --secret-key, --new-secret-key, \
+                     --new-webhook-secret, --noti-url or --no-noti-url"
+                );
+            }
+            let db = open(&args.database).await?;
+            let Some(mut merchant) = merchants::find(db.pool(), &mall_id).await? else {
+                bail!("no merchant {mall_id}");
+            };
+            if let Some(name) = name {
+                merchant.name = name;
+            }
+            if let Some(url) = noti_url {
+                merchant.noti_url = url;
+            }
+            if let Some(key) = &secret_key {
+                merchant.secret_key.clone_from(key);
+            }
+            if let Some(secret) = &webhook_secret {
+                merchant.webhook_secret.clone_from(secret);
+            }
+            if !merchants::update(db.pool(), &merchant, Utc::now()).await? {
+                bail!("no merchant {mall_id}");
+            }
+            println!("updated merchant {mall_id}");
+            print_merchant(&merchant);
+            if new_secret_key {
+                println!("secret key: {}", merchant.secret_key);
+            }
+            if new_webhook_secret {
+                println!("webhook secret: {}", merchant.webhook_secret);
+            }
+            if new_secret_key || new_webhook_secret {
+                println!("keep it now: it is never shown in full again");
+            }
         }
-        MerchantCommand::Deactivate { mall_id, database } => {
-            set_active(&database, &mall_id, false).await?;
+        MerchantCommand::Activate { mall_id } => {
+            set_active(&args.database, &mall_id, true).await?;
+        }
+        MerchantCommand::Deactivate { mall_id } => {
+            set_active(&args.database, &mall_id, false).await?;
         }
     }
     Ok(())
+}
+
+fn parse_name(raw: &str) -> anyhow::Result<String> {
+    Ok(Text::parse("--name", raw, 50)?.to_string())
+}
+
+/// The sandbox's `PUT /_sandbox/merchants` takes any non-empty key (tests use short ones); a
+/// merchant administered here gets a key long enough to be one.
+fn parse_secret_key(raw: &str) -> anyhow::Result<String> {
+    if raw.is_empty() {
+        bail!("--secret-key: is required (got an empty string)");
+    }
+    let key = Text::parse("--secret-key", raw, 200)?.to_string();
+    if key.len() < MIN_SECRET_KEY_BYTES {
+        bail!(
+            "--secret-key: at least {MIN_SECRET_KEY_BYTES} bytes (got {}); leave it out for a \
+             generated one",
+            key.len()
+        );
+    }
+    Ok(key)
+}
+
+fn parse_noti_url(raw: &str) -> anyhow::Result<String> {
+    Ok(HttpUrl::parse("--noti-url", raw, 256)?.to_string())
+}
+
+fn print_merchant(merchant: &Merchant) {
+    println!("mallId:     {}", merchant.mall_id);
+    println!("name:       {}", merchant.name);
+    println!("status:     {}", status(merchant));
+    println!("secretKey:  {}", merchant.masked_secret_key());
+    println!("webhookSecret: {}", merchant.masked_webhook_secret());
+    println!(
+        "notiUrl:    {}",
+        merchant.noti_url.as_deref().unwrap_or("-")
+    );
+    println!("created:    {}", merchant.created_at.to_rfc3339());
 }
 
 async fn set_active(database: &DatabaseArg, mall_id: &str, active: bool) -> anyhow::Result<()> {

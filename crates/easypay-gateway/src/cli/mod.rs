@@ -51,19 +51,23 @@ enum Command {
     /// Print the effective configuration of `serve` (defaults < config file < environment <
     /// flags), secrets masked, as TOML.
     Config(serve::ServeArgs),
-    /// Add, list, show, activate or deactivate merchants.
-    #[command(subcommand)]
-    Merchant(merchant::MerchantCommand),
+    /// Add, list, show, update, activate or deactivate merchants.
+    Merchant(merchant::MerchantArgs),
     /// List, show and resend notifications to merchants.
-    #[command(subcommand)]
-    Notifications(notifications::NotificationsCommand),
+    Notifications(notifications::NotificationsArgs),
 }
 
 #[derive(clap::Args, Clone)]
 pub struct DatabaseArg {
     /// sqlite://FILE or postgres://USER@HOST/DB. `serve` creates a missing SQLite file; the
     /// `merchant` and `notifications` commands refuse one (a mistyped path is an error).
-    #[arg(long, env = "EASYPAY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    // Global: `easypay merchant --database-url … add …` and `… add … --database-url …` both work.
+    #[arg(
+        long,
+        global = true,
+        env = "EASYPAY_DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL
+    )]
     pub database_url: String,
 }
 

@@ -12,6 +12,14 @@ use crate::store::merchants::from_millis;
 use crate::store::notifications::{self, DeliveryStatus};
 use crate::store::Db;
 
+#[derive(clap::Args)]
+pub struct NotificationsArgs {
+    #[command(flatten)]
+    database: DatabaseArg,
+    #[command(subcommand)]
+    command: NotificationsCommand,
+}
+
 #[derive(Subcommand)]
 pub enum NotificationsCommand {
     /// List notifications, newest first.
@@ -24,15 +32,9 @@ pub enum NotificationsCommand {
         status: Option<DeliveryStatus>,
         #[arg(long, default_value_t = 50)]
         limit: i64,
-        #[command(flatten)]
-        database: DatabaseArg,
     },
     /// Show one notification with its body and every attempt.
-    Show {
-        id: String,
-        #[command(flatten)]
-        database: DatabaseArg,
-    },
+    Show { id: String },
     /// Send it again now, starting a new cycle of tries (the running gateway delivers it).
     #[command(override_usage = "easypay notifications resend <ID>\n       \
                                 easypay notifications resend --failed [--mall-id <MALL_ID>]")]
@@ -46,8 +48,6 @@ pub enum NotificationsCommand {
         /// With `--failed` only: that merchant's failed notifications.
         #[arg(long, requires = "failed", conflicts_with = "id")]
         mall_id: Option<String>,
-        #[command(flatten)]
-        database: DatabaseArg,
     },
 }
 
@@ -63,15 +63,14 @@ async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
     .await
 }
 
-pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
-    match command {
+pub async fn run(args: NotificationsArgs) -> anyhow::Result<()> {
+    let db = open(&args.database).await?;
+    match args.command {
         NotificationsCommand::List {
             mall_id,
             status,
             limit,
-            database,
         } => {
-            let db = open(&database).await?;
             let rows = notifications::list(db.pool(), mall_id.as_deref(), status, limit).await?;
             println!(
                 "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  created",
@@ -89,8 +88,7 @@ pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        NotificationsCommand::Show { id, database } => {
-            let db = open(&database).await?;
+        NotificationsCommand::Show { id } => {
             let Some(row) = notifications::find(db.pool(), &id).await? else {
                 bail!("no notification {id}");
             };
@@ -127,24 +125,15 @@ pub async fn run(command: NotificationsCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        NotificationsCommand::Resend {
-            id: Some(id),
-            database,
-            ..
-        } => {
-            let db = open(&database).await?;
+        NotificationsCommand::Resend { id: Some(id), .. } => {
             if !notifications::resend(db.pool(), &id, Utc::now()).await? {
                 bail!("no notification {id}");
             }
             println!("notification {id} will be sent again now");
         }
         NotificationsCommand::Resend {
-            id: None,
-            mall_id,
-            database,
-            ..
+            id: None, mall_id, ..
         } => {
-            let db = open(&database).await?;
             let failed = notifications::list(
                 db.pool(),
                 mall_id.as_deref(),

@@ -50,7 +50,9 @@ async fn read<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiE
         })
 }
 
+/// A leading UTF-8 byte-order mark is skipped: some Windows and .NET clients send one.
 fn parse(bytes: &[u8]) -> Result<JsonObject, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(JsonObject(map)),
         Ok(_) => Err(ApiError::new(

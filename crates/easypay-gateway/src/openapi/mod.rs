@@ -188,8 +188,9 @@ fn operations(g: &mut SchemaGenerator, sandbox: bool) -> Vec<Op> {
             .text(
                 "Cancel a card charge in full (40) or in part (32)",
                 "`msgAuthValue` is the hex HMAC-SHA256 of `pgCno|shopTransactionId` keyed with the \
-                 merchant's secret key (C009). `amount` is required for a partial cancel; \
-                 `remainAmount`, when sent, must be what remains after it (C008). The result also \
+                 merchant's secret key (C009). `amount` is required for a partial cancel; on a \
+                 full cancel, when sent, it must be what remains (C008). `remainAmount`, when \
+                 sent, must be what remains after the cancel (C008). The result also \
                  follows as the card cancel notification (notiType 20).",
             )
             .body::<card_revise::ReviseCardRequest>(g, true)

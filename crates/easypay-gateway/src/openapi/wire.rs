@@ -18,6 +18,8 @@ pub struct ErrorAnswer {
     pub mall_id: Option<String>,
     pub shop_order_no: Option<String>,
     pub pg_cno: Option<String>,
+    /// The charge a refused card cancel named (`/api/trades/revise`, where answers call it so).
+    pub ori_pg_cno: Option<String>,
 }
 
 /// `POST /_sandbox/wechat/{pgCno}/approve`: optional body.

@@ -15,19 +15,25 @@ use crate::domain::billing_registration::{Registration, RegistrationState};
 pub struct WindowPage {
     pub status: StatusCode,
     pub html: String,
+    /// The one site that may show the page in a frame: the merchant's, as its `returnUrl` names
+    /// it (KICC's window may be opened in a layer on PC). `None`: no site may.
+    pub framed_by: Option<String>,
 }
 
 impl IntoResponse for WindowPage {
     fn into_response(self) -> Response {
+        let frame_ancestors = self.framed_by.as_deref().unwrap_or("'none'");
         // The URL carries the window token: never send it to another site in a Referer. Same-origin
         // keeps the window's own POSTs carrying a real Origin (no-referrer would make it "null").
         html_response(
             self.status,
             self.html,
             "same-origin",
-            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
-             img-src data:; form-action 'self' http: https:; base-uri 'none'; \
-             frame-ancestors 'none'",
+            &format!(
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+                 img-src data:; form-action 'self' http: https:; base-uri 'none'; \
+                 frame-ancestors {frame_ancestors}"
+            ),
         )
     }
 }
@@ -133,6 +139,7 @@ pub fn form_page(registration: &Registration, errors: &[InputError]) -> WindowPa
     WindowPage {
         status,
         html: document(request.lang, request.device_type, text.form.title, &body),
+        framed_by: Some(request.return_url.origin()),
     }
 }
 
@@ -215,6 +222,7 @@ pub fn outcome_page(registration: &Registration, outcome: &Outcome, auto: bool) 
             outcome.heading.title,
             &body,
         ),
+        framed_by: Some(request.return_url.origin()),
     }
 }
 
@@ -278,6 +286,7 @@ pub fn message_page(
     WindowPage {
         status,
         html: document(lang, device, heading.title, &body),
+        framed_by: None,
     }
 }
 

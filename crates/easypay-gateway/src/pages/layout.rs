@@ -128,7 +128,7 @@ pub fn html_response(
     status: StatusCode,
     html: String,
     referrer_policy: &'static str,
-    content_security_policy: &'static str,
+    content_security_policy: &str,
 ) -> Response {
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
@@ -143,7 +143,10 @@ pub fn html_response(
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(content_security_policy),
+        // Every policy is ASCII; should one ever not be, the page gets the strictest one.
+        HeaderValue::from_str(content_security_policy).unwrap_or_else(|_| {
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")
+        }),
     );
     response
 }

@@ -32,6 +32,7 @@ pub async fn revise(
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     check_revise_signature(
         &merchant,
+        "oriPgCno",
         request.pg_cno.as_str(),
         &request.shop_transaction_id,
         request.msg_auth_value.as_str(),
@@ -153,14 +154,40 @@ fn decide(
     request: &ReviseCardRequest,
     charge: &CardPayment,
 ) -> Result<(CardPayment, Amount), (ResCode, String)> {
+    let remaining = Amount::from_stored(charge.remaining() as i64);
     let amount = match (request.revise_type_code, request.amount) {
         (ReviseType::Partial, Some(amount)) => amount,
-        // A full cancel takes back whatever remains.
-        (ReviseType::Full, _) | (ReviseType::Partial, None) => {
-            Amount::from_stored(charge.remaining() as i64)
+        // A full cancel takes back whatever remains; an amount it states must be that, so that a
+        // merchant whose books disagree with the gateway finds out instead of losing the rest.
+        (ReviseType::Full, None) | (ReviseType::Partial, None) => remaining,
+        (ReviseType::Full, Some(stated)) if stated == remaining => remaining,
+        (ReviseType::Full, Some(stated)) => {
+            // A charge that cannot be cancelled at all says so first.
+            charge.cancel(remaining).map_err(refusal)?;
+            return Err((
+                ResCode::RemainAmountMismatch,
+                format!(
+                    "amount: a full cancel takes back the {remaining} that remains, not {stated}; \
+                     state {remaining} or leave amount out"
+                ),
+            ));
         }
     };
-    let cancelled = charge.cancel(amount).map_err(|refused| match refused {
+    let cancelled = charge.cancel(amount).map_err(refusal)?;
+    match request.remain_amount {
+        Some(expected) if expected != cancelled.remaining() => Err((
+            ResCode::RemainAmountMismatch,
+            format!(
+                "remainAmount: {expected} is not what would remain after this cancel ({})",
+                cancelled.remaining()
+            ),
+        )),
+        Some(_) | None => Ok((cancelled, amount)),
+    }
+}
+
+fn refusal(refused: CancelRefused) -> (ResCode, String) {
+    match refused {
         CancelRefused::AlreadyCancelled => (
             ResCode::AlreadyCancelled,
             "pgCno: the charge is already cancelled in full (TS02); nothing was cancelled".into(),
@@ -172,15 +199,5 @@ fn decide(
             ResCode::CancelExceedsRemaining,
             format!("amount: {requested} is more than the {remaining} that remains"),
         ),
-    })?;
-    match request.remain_amount {
-        Some(expected) if expected != cancelled.remaining() => Err((
-            ResCode::RemainAmountMismatch,
-            format!(
-                "remainAmount: {expected} is not what would remain after this cancel ({})",
-                cancelled.remaining()
-            ),
-        )),
-        Some(_) | None => Ok((cancelled, amount)),
     }
 }

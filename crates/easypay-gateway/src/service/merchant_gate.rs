@@ -97,8 +97,11 @@ impl SeenActive {
 
 /// A cancel's `msgAuthValue` must be the HMAC-SHA256 of `pgCno|shopTransactionId` with the
 /// merchant's secret key (decision 7). A mismatch stores nothing: a corrected retry may reuse the key.
+/// The refusal echoes the payment's number as the endpoint's answers name it (`pgCno` on WeChat,
+/// `oriPgCno` on cards).
 pub fn check_revise_signature(
     merchant: &Merchant,
+    pg_cno_field: &'static str,
     pg_cno: &str,
     shop_transaction_id: &ShopTransactionId,
     msg_auth_value: &str,
@@ -113,5 +116,5 @@ pub fn check_revise_signature(
     )
     .echo("shopTransactionId", shop_transaction_id.as_str())
     .echo("mallId", merchant.mall_id.as_str())
-    .echo("pgCno", pg_cno))
+    .echo(pg_cno_field, pg_cno))
 }

@@ -19,7 +19,9 @@ use crate::vault::CardSecret;
 const ID_ATTEMPTS: usize = 5;
 
 /// Registers the window and answers its URL. No idempotency key here: the order number, unique
-/// among the merchant's registrations (decision 15), keeps a retry from opening a second window.
+/// among the merchant's registrations (decision 15), stands in for one. The same request again
+/// (a retry after a lost answer) gets the first window's URL; another request with that order
+/// number is `D001`. Either way a retry cannot open a second window.
 pub async fn open(state: &AppState, request: WebpayRequest) -> Result<WebpayResponse, ApiError> {
     let merchant = active_merchant_without_key(&state.db, &request.mall_id).await?;
     let display_name = request
@@ -38,13 +40,23 @@ pub async fn open(state: &AppState, request: WebpayRequest) -> Result<WebpayResp
         )
         .await?;
         if !free {
-            return Ok(WebpayResponse {
-                res_cd: ResCode::DuplicateOrder.as_str().into(),
-                res_msg: format!(
-                    "shopOrderNo: {} was already used for a card registration by this merchant",
-                    request.shop_order_no
-                ),
-                auth_page_url: None,
+            let first = registrations::find_by_order(
+                &mut *tx,
+                request.mall_id.as_str(),
+                request.shop_order_no.as_str(),
+            )
+            .await?;
+            return Ok(match first {
+                Some(first) if first.request == request => opened(state, &first),
+                Some(_) | None => WebpayResponse {
+                    res_cd: ResCode::DuplicateOrder.as_str().into(),
+                    res_msg: format!(
+                        "shopOrderNo: {} was already used for another card registration by this \
+                         merchant",
+                        request.shop_order_no
+                    ),
+                    auth_page_url: None,
+                },
             });
         }
         let registration = Registration {
@@ -67,15 +79,19 @@ pub async fn open(state: &AppState, request: WebpayRequest) -> Result<WebpayResp
             InsertOutcome::Inserted => {}
         }
         tx.commit().await?;
-        return Ok(WebpayResponse {
-            res_cd: ResCode::Success.as_str().into(),
-            res_msg: "Success".into(),
-            auth_page_url: Some(
-                state.page_url(&format!("/billing/window/{}", registration.window_token)),
-            ),
-        });
+        return Ok(opened(state, &registration));
     }
     Err(ApiError::internal("could not draw a unique window token"))
+}
+
+fn opened(state: &AppState, registration: &Registration) -> WebpayResponse {
+    WebpayResponse {
+        res_cd: ResCode::Success.as_str().into(),
+        res_msg: "Success".into(),
+        auth_page_url: Some(
+            state.page_url(&format!("/billing/window/{}", registration.window_token)),
+        ),
+    }
 }
 
 /// The registration behind a window token.

@@ -33,6 +33,7 @@ pub async fn revise(
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     check_revise_signature(
         &merchant,
+        "pgCno",
         request.pg_cno.as_str(),
         &request.shop_transaction_id,
         request.msg_auth_value.as_str(),

@@ -102,6 +102,27 @@ pub async fn upsert_keys<'e>(
     Ok(())
 }
 
+/// Stores a merchant's name, secrets and notification URL; `false` if there is no such merchant.
+pub async fn update<'e>(
+    db: impl Executor<'e, Database = Any>,
+    merchant: &Merchant,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE merchants SET name = $1, secret_key = $2, webhook_secret = $3, noti_url = $4, \
+         updated_at = $5 WHERE mall_id = $6",
+    )
+    .bind(&merchant.name)
+    .bind(&merchant.secret_key)
+    .bind(&merchant.webhook_secret)
+    .bind(&merchant.noti_url)
+    .bind(now.timestamp_millis())
+    .bind(&merchant.mall_id)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
 /// Activates or deactivates a merchant; `false` if there is no such merchant.
 pub async fn set_active<'e>(
     db: impl Executor<'e, Database = Any>,

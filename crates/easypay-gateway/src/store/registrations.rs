@@ -113,6 +113,20 @@ pub async fn find_by_token<'e>(
     find_where(db, "window_token = $1", &[window_token]).await
 }
 
+/// The merchant's registration with this `shopOrderNo`.
+pub async fn find_by_order<'e>(
+    db: impl Executor<'e, Database = Any>,
+    mall_id: &str,
+    shop_order_no: &str,
+) -> Result<Option<Registration>, StoreReadError> {
+    find_where(
+        db,
+        "mall_id = $1 AND shop_order_no = $2",
+        &[mall_id, shop_order_no],
+    )
+    .await
+}
+
 /// The merchant's own registration with this `authorizationId`.
 pub async fn find_by_authorization<'e>(
     db: impl Executor<'e, Database = Any>,

@@ -35,6 +35,26 @@ async fn bodies_that_are_not_json_objects_get_400(backend: Backend) {
     assert_eq!(count_orders(&app).await, 0);
 }
 
+/// Some Windows and .NET clients start their JSON with a UTF-8 byte-order mark.
+async fn a_byte_order_mark_before_the_json_is_skipped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend(serde_json::to_vec(&create_body("native")).unwrap());
+    let (status, answer) = app.post_raw(ENDPOINTS[0], body).await;
+    assert_eq!(
+        (status, answer["resCd"].as_str()),
+        (200, Some("0000")),
+        "{answer}"
+    );
+    let (status, answer) = app.post_raw(ENDPOINTS[0], b"\xEF\xBB\xBF".to_vec()).await;
+    assert_eq!(
+        (status, answer["resCd"].as_str()),
+        (400, Some("V001")),
+        "{answer}"
+    );
+    assert_eq!(count_orders(&app).await, 1);
+}
+
 async fn a_huge_body_gets_413(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut body = create_body("native");
@@ -123,6 +143,7 @@ async fn every_field_with_every_wrong_value_never_breaks_the_gateway(backend: Ba
 
 on_both_backends!(
     bodies_that_are_not_json_objects_get_400,
+    a_byte_order_mark_before_the_json_is_skipped,
     a_huge_body_gets_413,
     unknown_paths_and_methods_get_the_envelope,
     every_field_with_every_wrong_value_never_breaks_the_gateway,

@@ -1,12 +1,14 @@
 //! A real headless Chromium (Debian's `chromium` and `chromium-driver`), driven over WebDriver,
 //! and a merchant `returnUrl` that records what the browser posts to it.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
-use axum::routing::post;
+use axum::extract::Query;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -121,6 +123,15 @@ impl Browser {
     }
 }
 
+/// The merchant's layer page: the window in an iframe of KICC's minimum PC size.
+async fn layer(Query(query): Query<HashMap<String, String>>) -> axum::response::Html<String> {
+    let src = query["window"].replace('&', "&amp;").replace('"', "&quot;");
+    axum::response::Html(format!(
+        "<!DOCTYPE html><html><body><iframe id=\"layer\" src=\"{src}\" width=\"720\" \
+         height=\"680\"></iframe></body></html>"
+    ))
+}
+
 /// The fields of one form POST, in order.
 type FormFields = Vec<(String, String)>;
 
@@ -135,17 +146,29 @@ impl ReturnReceiver {
     pub async fn start() -> ReturnReceiver {
         let posts: Arc<Mutex<Vec<FormFields>>> = Arc::default();
         let recorded = posts.clone();
-        let app = Router::new().route(
-            "/return",
-            post(move |Form(fields): Form<FormFields>| async move {
-                recorded.lock().unwrap().push(fields);
-                axum::response::Html("<html><body>merchant received the return</body></html>")
-            }),
-        );
+        let app = Router::new()
+            .route(
+                "/return",
+                post(move |Form(fields): Form<FormFields>| async move {
+                    recorded.lock().unwrap().push(fields);
+                    axum::response::Html("<html><body>merchant received the return</body></html>")
+                }),
+            )
+            .route("/layer", get(layer));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/return", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         ReturnReceiver { url, posts }
+    }
+
+    /// A page of the merchant's site that shows `window_url` in a layer (an iframe), as a merchant
+    /// opening KICC's window on PC may.
+    pub fn layer_url(&self, window_url: &str) -> String {
+        let site = self.url.trim_end_matches("/return");
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("window", window_url)
+            .finish();
+        format!("{site}/layer?{query}")
     }
 
     /// Waits (at most 10 s) for the next POST and answers its fields in order.

@@ -185,6 +185,59 @@ async fn cert_type_2_in_japanese(backend: Backend) {
     .await;
 }
 
+/// KICC's window may be shown in a layer of the merchant's page on PC: the merchant's own site (its
+/// `returnUrl`'s) may frame it, and the return arrives; another site's frame stays empty.
+async fn the_merchants_own_site_may_show_the_window_in_a_layer(backend: Backend) {
+    let Some(browser) = Browser::start(DESKTOP.0, DESKTOP.1).await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let merchant = ReturnReceiver::start().await;
+    let english_number_only =
+        json!({"langFlag": "ENG", "payMethodInfo": {"billKeyMethodInfo": {"certType": "2"}}});
+    let (body, url) = open(&app, &merchant, english_number_only.clone()).await;
+    browser
+        .client
+        .goto(&merchant.layer_url(&url))
+        .await
+        .unwrap();
+    enter_layer(&browser).await;
+    browser.wait_for_text("Register your card").await;
+    fill(
+        &browser,
+        &[("cardNo", "9409150000000019"), ("expiry", "0129")],
+    )
+    .await;
+    click(&browser, "submit").await;
+    let posted = merchant.next_post().await;
+    assert_eq!(
+        posted,
+        expected_post(&body, "0000", "Success", &posted[3].1.clone())
+    );
+
+    let other_site = ReturnReceiver::start().await;
+    let (_, url) = open(&app, &merchant, english_number_only).await;
+    browser
+        .client
+        .goto(&other_site.layer_url(&url))
+        .await
+        .unwrap();
+    enter_layer(&browser).await;
+    for _ in 0..20 {
+        assert!(
+            !has_input(&browser, "cardNo").await,
+            "another site framed the window"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    browser.close().await;
+}
+
+async fn enter_layer(browser: &Browser) {
+    let layer = browser.client.find(Locator::Id("layer")).await.unwrap();
+    layer.enter_frame().await.unwrap();
+}
+
 /// The Chinese window's heading once cancelled.
 const CANCELLED_IN_CHINESE: &str = "登记已取消";
 
@@ -277,6 +330,7 @@ on_both_backends!(
     cert_type_0_in_korean_on_a_desktop,
     cert_type_1_in_english_on_a_phone,
     cert_type_2_in_japanese,
+    the_merchants_own_site_may_show_the_window_in_a_layer,
     cancel_in_chinese_returns_b007,
     a_wrong_card_number_is_explained_then_corrected,
 );

@@ -99,9 +99,20 @@ async fn each_refusal_has_its_own_code_and_changes_nothing(backend: Backend) {
         wrong_remain["resMsg"],
         "remainAmount: 800 is not what would remain after this cancel (900)"
     );
+    let full_of_less = revise(&app, &revise_body(&pg_cno, "40", Some(100), None)).await;
+    assert_eq!(full_of_less["resCd"], "C008", "{full_of_less}");
+    assert_eq!(
+        full_of_less["resMsg"],
+        "amount: a full cancel takes back the 1000 that remains, not 100; \
+         state 1000 or leave amount out"
+    );
     let mut forged = revise_body(&pg_cno, "40", None, None);
     forged["msgAuthValue"] = json!(msg_auth::sign("other", &[&pg_cno, "x"]));
-    assert_eq!(revise(&app, &forged).await["resCd"], "C009");
+    let forged = revise(&app, &forged).await;
+    assert_eq!(forged["resCd"], "C009");
+    // Named as every card cancel answer names it.
+    assert_eq!(forged["oriPgCno"], pg_cno.as_str(), "{forged}");
+    assert!(forged.get("pgCno").is_none(), "{forged}");
     let mut stale = revise_body(&pg_cno, "40", None, None);
     stale["cancelReqDate"] = json!("20200101");
     assert_eq!(revise(&app, &stale).await["resCd"], "V015");
@@ -118,8 +129,10 @@ async fn each_refusal_has_its_own_code_and_changes_nothing(backend: Backend) {
     );
 
     // Nothing was taken back: the whole amount can still be cancelled.
-    let full = revise(&app, &revise_body(&pg_cno, "40", None, Some(0))).await;
+    let full = revise(&app, &revise_body(&pg_cno, "40", Some(1_000), Some(0))).await;
     assert_eq!(full["cancelAmount"], 1_000, "{full}");
+    let again = revise(&app, &revise_body(&pg_cno, "40", Some(5), None)).await;
+    assert_eq!(again["resCd"], "C006", "{again}");
 }
 
 async fn a_retried_cancel_replays_and_is_retrievable(backend: Backend) {

@@ -265,13 +265,23 @@ async fn lengths_count_euc_kr_bytes_at_every_limit(backend: Backend) {
 async fn order_numbers_are_unique_among_registrations(backend: Backend) {
     let app = spawn_app(backend).await;
     let body = webpay_body("https://shop.example/return");
-    open_window(&app, &body).await;
-    let again = webpay(&app, &body).await;
+    let token = open_window(&app, &body).await;
+
+    // A retry of the same request (after a lost answer) gets the first window back.
+    let retried = webpay(&app, &body).await;
+    assert_eq!(retried["resCd"], "0000", "{retried}");
+    assert_eq!(
+        retried["authPageUrl"],
+        format!("{}/billing/window/{token}", app.base_url)
+    );
+
+    let other = with(body.clone(), "/orderInfo/goodsName", Some(json!("Other")));
+    let again = webpay(&app, &other).await;
     assert_eq!(again["resCd"], "D001", "{again}");
     assert_eq!(
         again["resMsg"],
         format!(
-            "shopOrderNo: {} was already used for a card registration by this merchant",
+            "shopOrderNo: {} was already used for another card registration by this merchant",
             body["shopOrderNo"].as_str().unwrap()
         )
     );

@@ -262,14 +262,20 @@ async fn pages_are_protected_by_headers(backend: Backend) {
     let headers = response.headers();
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["referrer-policy"], "same-origin");
+    // The merchant's own site (its returnUrl's) may show the window in a layer; no other may.
     assert!(headers["content-security-policy"]
         .to_str()
         .unwrap()
-        .contains("frame-ancestors 'none'"));
+        .ends_with("; frame-ancestors https://shop.example"));
     assert!(headers["content-type"]
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+    let unknown = app.get("/billing/window/0123456789abcdef").await;
+    assert!(unknown.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .ends_with("; frame-ancestors 'none'"));
 }
 
 async fn a_completed_window_cannot_complete_twice(backend: Backend) {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{create_body, fresh_database, new_key, spawn_with, Backend, MALL_ID};
+use crate::helpers::{create_body, fresh_database, new_key, spawn_with, Backend, TestApp, MALL_ID};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
 
@@ -231,6 +231,92 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
     app.create_ok(&body).await;
 }
 
+/// A WeChat cancel of an unpaid order signed with `secret_key`: `C001` once the signature passes,
+/// `C009` when the key is not the merchant's.
+async fn cancel_signed_with(app: &TestApp, mall_id: &str, pg_cno: &str, secret_key: &str) -> Value {
+    let key = new_key();
+    let body = json!({
+        "mallId": mall_id, "shopTransactionId": key, "pgCno": pg_cno, "reviseTypeCode": "40",
+        "cancelReqDate": easypay_api::seoul_time::date(chrono::Utc::now()),
+        "msgAuthValue": easypay_api::msg_auth::sign(secret_key, &[pg_cno, &key]),
+    });
+    app.post("/api/trades/wechatpay/revise", &body).await.1
+}
+
+async fn a_merchant_is_updated_from_the_cli(backend: Backend) {
+    let app = spawn_with(backend, |_| {}).await;
+    let db = app.database_url.as_str();
+    let added = stdout(&easypay(&["merchant", "add", "T0000078"], db));
+    let old_key = added
+        .lines()
+        .find_map(|line| line.strip_prefix("secret key: "))
+        .unwrap()
+        .to_owned();
+    let mut body = create_body("native");
+    body["mallId"] = json!("T0000078");
+    let pg_cno = app.create_ok(&body).await;
+
+    // A key set by hand must be long enough to be one; a refused update changes nothing.
+    let short = easypay(
+        &["merchant", "update", "T0000078", "--secret-key", "short"],
+        db,
+    );
+    assert!(!short.status.success());
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("--secret-key: at least 16 bytes (got 5)")
+    );
+    let nothing = easypay(&["merchant", "update", "T0000078"], db);
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to change"));
+    let unknown = easypay(&["merchant", "update", "T0000404", "--name", "x"], db);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no merchant T0000404"));
+    let answer = cancel_signed_with(&app, "T0000078", &pg_cno, &old_key).await;
+    assert_eq!(answer["resCd"], "C001", "{answer}");
+
+    // `--database-url` before the subcommand works too.
+    let new_key_value = "rotated-secret-key-0001";
+    let updated = Command::new(EASYPAY)
+        .args(["merchant", "--database-url", db, "update", "T0000078"])
+        .args(["--secret-key", new_key_value, "--name", "Tea House"])
+        .args([
+            "--noti-url",
+            "https://shop.example/card-notify",
+            "--new-webhook-secret",
+        ])
+        .output()
+        .unwrap();
+    let updated = stdout(&updated);
+    assert!(updated.contains("name:       Tea House"), "{updated}");
+    assert!(
+        updated.contains("https://shop.example/card-notify"),
+        "{updated}"
+    );
+    assert!(
+        !updated.contains(new_key_value),
+        "a key given by hand is not echoed: {updated}"
+    );
+    let webhook_secret = updated
+        .lines()
+        .find_map(|line| line.strip_prefix("webhook secret: "))
+        .expect("a new webhook secret is printed once");
+    assert!(webhook_secret.starts_with("whsec_"), "{updated}");
+
+    let answer = cancel_signed_with(&app, "T0000078", &pg_cno, &old_key).await;
+    assert_eq!(
+        answer["resCd"], "C009",
+        "the old key no longer signs: {answer}"
+    );
+    let answer = cancel_signed_with(&app, "T0000078", &pg_cno, new_key_value).await;
+    assert_eq!(answer["resCd"], "C001", "{answer}");
+
+    stdout(&easypay(
+        &["merchant", "update", "T0000078", "--no-noti-url"],
+        db,
+    ));
+    let shown = stdout(&easypay(&["merchant", "show", "T0000078"], db));
+    assert!(shown.contains("notiUrl:    -"), "{shown}");
+    assert!(shown.contains("Tea House"), "{shown}");
+}
+
 /// Receiver down, notification pending, gateway killed, restarted, receiver up: it arrives.
 async fn a_pending_notification_survives_kill_9(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
@@ -278,6 +364,7 @@ async fn a_pending_notification_survives_kill_9(backend: Backend) {
 on_both_backends!(
     answered_orders_survive_kill_9,
     merchants_are_administered_from_the_cli,
+    a_merchant_is_updated_from_the_cli,
     a_pending_notification_survives_kill_9,
 );
 
