@@ -196,12 +196,7 @@ async fn the_merchants_own_site_may_show_the_window_in_a_layer(backend: Backend)
     let english_number_only =
         json!({"langFlag": "ENG", "payMethodInfo": {"billKeyMethodInfo": {"certType": "2"}}});
     let (body, url) = open(&app, &merchant, english_number_only.clone()).await;
-    browser
-        .client
-        .goto(&merchant.layer_url(&url))
-        .await
-        .unwrap();
-    enter_layer(&browser).await;
+    show_in_layer(&browser, &merchant, &url).await;
     browser.wait_for_text("Register your card").await;
     fill(
         &browser,
@@ -217,12 +212,7 @@ async fn the_merchants_own_site_may_show_the_window_in_a_layer(backend: Backend)
 
     let other_site = ReturnReceiver::start().await;
     let (_, url) = open(&app, &merchant, english_number_only).await;
-    browser
-        .client
-        .goto(&other_site.layer_url(&url))
-        .await
-        .unwrap();
-    enter_layer(&browser).await;
+    show_in_layer(&browser, &other_site, &url).await;
     for _ in 0..20 {
         assert!(
             !has_input(&browser, "cardNo").await,
@@ -233,7 +223,10 @@ async fn the_merchants_own_site_may_show_the_window_in_a_layer(backend: Backend)
     browser.close().await;
 }
 
-async fn enter_layer(browser: &Browser) {
+/// Opens `site`'s layer page showing `window_url` and moves into the layer.
+async fn show_in_layer(browser: &Browser, site: &ReturnReceiver, window_url: &str) {
+    let page = site.layer_url(window_url);
+    browser.client.goto(&page).await.unwrap();
     let layer = browser.client.find(Locator::Id("layer")).await.unwrap();
     layer.enter_frame().await.unwrap();
 }
