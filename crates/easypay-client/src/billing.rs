@@ -2,6 +2,8 @@
 //! window's `authorizationId` (`POST /api/ep9/trades/approval`) and removal
 //! (`POST /api/trades/removeBatchKey`).
 
+use std::fmt;
+
 use chrono::Utc;
 pub use easypay_api::billing::{CertType, DeviceType, GoodsType, LangFlag};
 use easypay_api::billing::{WebpayRequest, WebpayResponse};
@@ -34,8 +36,9 @@ pub struct OpenBillingWindow<'c> {
     shop_values: [Option<String>; 7],
 }
 
-/// A billing key issued for a registered card.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A billing key issued for a registered card. Its `Debug` leaves the key out (it charges the
+/// card with no other secret); store `batch_key` as you would a password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct BillingKey {
     /// The key to charge with (`paymentInfo.cardInfo.cardNo`). Store it; it is not a card number.
     pub batch_key: String,
@@ -56,13 +59,30 @@ pub struct BillingKey {
     pub response: IssueKeyResponse,
 }
 
+impl fmt::Debug for BillingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BillingKey")
+            .field("batch_key", &"<redacted>")
+            .field("pg_cno", &self.pg_cno)
+            .field("transaction_date", &self.transaction_date)
+            .field("card_mask_no", &self.card_mask_no)
+            .field("issuer_name", &self.issuer_name)
+            .field("shop_transaction_id", &self.shop_transaction_id)
+            .field("recovered", &self.recovered)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
     /// Prepares a card registration window (billing key, `payMethodTypeCode` `81`). Send the
     /// customer's browser to the answered `authPageUrl`; the window posts the result to
     /// `return_url` (read it with [`crate::return_url::BillingReturn`]).
     ///
     /// This call has no idempotency key in KICC's API, so it is retried only when nothing was
-    /// sent; after any other failure open a new window with a new `shopOrderNo`.
+    /// sent. After any other failure, sending the same request again is safe with `easypay
+    /// serve` (the same request answers the same window; `shopOrderNo` stands in for the key),
+    /// but KICC documents no such guarantee: against KICC open a new window with a new
+    /// `shopOrderNo`.
     ///
     /// ```no_run
     /// # async fn run(client: easypay_client::Client) -> Result<(), easypay_client::Error> {
@@ -100,7 +120,11 @@ impl Client {
 
     /// Issues the billing key of a completed registration, from the `authorizationId` the window
     /// posted back and the registration's `shopOrderNo`. The answer's `msgAuthValue` is verified;
-    /// if the answer is lost, it is recovered through `retrieveTransaction`.
+    /// if the answer is lost, it is recovered through `retrieveTransaction`. When the outcome
+    /// stays unknown ([`Error::outcome_unknown`]: no answer, `D003`, or an answer that failed its
+    /// check, e.g. with a secret key that is not EasyPay's), the key may have been issued: look it
+    /// up with [`Client::recover_billing_key`] under [`Error::shop_transaction_id`] and today's
+    /// date before asking the customer to register again.
     ///
     /// ```no_run
     /// # async fn run(client: easypay_client::Client) -> Result<(), easypay_client::Error> {
@@ -129,17 +153,27 @@ impl Client {
             .post("/api/ep9/trades/approval", &body, Key::Idempotent(&key))
             .await;
         let (response, recovered) = match answered {
-            Ok(envelope) => (envelope.success::<IssueKeyResponse>()?, false),
+            Ok(envelope) => (
+                envelope
+                    .success::<IssueKeyResponse>()
+                    .map_err(|error| error.in_call(&key, None))?,
+                false,
+            ),
             Err(error) if error.outcome_unknown() => {
                 match self.recover_billing_key(&key, &date).await {
                     Ok(Some(response)) => (response, true),
-                    Err(refused @ Error::Refused(_)) => return Err(refused),
+                    // A refusal is known; an issuance still in progress is not.
+                    Err(known @ (Error::Refused(_) | Error::InProgress { .. })) => {
+                        return Err(known)
+                    }
                     Ok(None) | Err(_) => return Err(error),
                 }
             }
             Err(error) => return Err(error),
         };
+        let answered_pg_cno = response.pg_cno.clone();
         self.issued(response, &key, shop_order_no, recovered)
+            .map_err(|error| error.in_call(&key, answered_pg_cno.as_deref()))
     }
 
     fn issued(

@@ -1,5 +1,7 @@
 //! Recurring charge with a billing key (`POST /api/trades/approval/batch`, kicc-api §3.4).
 
+use std::fmt;
+
 use chrono::Utc;
 use easypay_api::card_batch::{BatchApprovalRequest, BatchApprovalResponse};
 use serde_json::json;
@@ -11,8 +13,8 @@ use crate::keys::{new_shop_transaction_id, seoul_date};
 use crate::transport::{wire_body, Key};
 use crate::verify::{echo, present, signature, Signed};
 
-/// A charge being prepared; see [`Client::charge`].
-#[derive(Debug, Clone)]
+/// A charge being prepared; see [`Client::charge`]. Its `Debug` leaves the billing key out.
+#[derive(Clone)]
 #[must_use = "nothing is sent until .send()"]
 pub struct Charge<'c> {
     client: &'c Client,
@@ -26,6 +28,24 @@ pub struct Charge<'c> {
     customer: Option<Customer>,
     tax: Option<Tax>,
     shop_transaction_id: Option<String>,
+}
+
+impl fmt::Debug for Charge<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The billing key charges the card with no other secret: it is never logged.
+        f.debug_struct("Charge")
+            .field("batch_key", &"<redacted>")
+            .field("shop_order_no", &self.shop_order_no)
+            .field("goods_name", &self.goods_name)
+            .field("amount", &self.amount)
+            .field("installment_month", &self.installment_month)
+            .field("free_installment", &self.free_installment)
+            .field("join_cd", &self.join_cd)
+            .field("customer", &self.customer)
+            .field("tax", &self.tax)
+            .field("shop_transaction_id", &self.shop_transaction_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `taxInfo` (complex taxation), in won.
@@ -136,6 +156,12 @@ impl Charge<'_> {
     /// `retrieveTransaction`. Verifies `msgAuthValue` and that the approved amount is the
     /// requested one; a charge approved for another amount is cancelled at once
     /// ([`Integrity::AmountMismatch`]).
+    ///
+    /// A decline is [`Error::Refused`]. Any error for which [`Error::outcome_unknown`] holds
+    /// (no answer, still in progress, an answer that failed its check) means the card **may have
+    /// been charged**: never charge again under a new key; resend under
+    /// [`Error::shop_transaction_id`] or look it up with [`Client::recover_charge`], and cancel
+    /// what you will not keep ([`Client::cancel_card`] with the error's `pg_cno`).
     pub async fn send(self) -> Result<CardCharge, Error> {
         let client = self.client;
         let key = self
@@ -173,25 +199,37 @@ impl Charge<'_> {
             .post("/api/trades/approval/batch", &body, Key::Idempotent(&key))
             .await;
         let (response, recovered) = match answered {
-            Ok(envelope) => (envelope.success::<BatchApprovalResponse>()?, false),
+            Ok(envelope) => (
+                envelope
+                    .success::<BatchApprovalResponse>()
+                    .map_err(|error| error.in_call(&key, None))?,
+                false,
+            ),
             Err(error) if error.outcome_unknown() => match client.recover_charge(&key, &date).await
             {
                 Ok(Some(response)) => (response, true),
-                Err(refused @ Error::Refused(_)) => return Err(refused),
+                // A decline is known; a charge still in progress is not.
+                Err(known @ (Error::Refused(_) | Error::InProgress { .. })) => return Err(known),
                 Ok(None) | Err(_) => return Err(error),
             },
             Err(error) => return Err(error),
         };
-        let charge = charged(client, response, &key, &self.shop_order_no, recovered)?;
+        let answered_pg_cno = response.pg_cno.clone();
+        let charge = charged(client, response, &key, &self.shop_order_no, recovered)
+            .map_err(|error| error.in_call(&key, answered_pg_cno.as_deref()))?;
         if charge.amount != self.amount {
             // KICC's rule: a payment approved for another amount is cancelled at once.
             let cancel = client.cancel_card(&charge.pg_cno).send().await;
-            return Err(Error::Integrity(Integrity::AmountMismatch {
-                requested: self.amount,
-                approved: charge.amount,
-                pg_cno: charge.pg_cno,
-                cancel_pg_cno: cancel.ok().map(|cancel| cancel.cancel_pg_cno),
-            }));
+            return Err(Error::Integrity {
+                problem: Integrity::AmountMismatch {
+                    requested: self.amount,
+                    approved: charge.amount,
+                    pg_cno: charge.pg_cno.clone(),
+                    cancel_pg_cno: cancel.ok().map(|cancel| cancel.cancel_pg_cno),
+                },
+                shop_transaction_id: Some(key),
+                pg_cno: Some(charge.pg_cno),
+            });
         }
         Ok(charge)
     }

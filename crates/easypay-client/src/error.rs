@@ -8,10 +8,12 @@ use easypay_api::{FieldError, ResCode};
 
 /// A failed call.
 ///
-/// Whether the payment happened is *known* for every variant except [`Error::Transport`] and
-/// [`Error::HttpStatus`] with a 5xx status: then the last attempt's outcome is unknown, and the
-/// call can be sent again later with the same `shopTransactionId` (carried in the variant) to
-/// get its answer without doing anything twice.
+/// Whether the payment happened is *unknown* after [`Error::Transport`], [`Error::InProgress`],
+/// [`Error::HttpStatus`] with a 5xx status, an unreadable answer ([`Error::Decode`]) and an answer
+/// that failed its integrity check (except [`Integrity::AmountMismatch`], which the SDK settled by
+/// cancelling): [`Error::outcome_unknown`] says so. Never treat those as a decline. Send the call
+/// again later with the same `shopTransactionId` ([`Error::shop_transaction_id`]) to get its
+/// answer without doing anything twice, or look it up (`find`, `retrieveTransaction`).
 ///
 /// ```
 /// use easypay_client::ResCode;
@@ -68,13 +70,33 @@ pub enum Error {
         /// The envelope's `resMsg`, when the body had one.
         res_msg: Option<String>,
     },
+    /// EasyPay is still processing an earlier request under the same key (`D003`) after every
+    /// attempt: its outcome is unknown yet. Send the same call again shortly (same key) to get
+    /// its answer; never treat this as a decline.
+    #[error("still being processed after {attempts} attempt(s): D003 {res_msg}")]
+    InProgress {
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The idempotency key every attempt carried.
+        shop_transaction_id: Option<String>,
+        /// EasyPay's `resMsg`.
+        res_msg: String,
+    },
     /// EasyPay understood the request and said no: a definitive answer, never retried.
     #[error("refused: {0}")]
     Refused(Refusal),
-    /// The answer cannot be trusted: a forged or altered `msgAuthValue`, an echo that is not what
-    /// was sent, or an amount other than the one requested.
-    #[error("integrity check failed: {0}")]
-    Integrity(Integrity),
+    /// The answer cannot be trusted: a forged or altered `msgAuthValue` (or a secret key that is
+    /// not the one EasyPay has), an echo that is not what was sent, a missing field, or an amount
+    /// other than the one requested.
+    #[error("integrity check failed: {problem}")]
+    Integrity {
+        /// What is wrong with the answer.
+        problem: Integrity,
+        /// The key the call was sent under (to look the call up), when it had one.
+        shop_transaction_id: Option<String>,
+        /// The transaction the answer named, when it named one (to cancel it if need be).
+        pg_cno: Option<String>,
+    },
     /// The answer is not the JSON the endpoint documents.
     #[error("unreadable answer (HTTP {status}): {message}")]
     Decode {
@@ -82,6 +104,8 @@ pub enum Error {
         status: u16,
         /// What is wrong with it, and its beginning.
         message: String,
+        /// The key the call was sent under, when it had one.
+        shop_transaction_id: Option<String>,
     },
 }
 
@@ -108,8 +132,9 @@ impl Error {
         }
     }
 
-    /// Whether the outcome of the call is unknown (no answer, or a 5xx after every attempt):
-    /// resend it with the same `shopTransactionId`, or ask for its status.
+    /// Whether the outcome of the call is unknown (no answer, a 5xx after every attempt, still
+    /// in progress, an unreadable or untrustworthy answer): resend it with the same
+    /// `shopTransactionId`, or ask for its status. Never treat it as a decline.
     ///
     /// ```
     /// # use easypay_client::Error;
@@ -119,10 +144,92 @@ impl Error {
     /// ```
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Error::Transport { .. } => true,
+            Error::Transport { .. } | Error::InProgress { .. } => true,
             Error::HttpStatus { status, .. } => *status >= 500,
-            _ => false,
+            Error::Decode { status, .. } => *status == 200,
+            Error::Integrity { problem, .. } => {
+                !matches!(problem, Integrity::AmountMismatch { .. })
+            }
+            Error::InvalidRequest(_) | Error::Config(_) | Error::Refused(_) => false,
         }
+    }
+
+    /// The `shopTransactionId` the call was sent under, when the error carries it: the key to
+    /// resend the call with, or to look it up by.
+    pub fn shop_transaction_id(&self) -> Option<&str> {
+        match self {
+            Error::Transport {
+                shop_transaction_id,
+                ..
+            }
+            | Error::HttpStatus {
+                shop_transaction_id,
+                ..
+            }
+            | Error::InProgress {
+                shop_transaction_id,
+                ..
+            }
+            | Error::Integrity {
+                shop_transaction_id,
+                ..
+            }
+            | Error::Decode {
+                shop_transaction_id,
+                ..
+            } => shop_transaction_id.as_deref(),
+            Error::Refused(refusal) => refusal
+                .body
+                .get("shopTransactionId")
+                .and_then(serde_json::Value::as_str),
+            Error::InvalidRequest(_) | Error::Config(_) => None,
+        }
+    }
+
+    /// An answer that failed its check.
+    pub(crate) fn untrusted(problem: Integrity) -> Error {
+        Error::Integrity {
+            problem,
+            shop_transaction_id: None,
+            pg_cno: None,
+        }
+    }
+
+    /// The error with the call's key, and the transaction its answer named, filled in where it
+    /// has room for them and they are missing.
+    pub(crate) fn in_call(mut self, key: &str, answered_pg_cno: Option<&str>) -> Error {
+        match &mut self {
+            Error::Integrity {
+                shop_transaction_id,
+                pg_cno,
+                ..
+            } => {
+                shop_transaction_id.get_or_insert_with(|| key.to_owned());
+                if pg_cno.is_none() {
+                    *pg_cno = answered_pg_cno.map(str::to_owned);
+                }
+            }
+            Error::Decode {
+                shop_transaction_id,
+                ..
+            }
+            | Error::Transport {
+                shop_transaction_id,
+                ..
+            }
+            | Error::HttpStatus {
+                shop_transaction_id,
+                ..
+            }
+            | Error::InProgress {
+                shop_transaction_id,
+                ..
+            } => {
+                shop_transaction_id.get_or_insert_with(|| key.to_owned());
+            }
+            Error::InvalidRequest(_) | Error::Config(_) | Error::Refused(_) => {}
+        }
+        self
     }
 }
 

@@ -10,11 +10,15 @@
 //!   HTTP 5xx, `D003`) with capped exponential backoff; request dates in Seoul time.
 //! - **Integrity**: approval answers have their `msgAuthValue` verified; a WeChat payment whose
 //!   approved amount is not the order's is cancelled at once ([`Client::confirm_wechat`]); a
-//!   payment the merchant cannot record is cancelled ([`Client::record_or_cancel`]); lost answers
-//!   are recovered by a status query.
-//! - **Receiving**: notifications verified and parsed ([`webhook`]), acknowledgement bodies,
-//!   `returnUrl` form posts ([`return_url`]), and signatures for the merchant's own tests
-//!   ([`testing`]).
+//!   payment the merchant cannot record is cancelled ([`Client::record_or_cancel`],
+//!   [`Client::record_charge_or_cancel`]); lost answers are recovered by a status query; an
+//!   outcome the SDK cannot know (no answer, `D003`, an unreadable or unverifiable answer) is
+//!   never reported as a decline ([`Error::outcome_unknown`]).
+//! - **Receiving**: notifications parsed and acknowledged ([`webhook`]); this gateway's Standard
+//!   Webhooks signature verified ([`webhook::WebhookVerifier`]; KICC's own hosts send none, so
+//!   against them parse with [`webhook::Notification::parse`] and confirm with a status query,
+//!   as [`Client::settle_wechat`] does); `returnUrl` form posts ([`return_url`]); signatures for
+//!   the merchant's own tests ([`testing`]).
 //!
 //! ```no_run
 //! use easypay_client::{Client, Money, TradeType};
@@ -48,6 +52,7 @@ mod recover;
 mod retry;
 pub mod return_url;
 mod settle;
+mod settle_card;
 pub mod testing;
 mod transport;
 mod verify;
@@ -70,5 +75,6 @@ pub use keys::{new_shop_transaction_id, seoul_date};
 pub use money::Money;
 pub use retry::RetryPolicy;
 pub use settle::SettleError;
+pub use settle_card::ChargeNotRecorded;
 pub use wechat::{Approval, CreateWechat, WechatOrder, WechatPayment, WechatStatus};
 pub use wechat_cancel::{CancelWechat, WechatCancel};

@@ -1,10 +1,11 @@
-//! Recovery of a lost card answer through Transaction Status
+//! Recovery of a lost card answer (issuance, charge, cancel) through Transaction Status
 //! (`POST /api/trades/retrieveTransaction`, kicc-api §3.7): the original answer, found by the
 //! original `shopTransactionId` and the Seoul date it was sent (today or yesterday only).
 
 use chrono::Utc;
 use easypay_api::billing_key::IssueKeyResponse;
 use easypay_api::card_batch::BatchApprovalResponse;
+use easypay_api::card_revise::ReviseCardResponse;
 use easypay_api::retrieve::RetrieveRequest;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -59,6 +60,26 @@ impl Client {
         shop_transaction_id: &str,
         yyyymmdd: &str,
     ) -> Result<Option<BatchApprovalResponse>, Error> {
+        self.retrieve(shop_transaction_id, yyyymmdd).await
+    }
+
+    /// The answer of an earlier card cancel, by its key and `yyyyMMdd` date (its
+    /// `cancelReqDate`): `None` if no cancel was made under them, [`Error::Refused`] if it was
+    /// refused.
+    ///
+    /// ```no_run
+    /// # async fn run(client: easypay_client::Client) -> Result<(), easypay_client::Error> {
+    /// if let Some(cancel) = client.recover_card_cancel("the-key-of-the-lost-cancel", "20260312").await? {
+    ///     println!("cancelled {:?}, {:?} remains", cancel.cancel_amount, cancel.remain_amount);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn recover_card_cancel(
+        &self,
+        shop_transaction_id: &str,
+        yyyymmdd: &str,
+    ) -> Result<Option<ReviseCardResponse>, Error> {
         self.retrieve(shop_transaction_id, yyyymmdd).await
     }
 

@@ -148,6 +148,11 @@ impl Client {
     /// Runs the merchant's "record the payment" step; if it fails, cancels the payment in full
     /// (KICC: a payment the merchant could not record must be cancelled).
     ///
+    /// `record` must succeed when the payment is already recorded: notifications are sent again
+    /// (a lost acknowledgement, a resend), and the browser's return may come too. Write it
+    /// idempotently (`UPDATE orders SET paid = true …`, or `INSERT … ON CONFLICT DO NOTHING`);
+    /// an error from it cancels a payment that was recorded.
+    ///
     /// ```no_run
     /// # async fn run(client: easypay_client::Client, payment: easypay_client::WechatPayment) {
     /// async fn mark_paid(order: &str) -> Result<(), std::io::Error> {
@@ -180,14 +185,16 @@ impl Client {
     }
 
     /// Both rules in one: [`Client::confirm_wechat`], then [`Client::record_or_cancel`] with the
-    /// confirmed payment.
+    /// confirmed payment. As there, `record` must succeed when the payment is already recorded
+    /// (notifications repeat): an error from it cancels the payment.
     ///
     /// ```no_run
     /// # async fn run(client: easypay_client::Client) {
     /// use easypay_client::Money;
     /// let settled = client
     ///     .settle_wechat("26031212000012345678", Money::krw(1000), |payment| async move {
-    ///         // Store payment.pg_cno with the order and mark it paid.
+    ///         // Store payment.pg_cno with the order and mark it paid; a second call for the
+    ///         // same payment (a repeated notification) must succeed too.
     ///         Ok::<_, std::io::Error>(payment.pg_cno)
     ///     })
     ///     .await;

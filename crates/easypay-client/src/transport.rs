@@ -39,7 +39,11 @@ pub(crate) struct Envelope {
 
 impl Envelope {
     fn read(status: u16, text: &str) -> Result<Envelope, Error> {
-        let decode = |message: String| Error::Decode { status, message };
+        let decode = |message: String| Error::Decode {
+            status,
+            message,
+            shop_transaction_id: None,
+        };
         let body: Value = serde_json::from_str(text)
             .map_err(|error| decode(format!("not JSON ({error}): {}", excerpt(text))))?;
         let res_cd = body
@@ -68,6 +72,11 @@ impl Envelope {
         T::deserialize(&self.body).map_err(|error| Error::Decode {
             status: 200,
             message: format!("{error}: {}", excerpt(&self.body.to_string())),
+            shop_transaction_id: self
+                .body
+                .get("shopTransactionId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         })
     }
 
@@ -130,7 +139,21 @@ impl Client {
                     shop_transaction_id: key.owned(),
                     source,
                 }),
-                Attempt::Answer { status: 200, text } => Envelope::read(200, &text),
+                Attempt::Answer { status: 200, text } => {
+                    let envelope = Envelope::read(200, &text).map_err(|error| match key {
+                        Key::Idempotent(key) => error.in_call(key, None),
+                        Key::None => error,
+                    })?;
+                    if envelope.res_cd == IN_PROGRESS {
+                        // Not a refusal: the first request under this key is still running.
+                        return Err(Error::InProgress {
+                            attempts,
+                            shop_transaction_id: key.owned(),
+                            res_msg: envelope.res_msg,
+                        });
+                    }
+                    Ok(envelope)
+                }
                 Attempt::Answer { status, text } => {
                     let envelope = Envelope::read(status, &text).ok();
                     Err(Error::HttpStatus {

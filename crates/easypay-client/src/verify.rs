@@ -3,12 +3,14 @@
 
 use easypay_api::msg_auth;
 
+use easypay_api::FieldError;
+
 use crate::error::{Error, Integrity};
 
 /// An echoed field must be what was sent; an absent echo is accepted (KICC does not promise all).
 pub(crate) fn echo(field: &'static str, sent: &str, got: Option<&str>) -> Result<(), Error> {
     match got {
-        Some(got) if got != sent => Err(Error::Integrity(Integrity::EchoMismatch {
+        Some(got) if got != sent => Err(Error::untrusted(Integrity::EchoMismatch {
             field,
             sent: sent.to_owned(),
             got: got.to_owned(),
@@ -19,7 +21,7 @@ pub(crate) fn echo(field: &'static str, sent: &str, got: Option<&str>) -> Result
 
 /// A field a success answer must carry.
 pub(crate) fn present<T>(field: &'static str, value: Option<T>) -> Result<T, Error> {
-    value.ok_or(Error::Integrity(Integrity::MissingField(field)))
+    value.ok_or_else(|| Error::untrusted(Integrity::MissingField(field)))
 }
 
 /// The transaction fields a signed answer (billing-key issuance, charge) must carry.
@@ -35,15 +37,25 @@ pub(crate) struct Signed<'a> {
 pub(crate) fn signature(secret_key: &str, signed: &Signed<'_>) -> Result<(), Error> {
     let given = signed
         .msg_auth_value
-        .ok_or(Error::Integrity(Integrity::MissingMsgAuthValue))?;
+        .ok_or_else(|| Error::untrusted(Integrity::MissingMsgAuthValue))?;
     let pg_cno = present("pgCno", signed.pg_cno)?;
     let amount = present("amount", signed.amount)?.to_string();
     let date = present("transactionDate", signed.transaction_date)?;
     if msg_auth::verify(secret_key, &[pg_cno, &amount, date], given) {
         Ok(())
     } else {
-        Err(Error::Integrity(Integrity::BadMsgAuthValue))
+        Err(Error::untrusted(Integrity::BadMsgAuthValue))
     }
+}
+
+/// A value of an answer read under a request field's rule: one that breaks it makes the answer
+/// unreadable (the request was sent; nothing about it was invalid).
+pub(crate) fn answer_field<T>(read: Result<T, FieldError>) -> Result<T, Error> {
+    read.map_err(|error| Error::Decode {
+        status: 200,
+        message: format!("the answer's {error}"),
+        shop_transaction_id: None,
+    })
 }
 
 #[cfg(test)]
@@ -68,14 +80,20 @@ mod tests {
         assert!(signature("secret", &signed(9900, &value)).is_ok());
         assert!(matches!(
             signature("secret", &signed(9901, &value)),
-            Err(Error::Integrity(Integrity::BadMsgAuthValue))
+            Err(Error::Integrity {
+                problem: Integrity::BadMsgAuthValue,
+                ..
+            })
         ));
         assert!(signature("other", &signed(9900, &value)).is_err());
         let mut unsigned = signed(9900, &value);
         unsigned.msg_auth_value = None;
         assert!(matches!(
             signature("secret", &unsigned),
-            Err(Error::Integrity(Integrity::MissingMsgAuthValue))
+            Err(Error::Integrity {
+                problem: Integrity::MissingMsgAuthValue,
+                ..
+            })
         ));
     }
 

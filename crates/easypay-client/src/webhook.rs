@@ -2,6 +2,12 @@
 //! (`webhook-id`, `webhook-timestamp`, `webhook-signature`, keyed with the merchant's webhook
 //! secret), parse KICC's body, and answer with the acknowledgement. Framework-agnostic: give it
 //! the headers (an [`http::HeaderMap`], a `HashMap` or a list of pairs) and the raw body bytes.
+//!
+//! **Against KICC's own hosts** there is no signature to verify: KICC sends the bare body, so
+//! [`WebhookVerifier`] would refuse every notification with [`WebhookError::MissingHeader`]. There,
+//! parse with [`Notification::parse`] and act only on what a status query confirms
+//! ([`crate::Client::settle_wechat`], [`crate::Client::confirm_wechat`]), which is right with this
+//! gateway too.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -60,7 +66,8 @@ pub enum WebhookError {
     /// The webhook secret is not `whsec_` followed by base64.
     #[error("the webhook secret is not whsec_ followed by base64")]
     BadSecret,
-    /// A Standard Webhooks header is missing: not from the gateway.
+    /// A Standard Webhooks header is missing: not from this gateway (KICC's own hosts send none;
+    /// see the [module docs](self)).
     #[error("the {0} header is missing")]
     MissingHeader(&'static str),
     /// `webhook-timestamp` is not Unix seconds.

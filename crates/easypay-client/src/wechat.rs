@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::keys::new_shop_transaction_id;
 use crate::money::Money;
 use crate::transport::{wire_body, Envelope, Key};
-use crate::verify::{echo, present};
+use crate::verify::{answer_field, echo, present};
 
 /// A WeChat order being prepared; see [`Client::create_wechat`].
 #[derive(Debug, Clone)]
@@ -290,7 +290,7 @@ impl WechatPayment {
 fn paid_status(response: &FindWechatResponse) -> Result<WechatStatus, Error> {
     let status_cd = present("statusCd", response.status_cd.clone())?;
     let info = present("amountInfo", response.amount_info.as_ref())?;
-    let currency = Currency::parse("amountInfo.currency", &info.currency)?;
+    let currency = answer_field(Currency::parse("amountInfo.currency", &info.currency))?;
     let approval = Approval {
         amount: Money {
             currency,
@@ -346,7 +346,7 @@ mod tests {
         assert_eq!(paid.status, WechatStatus::PartiallyCancelled(approval));
         assert!(matches!(
             WechatPayment::read(envelope("TS01"), "other-key", "p"),
-            Err(Error::Integrity(_))
+            Err(Error::Integrity { .. })
         ));
         assert_eq!(
             WechatPayment::read(envelope("TS99"), "k", "p")

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::keys::{new_shop_transaction_id, seoul_date};
 use crate::money::Money;
 use crate::transport::{wire_body, Key};
-use crate::verify::{echo, present};
+use crate::verify::{answer_field, echo, present};
 
 /// A WeChat cancel being prepared; see [`Client::cancel_wechat`].
 #[derive(Debug, Clone)]
@@ -187,7 +187,7 @@ impl CancelWechat<'_> {
             .as_ref()
             .map(|info| -> Result<Money, Error> {
                 Ok(Money {
-                    currency: Currency::parse("amountInfo.currency", &info.currency)?,
+                    currency: answer_field(Currency::parse("amountInfo.currency", &info.currency))?,
                     amount: info.tot_amount,
                 })
             })

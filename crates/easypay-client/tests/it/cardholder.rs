@@ -10,9 +10,17 @@ use crate::gateway::order_no;
 /// A Luhn-valid card that the sandbox issuer approves.
 pub const CARD: &str = "4111111111111111";
 
+/// The sandbox issuer's slow card: approved after 3 seconds, every time.
+pub const SLOW_CARD: &str = "4579730000030002";
+
 /// Opens a window, registers [`CARD`] in it, and reads the return POST as the merchant would.
 /// Answers the registration's `shopOrderNo` and the return.
 pub async fn register_card(client: &Client) -> (String, BillingReturn) {
+    register_card_number(client, CARD).await
+}
+
+/// [`register_card`] with another card number.
+pub async fn register_card_number(client: &Client, card: &str) -> (String, BillingReturn) {
     let shop_order_no = order_no("REG");
     let auth_page_url = client
         .open_billing_window(
@@ -43,7 +51,7 @@ pub async fn register_card(client: &Client) -> (String, BillingReturn) {
         .post(&auth_page_url)
         .form(&[
             ("formToken", form_token.as_str()),
-            ("cardNo", CARD),
+            ("cardNo", card),
             ("expiry", "1239"),
         ])
         .send()

@@ -1,11 +1,15 @@
 //! Billing keys and recurring charges through the SDK, against the real gateway.
 
+use std::time::Duration;
+
+use chrono::Utc;
 use easypay_api::ResCode;
 use easypay_client::webhook::Notification;
-use easypay_client::{Client, Error, Integrity};
+use easypay_client::{seoul_date, Client, Error, Integrity, RetryPolicy};
+use easypay_gateway::sandbox::{SANDBOX_MALL_ID, SANDBOX_SECRET_KEY};
 use serde_json::{json, Value};
 
-use crate::cardholder::{register_card, CARD};
+use crate::cardholder::{register_card, register_card_number, CARD, SLOW_CARD};
 use crate::gateway::{client_for, order_no, start};
 use crate::proxy::{Fault, FaultProxy};
 use crate::receiver::Receiver;
@@ -127,24 +131,40 @@ fn drop_the_signature(answer: &mut Value) {
 async fn an_altered_or_unsigned_answer_is_an_integrity_error() {
     let gateway = start().await;
     let key = billing_key(&gateway.client()).await;
-    for (alter, expected) in [
+    for (case, (alter, expected)) in [
         (
             double_the_amount as fn(&mut Value),
             Integrity::BadMsgAuthValue,
         ),
         (forge_the_signature, Integrity::BadMsgAuthValue),
         (drop_the_signature, Integrity::MissingMsgAuthValue),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let proxy = FaultProxy::start(&gateway.url, vec![Fault::Tamper(alter)]).await;
         let error = client_for(&proxy.url)
             .charge(&key, &order_no("SUB"), "Monthly plan", 9_900)
+            .shop_transaction_id(format!("altered-charge-{case}"))
             .send()
             .await
             .unwrap_err();
-        assert!(
-            matches!(&error, Error::Integrity(found) if *found == expected),
-            "{error}"
+        let Error::Integrity {
+            problem,
+            shop_transaction_id,
+            pg_cno,
+        } = &error
+        else {
+            panic!("{error}");
+        };
+        assert_eq!(*problem, expected);
+        // The card may have been charged: never a decline, and the error says where to look.
+        assert!(error.outcome_unknown(), "{error}");
+        assert_eq!(
+            shop_transaction_id.as_deref(),
+            Some(format!("altered-charge-{case}").as_str())
         );
+        assert_eq!(pg_cno.as_ref().map(String::len), Some(20), "{error}");
     }
 
     let (shop_order_no, back) = register_card(&gateway.client()).await;
@@ -154,8 +174,120 @@ async fn an_altered_or_unsigned_answer_is_an_integrity_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, Error::Integrity(Integrity::BadMsgAuthValue)),
+        matches!(
+            error,
+            Error::Integrity {
+                problem: Integrity::BadMsgAuthValue,
+                ..
+            }
+        ),
         "{error}"
+    );
+    // The key the SDK made for the call finds the issuance that did happen.
+    let issued = gateway
+        .client()
+        .recover_billing_key(
+            error.shop_transaction_id().unwrap(),
+            &seoul_date(Utc::now()),
+        )
+        .await
+        .unwrap()
+        .expect("the key was issued");
+    assert_eq!(issued.res_cd, "0000");
+}
+
+/// A charge the issuer is still working on when the client gives up is an unknown outcome, never
+/// a decline: the gateway's lookup answers `D003`, and once the issuer answers, the same key finds
+/// the charge that was made.
+#[tokio::test]
+async fn a_charge_still_in_progress_is_an_unknown_outcome_not_a_decline() {
+    let gateway = start().await;
+    let client = gateway.client();
+    let (shop_order_no, back) = register_card_number(&client, SLOW_CARD).await;
+    let key = client
+        .issue_billing_key(back.authorization_id().unwrap(), &shop_order_no)
+        .await
+        .unwrap()
+        .batch_key;
+    let impatient = Client::builder(&gateway.url, SANDBOX_MALL_ID, SANDBOX_SECRET_KEY)
+        .timeout(Duration::from_secs(1))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let error = impatient
+        .charge(&key, &order_no("SUB"), "Monthly plan", 9_900)
+        .shop_transaction_id("slow-charge-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InProgress { .. }), "{error}");
+    assert!(error.outcome_unknown() && error.refusal().is_none());
+    assert_eq!(error.shop_transaction_id(), Some("slow-charge-1"));
+
+    let today = seoul_date(Utc::now());
+    let mut found = None;
+    for _ in 0..50 {
+        match client.recover_charge("slow-charge-1", &today).await {
+            Ok(Some(charge)) => {
+                found = Some(charge);
+                break;
+            }
+            Err(Error::InProgress { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let charge = found.expect("the charge was made once the issuer answered");
+    assert_eq!(
+        (charge.res_cd.as_str(), charge.amount),
+        ("0000", Some(9_900))
+    );
+}
+
+/// KICC's rule for a charge the merchant cannot record: cancel it at once.
+#[tokio::test]
+async fn a_charge_the_merchant_cannot_record_is_cancelled() {
+    let gateway = start().await;
+    let client = gateway.client();
+    let key = billing_key(&client).await;
+    let kept = client
+        .charge(&key, &order_no("SUB"), "Monthly plan", 5_000)
+        .send()
+        .await
+        .unwrap();
+    let recorded = client
+        .record_charge_or_cancel(&kept, async { Ok::<_, std::io::Error>("stored") })
+        .await
+        .unwrap();
+    assert_eq!(recorded, "stored");
+
+    let lost = client
+        .charge(&key, &order_no("SUB"), "Monthly plan", 5_000)
+        .send()
+        .await
+        .unwrap();
+    let failed = client
+        .record_charge_or_cancel(&lost, async {
+            Err::<(), _>(std::io::Error::other("the database is down"))
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(failed.pg_cno, lost.pg_cno);
+    let cancel = failed.cancel.as_ref().expect("cancelled at once");
+    assert_eq!((cancel.cancel_amount, cancel.remain_amount), (5_000, 0));
+    assert!(
+        failed.to_string().contains("the database is down"),
+        "{failed}"
+    );
+    // The kept charge is untouched: it can still be cancelled.
+    assert_eq!(
+        client
+            .cancel_card(&kept.pg_cno)
+            .send()
+            .await
+            .unwrap()
+            .cancel_amount,
+        5_000
     );
 }
 
@@ -229,12 +361,17 @@ async fn a_charge_approved_for_another_amount_is_cancelled_at_once() {
         .send()
         .await
         .unwrap_err();
-    let Error::Integrity(Integrity::AmountMismatch {
-        requested,
-        approved,
-        pg_cno,
-        cancel_pg_cno,
-    }) = error
+    assert!(!error.outcome_unknown(), "settled by the cancel: {error}");
+    let Error::Integrity {
+        problem:
+            Integrity::AmountMismatch {
+                requested,
+                approved,
+                pg_cno,
+                cancel_pg_cno,
+            },
+        ..
+    } = error
     else {
         panic!("{error}");
     };

@@ -90,6 +90,26 @@ async fn in_progress_is_retried_until_the_answer_comes() {
 }
 
 #[tokio::test]
+async fn still_in_progress_after_every_attempt_is_an_unknown_outcome() {
+    let gateway = start().await;
+    let busy = r#"{"resCd":"D003","resMsg":"a request with this shopTransactionId is still being processed"}"#;
+    let proxy = FaultProxy::start(&gateway.url, vec![Fault::Reply(busy); 4]).await;
+    let error = create(&client_via(&proxy, quick_retries()), &order_no("T"))
+        .await
+        .unwrap_err();
+    let Error::InProgress {
+        attempts: 4,
+        shop_transaction_id: Some(key),
+        ..
+    } = &error
+    else {
+        panic!("{error}");
+    };
+    assert!(error.outcome_unknown() && error.refusal().is_none());
+    assert_eq!(keys(&proxy.seen()), vec![key.clone(); 4]);
+}
+
+#[tokio::test]
 async fn definitive_answers_are_never_retried() {
     let gateway = start().await;
     let used = r#"{"resCd":"D002","resMsg":"shopTransactionId: already used for another request"}"#;
