@@ -268,6 +268,21 @@ async fn billing_return(State(shop): State<Shop>, body: Bytes) -> Response {
             });
             Redirect::to(&format!("/orders/{first_month}")).into_response()
         }
+        // The card may have been charged (no answer, still in progress…): never call it
+        // declined. Keep the order with the key to resend or look it up with.
+        Err(error) if error.outcome_unknown() => {
+            shop.save(Order {
+                no: first_month.clone(),
+                what: "monthly plan",
+                pg_cno: String::new(),
+                detail: key.card_mask_no,
+                state: format!(
+                    "outcome unknown ({error}); look it up under shopTransactionId {}",
+                    error.shop_transaction_id().unwrap_or("-")
+                ),
+            });
+            Redirect::to(&format!("/orders/{first_month}")).into_response()
+        }
         Err(error) => failed(error),
     }
 }
