@@ -207,12 +207,14 @@ impl WebpayRequest {
     }
 }
 
+// Read leniently: only `resCd` is required.
 /// Answer of the registration call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebpayResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_page_url: Option<String>,

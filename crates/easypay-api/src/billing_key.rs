@@ -86,47 +86,73 @@ impl IssueKeyRequest {
     }
 }
 
+// Read leniently (kicc-api §1.2, §1.8, §3.3): `cardNo`, the billing key, is required; every other
+// text may be absent (empty), and `installmentMonth` may be a number or a digit string (absent: 0).
 /// `paymentInfo.cardInfo` of an issuance: `cardNo` is the billing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCardInfo {
     pub card_no: String,
+    #[serde(default)]
     pub issuer_code: String,
+    #[serde(default)]
     pub issuer_name: String,
+    #[serde(default)]
     pub acquirer_code: String,
+    #[serde(default)]
     pub acquirer_name: String,
+    #[serde(default, deserialize_with = "crate::lenient::u32")]
     pub installment_month: u32,
+    #[serde(default)]
     pub card_gubun: String,
+    #[serde(default)]
     pub card_biz_gubun: String,
+    #[serde(default)]
     pub part_cancel_used: String,
+    #[serde(default)]
     pub sub_card_cd: String,
+    #[serde(default)]
     pub card_mask_no: String,
 }
 
+// Read leniently: its texts may be absent (empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedPaymentInfo {
+    #[serde(default)]
     pub pay_method_type_code: String,
+    #[serde(default)]
     pub approval_no: String,
+    #[serde(default)]
     pub approval_date: String,
     pub card_info: IssuedCardInfo,
 }
 
+// Read leniently (kicc-api §1.2, §1.8): only `resCd` is required (an absent echo reads as empty),
+// `amount` may be a number or a digit string, and unknown fields are ignored.
 /// Answer of billing-key issuance. A refusal carries the echoes and no transaction fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssueKeyResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
+    #[serde(default)]
     pub shop_order_no: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
@@ -166,15 +192,20 @@ impl RemoveKeyRequest {
     }
 }
 
+// Read leniently: only `resCd` is required.
 /// Answer of `removeBatchKey`: the echoes only (no `msgAuthValue`, kicc-api §3.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveKeyResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub remove_req_date: String,
 }
 
@@ -210,6 +241,57 @@ mod tests {
                 .to_string(),
             "approvalReqDate: must be a date as yyyyMMdd"
         );
+    }
+
+    /// KICC's documented issuance answer (kicc-api §3.3), the amount as a string.
+    fn documented_issuance() -> Value {
+        json!({
+            "resCd": "0000", "resMsg": "정상", "mallId": "T5102001",
+            "shopTransactionId": "key-1", "shopOrderNo": "REG-1",
+            "pgCno": "26031212000012345678", "amount": "0",
+            "transactionDate": "20260312120000", "msgAuthValue": "ab".repeat(32),
+            "escrowUsed": "N",
+            "paymentInfo": {
+                "payMethodTypeCode": "11", "approvalNo": "12345678",
+                "approvalDate": "20260312120000",
+                "cardInfo": {
+                    "cardNo": "T00019972103BA260900", "issuerCode": "026", "issuerName": "BC",
+                    "acquirerCode": "026", "acquirerName": "BC", "installmentMonth": "0",
+                    "cardGubun": "N", "cardBizGubun": "P", "partCancelUsed": "Y",
+                    "subCardCd": "", "cardMaskNo": "54646500******01"
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn the_documented_issuance_reads_and_the_key_is_required() {
+        let answer: IssueKeyResponse = serde_json::from_value(documented_issuance()).unwrap();
+        assert_eq!(answer.amount, Some(0));
+        let card = answer.payment_info.unwrap().card_info;
+        assert_eq!(card.card_no, "T00019972103BA260900");
+        // Only the key matters in cardInfo: anything else may be missing.
+        let mut sparse = documented_issuance();
+        sparse["paymentInfo"] = json!({"cardInfo": {"cardNo": "key"}});
+        let answer: IssueKeyResponse = serde_json::from_value(sparse).unwrap();
+        assert_eq!(answer.payment_info.unwrap().card_info.installment_month, 0);
+        let mut keyless = documented_issuance();
+        keyless["paymentInfo"]["cardInfo"]
+            .as_object_mut()
+            .unwrap()
+            .remove("cardNo");
+        let error = serde_json::from_value::<IssueKeyResponse>(keyless)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "missing field `cardNo`");
+        for bad in [json!("12a"), json!(-1)] {
+            let mut body = documented_issuance();
+            body["amount"] = bad.clone();
+            assert!(
+                serde_json::from_value::<IssueKeyResponse>(body).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

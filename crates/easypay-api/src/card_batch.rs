@@ -143,32 +143,52 @@ impl BatchApprovalRequest {
     }
 }
 
+// Read leniently (kicc-api §1.2, §1.8, §3.4): every text may be absent (empty), `subCardCd` and
+// `cardMaskNo` are not in KICC's table at all, and `installmentMonth` may be a number or a digit
+// string (absent: 0, a lump sum). Written as before.
 /// `paymentInfo.cardInfo` of a charge: `cardNo` is the masked card number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedCardInfo {
+    #[serde(default)]
     pub card_no: String,
+    #[serde(default)]
     pub issuer_code: String,
+    #[serde(default)]
     pub issuer_name: String,
+    #[serde(default)]
     pub acquirer_code: String,
+    #[serde(default)]
     pub acquirer_name: String,
+    #[serde(default, deserialize_with = "crate::lenient::u32")]
     pub installment_month: u32,
+    #[serde(default)]
     pub free_installment_type_code: String,
+    #[serde(default)]
     pub card_gubun: String,
+    #[serde(default)]
     pub card_biz_gubun: String,
+    #[serde(default)]
     pub part_cancel_used: String,
+    #[serde(default)]
     pub sub_card_cd: String,
+    #[serde(default)]
     pub van_sno: String,
+    #[serde(default)]
     pub card_mask_no: String,
 }
 
+// Read leniently: its texts may be absent (empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedPaymentInfo {
+    #[serde(default)]
     pub pay_method_type_code: String,
+    #[serde(default)]
     pub approval_no: String,
+    #[serde(default)]
     pub approval_date: String,
     /// The wallet or carrier that paid (`KKO`, `NPAY`, `SKT`…): empty for a billing-key charge,
     /// which goes through no wallet. Absent from answers stored before it was sent.
@@ -177,19 +197,29 @@ pub struct ChargedPaymentInfo {
     pub card_info: ChargedCardInfo,
 }
 
+// Read leniently (kicc-api §1.2, §1.8): only `resCd` is required (an absent echo reads as empty),
+// `amount` may be a number or a digit string, and unknown fields are ignored.
 /// Answer of a recurring charge. A decline or refusal carries the echoes and no transaction fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub shop_order_no: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
@@ -370,6 +400,171 @@ mod tests {
         );
         body["taxInfo"]["vatAmount"] = json!("900");
         assert_eq!(parse(body, now).unwrap().tax_info.unwrap().vat_amount, 900);
+    }
+
+    /// KICC's documented answer (kicc-api §3.4), field for field, with the amount as a string the
+    /// way KICC's examples write it: no `subCardCd`, no `cardMaskNo`.
+    fn documented_answer() -> Value {
+        json!({
+            "resCd": "0000",
+            "resMsg": "단독승인 정상",
+            "shopTransactionId": "key-1",
+            "mallId": "T5102001",
+            "shopOrderNo": "CHARGE-1",
+            "pgCno": "26031212000012345678",
+            "amount": "9900",
+            "transactionDate": "20260312120000",
+            "statusCode": "TS03",
+            "statusMessage": "매입요청",
+            "msgAuthValue": "ab".repeat(32),
+            "escrowUsed": "N",
+            "paymentInfo": {
+                "payMethodTypeCode": "11",
+                "approvalNo": "12345678",
+                "approvalDate": "20260312120000",
+                "cpCode": "",
+                "cardInfo": {
+                    "cardNo": "41918700****383*",
+                    "issuerCode": "029",
+                    "issuerName": "신한",
+                    "acquirerCode": "029",
+                    "acquirerName": "신한",
+                    "installmentMonth": 0,
+                    "freeInstallmentTypeCode": "00",
+                    "cardGubun": "N",
+                    "cardBizGubun": "P",
+                    "partCancelUsed": "Y",
+                    "vanSno": "123456789012"
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn the_documented_answer_reads_with_a_string_amount() {
+        let answer: BatchApprovalResponse = serde_json::from_value(documented_answer()).unwrap();
+        assert_eq!(answer.amount, Some(9900));
+        let card = &answer.payment_info.as_ref().unwrap().card_info;
+        assert_eq!(card.issuer_code, "029");
+        assert_eq!(
+            (card.sub_card_cd.as_str(), card.card_mask_no.as_str()),
+            ("", "")
+        );
+        // What a merchant's answer reads is written back with the amount as a number.
+        let written = serde_json::to_value(&answer).unwrap();
+        assert_eq!(written["amount"], json!(9900));
+        assert_eq!(written["paymentInfo"]["cardInfo"]["subCardCd"], json!(""));
+    }
+
+    #[test]
+    fn a_captured_production_answer_reads() {
+        // kicc-api §3.4 [3P]: extra fields, empty objects, amounts as numbers or "".
+        let mut body = documented_answer();
+        body["amount"] = json!(9900);
+        body["multiCardAmount"] = json!("");
+        body["bankInfo"] = json!({});
+        body["basketInfoList"] = json!([]);
+        let card = &mut body["paymentInfo"]["cardInfo"];
+        card["subCardCd"] = json!("");
+        card["cardMaskNo"] = json!("");
+        card["couponAmount"] = json!(0);
+        card["installmentMonth"] = json!("00");
+        let answer: BatchApprovalResponse = serde_json::from_value(body).unwrap();
+        assert_eq!(answer.amount, Some(9900));
+        assert_eq!(answer.payment_info.unwrap().card_info.installment_month, 0);
+    }
+
+    #[test]
+    fn a_refusal_needs_only_its_code() {
+        let answer: BatchApprovalResponse =
+            serde_json::from_value(json!({"resCd": "8521", "amount": null})).unwrap();
+        assert_eq!(
+            (answer.res_cd.as_str(), answer.res_msg.as_str()),
+            ("8521", "")
+        );
+        assert_eq!((answer.mall_id.as_str(), answer.amount), ("", None));
+        let error = serde_json::from_value::<BatchApprovalResponse>(json!({"resMsg": "x"}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "missing field `resCd`");
+    }
+
+    #[test]
+    fn amounts_that_are_not_digits_are_refused() {
+        for (pointer, bad) in [
+            ("/amount", json!("12a")),
+            ("/amount", json!(-1)),
+            ("/paymentInfo/cardInfo/installmentMonth", json!("12a")),
+            ("/paymentInfo/cardInfo/installmentMonth", json!(-1)),
+        ] {
+            let mut body = documented_answer();
+            *body.pointer_mut(pointer).unwrap() = bad.clone();
+            let error = serde_json::from_value::<BatchApprovalResponse>(body)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("invalid value") && error.contains("a non-negative integer"),
+                "{pointer} = {bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_gateway_writes_is_unchanged() {
+        let answer = BatchApprovalResponse {
+            res_cd: "0000".into(),
+            res_msg: "Success".into(),
+            shop_transaction_id: "key-1".into(),
+            mall_id: "T5102001".into(),
+            shop_order_no: "CHARGE-1".into(),
+            pg_cno: Some("26031212000012345678".into()),
+            amount: Some(9900),
+            transaction_date: Some("20260312120000".into()),
+            status_code: Some("TS03".into()),
+            status_message: Some("매입요청".into()),
+            msg_auth_value: None,
+            escrow_used: Some("N".into()),
+            payment_info: Some(ChargedPaymentInfo {
+                pay_method_type_code: "11".into(),
+                approval_no: "1".into(),
+                approval_date: "20260312120000".into(),
+                cp_code: String::new(),
+                card_info: ChargedCardInfo {
+                    card_no: "4191870000003830".into(),
+                    issuer_code: "029".into(),
+                    issuer_name: "신한".into(),
+                    acquirer_code: "029".into(),
+                    acquirer_name: "신한".into(),
+                    installment_month: 3,
+                    free_installment_type_code: "02".into(),
+                    card_gubun: "N".into(),
+                    card_biz_gubun: "P".into(),
+                    part_cancel_used: "Y".into(),
+                    sub_card_cd: String::new(),
+                    van_sno: "1".into(),
+                    card_mask_no: "41918700****383*".into(),
+                },
+            }),
+        };
+        let text = serde_json::to_string(&answer).unwrap();
+        assert_eq!(
+            text,
+            concat!(
+                r#"{"resCd":"0000","resMsg":"Success","shopTransactionId":"key-1","mallId":"T5102001","#,
+                r#""shopOrderNo":"CHARGE-1","pgCno":"26031212000012345678","amount":9900,"#,
+                r#""transactionDate":"20260312120000","statusCode":"TS03","statusMessage":"매입요청","#,
+                r#""escrowUsed":"N","paymentInfo":{"payMethodTypeCode":"11","approvalNo":"1","#,
+                r#""approvalDate":"20260312120000","cpCode":"","cardInfo":{"cardNo":"4191870000003830","#,
+                r#""issuerCode":"029","issuerName":"신한","acquirerCode":"029","acquirerName":"신한","#,
+                r#""installmentMonth":3,"freeInstallmentTypeCode":"02","cardGubun":"N","#,
+                r#""cardBizGubun":"P","partCancelUsed":"Y","subCardCd":"","vanSno":"1","#,
+                r#""cardMaskNo":"41918700****383*"}}}"#
+            )
+        );
+        assert_eq!(
+            serde_json::from_str::<BatchApprovalResponse>(&text).unwrap(),
+            answer
+        );
     }
 
     #[test]

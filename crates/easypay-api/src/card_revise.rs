@@ -86,25 +86,35 @@ impl ReviseCardRequest {
     }
 }
 
+// Read leniently: `couponAmount` may be a number or a digit string, or absent (0); so may the
+// whole object.
 /// `reviseInfo.cardInfo` of a card cancel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseCardInfo {
+    #[serde(default, deserialize_with = "crate::lenient::u64")]
     pub coupon_amount: u64,
 }
 
+// Read leniently: its texts may be absent (empty), and so may `cardInfo`.
 /// `reviseInfo`: the cancel's own approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseInfo {
+    #[serde(default)]
     pub pay_method_type_code: String,
+    #[serde(default)]
     pub approval_no: String,
+    #[serde(default)]
     pub approval_date: String,
+    #[serde(default)]
     pub card_info: ReviseCardInfo,
 }
 
+// Read leniently (kicc-api §1.2, §1.8): only `resCd` is required (an absent echo reads as empty),
+// the amounts may be numbers or digit strings, and unknown fields are ignored.
 /// Answer of a card cancel (kicc-api §3.6, with the example's `shopOrderNo`, `cancelAmount`,
 /// `remainAmount`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,8 +122,11 @@ pub struct ReviseInfo {
 #[serde(rename_all = "camelCase")]
 pub struct ReviseCardResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
+    #[serde(default)]
     pub mall_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_order_no: Option<String>,
@@ -129,9 +142,17 @@ pub struct ReviseCardResponse {
     pub status_message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_used: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cancel_amount: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remain_amount: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revise_info: Option<ReviseInfo>,
@@ -148,6 +169,46 @@ mod tests {
             "reviseTypeCode": "32", "amount": 300, "remainAmount": 700,
             "cancelReqDate": crate::seoul_time::date(now), "msgAuthValue": "ab"
         })
+    }
+
+    #[test]
+    fn the_documented_answer_reads_with_string_amounts() {
+        // kicc-api §3.6: the table's fields, with the example's amounts written as strings.
+        let answer: ReviseCardResponse = serde_json::from_value(json!({
+            "resCd": "0000", "resMsg": "정상", "shopTransactionId": "c-1", "mallId": "T5102001",
+            "oriPgCno": "26031212000012345678", "cancelPgCno": "26031213000012345679",
+            "transactionDate": "20260312130000", "statusCode": "TS06",
+            "statusMessage": "부분매입취소", "escrowUsed": "N", "multiCardAmount": "",
+            "cancelAmount": "300", "remainAmount": "700",
+            "reviseInfo": {"payMethodTypeCode": "11", "approvalNo": "1",
+                "approvalDate": "20260312130000", "cardInfo": {"couponAmount": "0"},
+                "cashReceiptInfo": {}}
+        }))
+        .unwrap();
+        assert_eq!(
+            (answer.cancel_amount, answer.remain_amount),
+            (Some(300), Some(700))
+        );
+        assert_eq!(answer.shop_order_no, None);
+        let written = serde_json::to_value(&answer).unwrap();
+        assert_eq!(written["cancelAmount"], json!(300));
+        assert_eq!(written["reviseInfo"]["cardInfo"]["couponAmount"], json!(0));
+        // reviseInfo without cardInfo, amounts as numbers.
+        let answer: ReviseCardResponse = serde_json::from_value(json!({
+            "resCd": "0000", "cancelAmount": 300, "remainAmount": 0,
+            "reviseInfo": {"approvalNo": "1"}
+        }))
+        .unwrap();
+        assert_eq!(answer.revise_info.unwrap().card_info.coupon_amount, 0);
+        assert_eq!(answer.remain_amount, Some(0));
+        for bad in [json!("12a"), json!(-1)] {
+            let error = serde_json::from_value::<ReviseCardResponse>(
+                json!({"resCd": "0000", "remainAmount": bad}),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains("a non-negative integer"), "{error}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod card_input;
 pub mod card_revise;
 pub mod codes;
 pub mod euc_kr;
+pub mod lenient;
 pub mod msg_auth;
 pub mod notification;
 pub mod reader;

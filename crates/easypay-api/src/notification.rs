@@ -1,4 +1,9 @@
 //! Notifications the gateway POSTs to merchants, and the acknowledgement it expects back.
+//!
+//! The same types read KICC's own notifications, leniently (kicc-api §1.2, §1.8): only `resCd`
+//! (and a WeChat notification's `amountInfo.amount`) is required, any other field may be absent
+//! (empty), amounts may be JSON numbers or digit strings, and unknown fields are ignored. What the
+//! gateway writes is unchanged.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +14,9 @@ use crate::codes::ResCode;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationAmountInfo {
+    #[serde(default)]
     pub currency: String,
+    #[serde(deserialize_with = "crate::lenient::u64")]
     pub amount: u64,
 }
 
@@ -19,10 +26,15 @@ pub struct NotificationAmountInfo {
 #[serde(rename_all = "camelCase")]
 pub struct WechatApprovalNotification {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub shop_order_no: String,
+    #[serde(default)]
     pub pg_cno: String,
+    #[serde(default)]
     pub approval_date: String,
     pub amount_info: NotificationAmountInfo,
 }
@@ -34,33 +46,60 @@ pub struct WechatApprovalNotification {
 #[serde(rename_all = "camelCase")]
 pub struct CardApprovalNotification {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub noti_type: String,
+    #[serde(default)]
     pub pg_cno: String,
+    #[serde(default)]
     pub shop_order_no: String,
+    #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub amount: String,
+    #[serde(default)]
     pub approval_no: String,
+    #[serde(default)]
     pub transaction_date: String,
     /// The masked card number, as in `cardMaskNo`.
+    #[serde(default)]
     pub card_no: String,
+    #[serde(default)]
     pub issuer_code: String,
+    #[serde(default)]
     pub issuer_name: String,
+    #[serde(default)]
     pub acquirer_code: String,
+    #[serde(default)]
     pub acquirer_name: String,
+    #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub installment_month: String,
+    #[serde(default)]
     pub free_installment_type_code: String,
+    #[serde(default)]
     pub status_code: String,
+    #[serde(default)]
     pub status_message: String,
+    #[serde(default)]
     pub pay_method_type_code: String,
+    #[serde(default)]
     pub part_cancel_used: String,
+    #[serde(default)]
     pub card_gubun: String,
+    #[serde(default)]
     pub card_biz_gubun: String,
+    #[serde(default)]
     pub card_mask_no: String,
+    #[serde(default)]
     pub sub_card_cd: String,
+    #[serde(default)]
     pub van_sno: String,
+    #[serde(default)]
     pub customer_id: String,
+    #[serde(default)]
     pub customer_name: String,
+    #[serde(default)]
     pub escrow_used: String,
 }
 
@@ -71,25 +110,44 @@ pub struct CardApprovalNotification {
 #[serde(rename_all = "camelCase")]
 pub struct CardCancelNotification {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub noti_type: String,
+    #[serde(default)]
     pub pg_cno: String,
+    #[serde(default)]
     pub shop_order_no: String,
+    #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub amount: String,
+    #[serde(default)]
     pub approval_no: String,
+    #[serde(default)]
     pub transaction_date: String,
+    #[serde(default)]
     pub cancel_pg_cno: String,
+    #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub cancel_amount: String,
+    #[serde(default)]
     pub cancel_date: String,
+    #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub cancel_remain_amount: String,
+    #[serde(default)]
     pub status_code: String,
+    #[serde(default)]
     pub status_message: String,
+    #[serde(default)]
     pub pay_method_type_code: String,
     /// The masked card number, as in `cardMaskNo`.
+    #[serde(default)]
     pub card_no: String,
+    #[serde(default)]
     pub card_mask_no: String,
+    #[serde(default)]
     pub customer_id: String,
+    #[serde(default)]
     pub customer_name: String,
 }
 
@@ -100,11 +158,17 @@ pub struct CardCancelNotification {
 #[serde(rename_all = "camelCase")]
 pub struct WechatCancelNotification {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub shop_order_no: String,
+    #[serde(default)]
     pub pg_cno: String,
+    #[serde(default)]
     pub cancel_pg_cno: String,
+    #[serde(default)]
     pub cancel_date: String,
     pub amount_info: NotificationAmountInfo,
 }
@@ -130,5 +194,139 @@ impl NotificationAck {
 
     pub fn is_processed(&self) -> bool {
         self.res_cd == ResCode::Success.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// A card approval as KICC's table describes it (kicc-api §1.6): flat, every value a string,
+    /// only documented fields, several of this type's absent and some it does not know.
+    fn documented_card_approval() -> Value {
+        json!({
+            "resCd": "0000",
+            "resMsg": "정상",
+            "mallId": "T5102001",
+            "notiType": "10",
+            "pgCno": "26031212000012345678",
+            "shopOrderNo": "CHARGE-1",
+            "amount": "9900",
+            "approvalNo": "12345678",
+            "transactionDate": "20260312120000",
+            "cardNo": "41918700****383*",
+            "issuerCode": "029",
+            "issuerName": "신한",
+            "acquirerCode": "029",
+            "acquirerName": "신한",
+            "installmentMonth": "00",
+            "freeInstallmentTypeCode": "00",
+            "statusCode": "TS03",
+            "statusMessage": "매입요청",
+            "payMethodTypeCode": "11",
+            "partCancelUsed": "Y",
+            "cardGubun": "N",
+            "cardBizGubun": "P",
+            "cardnoHash": "h".repeat(44),
+            "vanTid": "1234567890",
+            "shopValue1": "",
+            "escrowUsed": "N",
+            "complexUsed": "N",
+            "basketUsed": "N"
+        })
+    }
+
+    #[test]
+    fn a_documented_card_approval_reads() {
+        let notification: CardApprovalNotification =
+            serde_json::from_value(documented_card_approval()).unwrap();
+        assert_eq!(notification.amount, "9900");
+        assert_eq!(notification.installment_month, "00");
+        assert_eq!(notification.card_no, "41918700****383*");
+        // Absent from the body: subCardCd, cardMaskNo, vanSno, customerId, customerName.
+        assert_eq!(notification.card_mask_no, "");
+        assert_eq!(notification.customer_name, "");
+    }
+
+    #[test]
+    fn card_amounts_may_be_numbers_and_are_written_as_strings() {
+        let mut body = documented_card_approval();
+        body["amount"] = json!(9900);
+        body["installmentMonth"] = json!(0);
+        let notification: CardApprovalNotification = serde_json::from_value(body).unwrap();
+        assert_eq!(
+            (
+                notification.amount.as_str(),
+                notification.installment_month.as_str()
+            ),
+            ("9900", "0")
+        );
+        let written = serde_json::to_value(&notification).unwrap();
+        assert_eq!(written["amount"], json!("9900"));
+        for bad in [json!(-1), json!(9.5), json!(true)] {
+            let mut body = documented_card_approval();
+            body["amount"] = bad.clone();
+            assert!(
+                serde_json::from_value::<CardApprovalNotification>(body).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_card_cancel_with_only_some_fields_reads() {
+        let notification: CardCancelNotification = serde_json::from_value(json!({
+            "resCd": "0000", "resMsg": "정상", "mallId": "T5102001", "notiType": "20",
+            "pgCno": "26031212000012345678", "shopOrderNo": "CHARGE-1", "amount": "9900",
+            "cancelPgCno": "26031213000012345679", "cancelAmount": 300, "cancelDate": "20260312130000",
+            "cancelRemainAmount": "9600", "statusCode": "TS06", "payMethodTypeCode": "11"
+        }))
+        .unwrap();
+        assert_eq!(notification.cancel_amount, "300");
+        assert_eq!(notification.cancel_remain_amount, "9600");
+        assert_eq!(notification.card_mask_no, "");
+    }
+
+    #[test]
+    fn wechat_amounts_read_from_numbers_or_digit_strings_only() {
+        let body = |amount: Value| {
+            json!({
+                "resCd": "0000", "resMsg": "Success", "mallId": "T5102001",
+                "shopOrderNo": "ORDER-1", "pgCno": "26031212000012345678",
+                "approvalDate": "20260312120000",
+                "amountInfo": {"currency": "KRW", "amount": amount}
+            })
+        };
+        for amount in [json!(1000), json!("1000")] {
+            let approval: WechatApprovalNotification =
+                serde_json::from_value(body(amount)).unwrap();
+            assert_eq!(approval.amount_info.amount, 1000);
+            assert_eq!(
+                serde_json::to_value(&approval).unwrap()["amountInfo"]["amount"],
+                json!(1000)
+            );
+        }
+        for bad in [json!("12a"), json!(-1), json!(""), Value::Null] {
+            let error = serde_json::from_value::<WechatApprovalNotification>(body(bad.clone()))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("a non-negative integer"), "{bad}: {error}");
+        }
+        let mut without = body(json!(1000));
+        without["amountInfo"]
+            .as_object_mut()
+            .unwrap()
+            .remove("amount");
+        assert!(serde_json::from_value::<WechatApprovalNotification>(without).is_err());
+        let cancel: WechatCancelNotification = serde_json::from_value(json!({
+            "resCd": "0000", "pgCno": "1", "cancelPgCno": "2",
+            "amountInfo": {"currency": "KR", "amount": "300"}
+        }))
+        .unwrap();
+        assert_eq!(
+            (cancel.amount_info.amount, cancel.cancel_date.as_str()),
+            (300, "")
+        );
     }
 }

@@ -81,14 +81,18 @@ impl RetrieveRequest {
     }
 }
 
+// Read leniently: only `resCd` is required.
 /// The answer when nothing matches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RetrieveNotFoundResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
+    #[serde(default)]
     pub mall_id: String,
 }
 

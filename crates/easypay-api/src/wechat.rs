@@ -216,12 +216,14 @@ impl FindWechatRequest {
     }
 }
 
+// Read leniently: only `resCd` is required.
 /// Answer of Create Transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWechatResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_transaction_id: Option<String>,
@@ -235,22 +237,30 @@ pub struct CreateWechatResponse {
     pub res_detail_msg: Option<String>,
 }
 
+// Read leniently: `currency` may be absent (empty); `totAmount` is required, as a number or a digit
+// string, and is also read under the name `amount` (KICC's payment-status table is cut off before
+// naming it, kicc-api §2.3, §5.5). Written as `totAmount`.
 /// `amountInfo` of a find answer: the amount the wallet approved, in the order's currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseAmountInfo {
+    #[serde(default)]
     pub currency: String,
+    #[serde(alias = "amount", deserialize_with = "crate::lenient::u64")]
     pub tot_amount: u64,
 }
 
+// Read leniently: only `resCd` is required (an absent echo reads as empty).
 /// Answer of Check Payment Status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mall_id: Option<String>,
@@ -368,6 +378,37 @@ mod tests {
             let mut body = seed_example();
             *body.pointer_mut(pointer).unwrap() = value;
             assert_eq!(parse(body).unwrap_err().to_string(), message, "{pointer}");
+        }
+    }
+
+    #[test]
+    fn a_status_answer_reads_its_amount_as_number_or_string_under_either_name() {
+        for amount_info in [
+            json!({"currency": "KR", "totAmount": 1000}),
+            json!({"currency": "KR", "totAmount": "1000"}),
+            json!({"currency": "KR", "amount": "1000"}),
+            json!({"amount": 1000}),
+        ] {
+            let answer: FindWechatResponse = serde_json::from_value(json!({
+                "resCd": "0000", "resMsg": "Success", "mallId": "T5102001",
+                "shopOrderNo": "ORDER-1", "pgCno": "1", "approvalDate": "20260312120000",
+                "statusCd": "TS01", "amountInfo": amount_info
+            }))
+            .unwrap();
+            let info = answer.amount_info.unwrap();
+            assert_eq!(info.tot_amount, 1000, "{amount_info}");
+            // The echo of the request is not in KICC's example: absent reads as empty.
+            assert_eq!(answer.shop_transaction_id, "");
+            assert_eq!(
+                serde_json::to_value(&info).unwrap()["totAmount"],
+                json!(1000)
+            );
+        }
+        for bad in [json!("12a"), json!(-1)] {
+            let answer = serde_json::from_value::<FindWechatResponse>(json!({
+                "resCd": "0000", "amountInfo": {"currency": "KR", "totAmount": bad}
+            }));
+            assert!(answer.is_err(), "{bad}");
         }
     }
 

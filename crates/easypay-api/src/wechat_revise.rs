@@ -132,6 +132,8 @@ impl ReviseWechatRequest {
     }
 }
 
+// KICC's table of this answer is unknown (kicc-api §2.4): only `resCd` is required when read, an
+// absent echo reads as empty.
 /// Answer of a WeChat cancel: accepted with its `cancelPgCno`; the result follows as the cancel
 /// notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,9 +141,13 @@ impl ReviseWechatRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ReviseWechatResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
+    #[serde(default)]
     pub mall_id: String,
+    #[serde(default)]
     pub pg_cno: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_pg_cno: Option<String>,
@@ -151,19 +157,25 @@ pub struct ReviseWechatResponse {
     pub amount_info: Option<ResponseAmountInfo>,
 }
 
+// Read leniently: only `resCd` is required (an absent echo reads as empty).
 /// Answer of `find` with `cancelPgCno` (§2.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatCancelResponse {
     pub res_cd: String,
+    #[serde(default)]
     pub res_msg: String,
+    #[serde(default)]
     pub shop_transaction_id: String,
+    #[serde(default)]
     pub mall_id: String,
     /// The payment's order number, when the payment is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_order_no: Option<String>,
+    #[serde(default)]
     pub pg_cno: String,
+    #[serde(default)]
     pub cancel_pg_cno: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
@@ -215,6 +227,24 @@ mod tests {
             None,
             "a full cancel may leave it out"
         );
+    }
+
+    #[test]
+    fn cancel_answers_need_only_their_code() {
+        let answer: ReviseWechatResponse = serde_json::from_value(json!({
+            "resCd": "0000", "cancelPgCno": "2", "amountInfo": {"currency": "KR", "totAmount": "300"}
+        }))
+        .unwrap();
+        assert_eq!(answer.amount_info.unwrap().tot_amount, 300);
+        assert_eq!(answer.pg_cno, "");
+        let found: FindWechatCancelResponse = serde_json::from_value(json!({
+            "resCd": "0000", "resMsg": "Success", "shopTransactionId": "k", "mallId": "T5102001",
+            "pgCno": "1", "cancelPgCno": "2", "transactionDate": "20260312130000",
+            "cancelStatus": "TS06", "resDetailMsg": "",
+            "amountInfo": {"currency": "KR", "totAmount": 300}
+        }))
+        .unwrap();
+        assert_eq!(found.cancel_status.as_deref(), Some("TS06"));
     }
 
     #[test]

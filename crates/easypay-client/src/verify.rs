@@ -7,14 +7,17 @@ use easypay_api::FieldError;
 
 use crate::error::{Error, Integrity};
 
-/// An echoed field must be what was sent; an absent echo is accepted (KICC does not promise all).
+/// An echoed field must be what was sent; an absent or empty echo is accepted (KICC does not
+/// promise all, and answers read an absent one as `""`).
 pub(crate) fn echo(field: &'static str, sent: &str, got: Option<&str>) -> Result<(), Error> {
     match got {
-        Some(got) if got != sent => Err(Error::untrusted(Integrity::EchoMismatch {
-            field,
-            sent: sent.to_owned(),
-            got: got.to_owned(),
-        })),
+        Some(got) if !got.is_empty() && got != sent => {
+            Err(Error::untrusted(Integrity::EchoMismatch {
+                field,
+                sent: sent.to_owned(),
+                got: got.to_owned(),
+            }))
+        }
         _ => Ok(()),
     }
 }
@@ -100,6 +103,7 @@ mod tests {
     #[test]
     fn echoes_must_match_when_present() {
         assert!(echo("mallId", "T5102001", None).is_ok());
+        assert!(echo("mallId", "T5102001", Some("")).is_ok());
         assert!(echo("mallId", "T5102001", Some("T5102001")).is_ok());
         assert!(echo("mallId", "T5102001", Some("T0000000")).is_err());
     }
