@@ -36,11 +36,15 @@ pub async fn charge(
         active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     // The slow sandbox card waits before the write transaction, so that it holds no lock; a
     // lookup of the key meanwhile answers that the charge is still being processed.
-    let _in_flight = state.in_flight.enter(
-        request.mall_id.as_str(),
-        Endpoint::CardBatchApproval,
-        request.shop_transaction_id.as_str(),
-    );
+    let _in_flight = state
+        .in_flight
+        .enter(
+            &state.db,
+            request.mall_id.as_str(),
+            Endpoint::CardBatchApproval,
+            request.shop_transaction_id.as_str(),
+        )
+        .await;
     tokio::time::sleep(issuer_delay(state, &request).await?).await;
     let hash = idempotent::request_hash(&request);
     let key = Key::new(

@@ -101,11 +101,21 @@ async fn run_keyed<I: Send + Sync + 'static>(
     check_merchant: bool,
 ) -> Result<StoredResponse, ApiError> {
     // Until answered, a lookup of this key answers "still being processed".
-    let _in_flight = retrieve::RETRIEVABLE.contains(&key.endpoint).then(|| {
-        state
-            .in_flight
-            .enter(&key.mall_id, key.endpoint, &key.shop_transaction_id)
-    });
+    let _in_flight = if retrieve::RETRIEVABLE.contains(&key.endpoint) {
+        let in_flight = &state.in_flight;
+        Some(
+            in_flight
+                .enter(
+                    &state.db,
+                    &key.mall_id,
+                    key.endpoint,
+                    &key.shop_transaction_id,
+                )
+                .await,
+        )
+    } else {
+        None
+    };
     let (reply, answer) = oneshot::channel();
     let job = KeyedJob {
         state: state.clone(),

@@ -26,27 +26,24 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
     active_merchant(&state.db, &request.mall_id, &request.shop_transaction_id).await?;
     let date = NaiveDate::parse_from_str(request.transaction_date.as_str(), "%Y%m%d")
         .map_err(ApiError::internal)?;
-    let found = retrieval::find_answer(
-        &mut state.db.read().await?,
+    let (mall_id, key) = (
         request.mall_id.as_str(),
-        RETRIEVABLE,
         request.shop_transaction_id.as_str(),
-        date,
-    )
-    .await?;
-    let in_flight = || {
-        let (mall_id, key) = (&request.mall_id, &request.shop_transaction_id);
-        state
-            .in_flight
-            .any(mall_id.as_str(), &RETRIEVABLE, key.as_str())
+    );
+    let find = || async {
+        retrieval::find_answer(&mut state.db.read().await?, mall_id, RETRIEVABLE, key, date).await
     };
-    if found.is_none() && in_flight() {
-        return Err(ApiError::new(
-            ResCode::RequestInProgress,
-            "shopTransactionId: a request with this key is still being processed; ask again shortly",
-        )
-        .echo("shopTransactionId", request.shop_transaction_id.as_str())
-        .echo("mallId", request.mall_id.as_str()));
+    let mut found = find().await?;
+    if found.is_none() {
+        if state
+            .in_flight
+            .any(&state.db, mall_id, &RETRIEVABLE, key)
+            .await?
+        {
+            return Err(in_progress(&request));
+        }
+        // It may have committed, and stopped being in flight, between the two looks.
+        found = find().await?;
     }
     let Some((endpoint, body)) = found else {
         return Ok(serde_json::to_string(&RetrieveNotFoundResponse {
@@ -86,4 +83,13 @@ pub async fn retrieve(state: &AppState, request: RetrieveRequest) -> Result<Stri
         }
     };
     Ok(text.expect("answers serialise"))
+}
+
+fn in_progress(request: &RetrieveRequest) -> ApiError {
+    ApiError::new(
+        ResCode::RequestInProgress,
+        "shopTransactionId: a request with this key is still being processed; ask again shortly",
+    )
+    .echo("shopTransactionId", request.shop_transaction_id.as_str())
+    .echo("mallId", request.mall_id.as_str())
 }

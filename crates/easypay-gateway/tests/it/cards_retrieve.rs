@@ -144,6 +144,29 @@ async fn a_charge_still_being_processed_is_d003_then_found(backend: Backend) {
     assert_eq!(found, without_msg_auth(&charged.to_string()), "{text}");
 }
 
+/// Two gateway processes on one PostgreSQL: the one that is not working on the charge answers the
+/// lookup D003 too, never F003 (each process marks its card requests in the database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_on_the_same_postgres_answers_d003_too() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let working = spawn_app(backend).await;
+    let other = working.beside().await;
+    let key = billing_key(&working, "4579730000030002").await;
+    let body = charge_body(&key, 1000);
+    let shop_transaction_id = body["shopTransactionId"].as_str().unwrap();
+    let look_up_elsewhere = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        retrieve(&other, shop_transaction_id, &today()).await.1
+    };
+    let (charged, meanwhile) = tokio::join!(charge(&working, &body), look_up_elsewhere);
+    assert_eq!(meanwhile["resCd"], "D003", "{meanwhile}");
+    assert_eq!(charged["resCd"], "0000", "{charged}");
+    let (text, found) = retrieve(&other, shop_transaction_id, &today()).await;
+    assert_eq!(found, without_msg_auth(&charged.to_string()), "{text}");
+}
+
 /// One key on an issuance and then on a charge the same day: the lookup answers the issuance,
 /// whose billing key a later reuse must not hide.
 async fn a_key_reused_on_another_card_operation_still_finds_the_first(backend: Backend) {

@@ -274,6 +274,23 @@ impl TestApp {
     pub fn gateway(&self) -> &RunningGateway {
         self.gateway.as_ref().expect("running")
     }
+
+    /// A second gateway on the same database, as another process would be: its own port, pools,
+    /// and memory.
+    pub async fn beside(&self) -> TestApp {
+        let gateway = app::start(self.config.clone())
+            .await
+            .expect("a second gateway starts");
+        TestApp {
+            addr: gateway.addr,
+            base_url: gateway.public_url.clone(),
+            database_url: self.database_url.clone(),
+            client: self.client.clone(),
+            gateway: Some(gateway),
+            config: self.config.clone(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
 }
 
 pub fn strict(config: &mut Config) {
