@@ -66,12 +66,21 @@ pub struct RunningGateway {
 }
 
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
+    // The checks `easypay config` makes: a setting it refuses never starts a gateway.
+    config.validate()?;
     let db = Db::connect(&config.database_url, config.lock_wait).await?;
     let vault = CardVault::load(
         config.card_key.as_deref(),
         config.card_key_file.as_deref(),
         &config.database_url,
     )?;
+    if !crate::store::card_key_check::matches_or_record(db.pool(), vault.fingerprint()).await? {
+        anyhow::bail!(
+            "this database's card data is sealed with another card key: give this process the \
+             key the others use (--card-key, EASYPAY_CARD_KEY, or a copy of their key file); \
+             with this one no stored billing key could be charged (docs/cards.md)"
+        );
+    }
     let listener = TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -103,6 +112,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     };
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;
+    } else {
+        crate::sandbox::retire_sandbox_merchant(&state).await?;
     }
     let (stop_worker, worker_stopped) = watch::channel(false);
     let worker = notifier.spawn(worker_stopped);

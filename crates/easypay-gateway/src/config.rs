@@ -69,12 +69,22 @@ impl Config {
             );
         }
         if let Some(public_url) = &self.public_url {
-            url::Url::parse(public_url).context("--public-url is not an absolute URL")?;
+            let parsed =
+                url::Url::parse(public_url).context("--public-url is not an absolute URL")?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                bail!("--public-url must be an http:// or https:// URL with a host (got {public_url})");
+            }
         }
         if let Some(key) = &self.card_key {
             crate::vault::decode_key(key).context("--card-key")?;
         }
         chrono::Duration::from_std(self.order_ttl).context("--order-ttl is too long")?;
+        if self.order_ttl < Duration::from_secs(1) {
+            bail!("--order-ttl must be at least 1s (an order must be payable for some time)");
+        }
+        if self.notify.concurrency == 0 {
+            bail!("--notify-concurrency must be at least 1");
+        }
         Ok(())
     }
 }

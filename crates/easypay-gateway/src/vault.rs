@@ -16,6 +16,7 @@ use base64::Engine;
 use easypay_api::card_input::{CardExpiry, CardNumber};
 use rand::rngs::OsRng;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 /// Marks the format of a sealed value, so a later format can sit beside this one.
 const VERSION: &str = "v1:";
@@ -49,6 +50,8 @@ pub struct OpenError;
 #[derive(Clone)]
 pub struct CardVault {
     cipher: Aes256Gcm,
+    /// Names the key without revealing it: SHA-256 over a fixed label and the key.
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for CardVault {
@@ -59,9 +62,18 @@ impl std::fmt::Debug for CardVault {
 
 impl CardVault {
     pub fn from_key(key: &[u8; 32]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(b"easypay card key fingerprint v1\0");
+        hasher.update(key);
         CardVault {
             cipher: Aes256Gcm::new(key.into()),
+            fingerprint: hex::encode(hasher.finalize()),
         }
+    }
+
+    /// The key's fingerprint, to check that every process on one database has the same key.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// The vault for a gateway: the key given inline, else the key file (created if missing).

@@ -30,7 +30,8 @@ pub enum NotificationsCommand {
         /// Only those with this status: pending, delivered or failed.
         #[arg(long, value_parser = parse_status)]
         status: Option<DeliveryStatus>,
-        #[arg(long, default_value_t = 50)]
+        /// How many (1–500, as the notifications API allows).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=500))]
         limit: i64,
     },
     /// Show one notification with its body and every attempt.

@@ -104,6 +104,8 @@ impl ServeArgs {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config();
     let sandbox = config.sandbox;
+    // A gateway that can no longer make SQLite commits durable stops, rather than answer them.
+    crate::store::group_sync::stop_process_when_not_durable();
     // Listening for the stop signals before the gateway answers: a SIGTERM sent as soon as
     // /readyz says ready must stop it cleanly, not kill it.
     let stop = shutdown_signal();
@@ -113,6 +115,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     tracing::info!(
+        addr = %gateway.addr,
         url = %gateway.public_url,
         api_reference = %format!("{}/docs/api", gateway.public_url),
         "easypay gateway listening"

@@ -44,7 +44,8 @@ async fn healthz() -> Response {
     )
 }
 
-/// Ready when the database answers a query within 2 s, and the gateway is not stopping.
+/// Ready when the database answers a query of its schema within 2 s, and the gateway is not
+/// stopping.
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.stopping.load(Ordering::Relaxed) {
         return health(
@@ -55,7 +56,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
             },
         );
     }
-    let probe = sqlx::query("SELECT 1").execute(state.db.pool());
+    // A table of the schema, not just `SELECT 1`: a database recreated empty under a running
+    // gateway answers, but serves nothing.
+    let probe = sqlx::query("SELECT 1 FROM merchants LIMIT 1").execute(state.db.pool());
     match tokio::time::timeout(READY_TIMEOUT, probe).await {
         Ok(Ok(_)) => health(
             StatusCode::OK,

@@ -20,14 +20,19 @@ impl RetrySchedule {
         RetrySchedule::parse("3m*10").expect("valid")
     }
 
-    /// A comma-separated list of delays like `10s,1m,2h`; `3m*10` repeats a delay.
+    /// A comma-separated list of delays like `10s,1m,2h`; `3m*10` repeats a delay. An empty
+    /// schedule means one try and no resend.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let mut delays = Vec::new();
-        for item in raw
-            .split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-        {
+        if raw.trim().is_empty() {
+            return Ok(RetrySchedule { delays });
+        }
+        for item in raw.split(',').map(str::trim) {
+            if item.is_empty() {
+                return Err(format!(
+                    "{raw:?}: an empty delay (a schedule is delays like 10s,1m,2h)"
+                ));
+            }
             let (delay, times) = match item.split_once('*') {
                 Some((delay, times)) => (
                     delay,
@@ -39,8 +44,8 @@ impl RetrySchedule {
                 None => (item, 1),
             };
             let delay = crate::cli::parse_duration(delay.trim())?;
-            if times > 100 {
-                return Err(format!("{item:?}: at most 100 repeats"));
+            if !(1..=100).contains(&times) {
+                return Err(format!("{item:?}: 1 to 100 repeats"));
             }
             delays.extend(std::iter::repeat_n(delay, times));
         }
@@ -85,5 +90,7 @@ mod tests {
         assert_eq!(RetrySchedule::parse("").unwrap().max_attempts(), 1);
         assert!(RetrySchedule::parse("1x").is_err());
         assert!(RetrySchedule::parse("1s*x").is_err());
+        assert!(RetrySchedule::parse("10s,,5m").is_err());
+        assert!(RetrySchedule::parse("3m*0").is_err());
     }
 }

@@ -231,7 +231,7 @@ async fn attempt(inner: &Inner, notification: Claimed) -> bool {
         request_id = notification.request_id.as_deref().unwrap_or(""),
         attempt = record.attempt,
         outcome = %record.outcome,
-        http_status = ?record.http_status,
+        http_status = record.http_status,
         latency_ms = record.latency_ms,
         "notification attempt"
     );

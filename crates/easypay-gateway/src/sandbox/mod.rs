@@ -50,6 +50,24 @@ pub async fn ensure_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Outside sandbox mode, a sandbox merchant left from a sandbox run must not take payments: its
+/// secret key is public (in the README). It is deactivated, and the log says how to keep it.
+pub async fn retire_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
+    let Some(merchant) = merchants::find(state.db.pool(), SANDBOX_MALL_ID).await? else {
+        return Ok(());
+    };
+    if merchant.active && merchant.secret_key == SANDBOX_SECRET_KEY {
+        merchants::set_active(state.db.pool(), SANDBOX_MALL_ID, false, Utc::now()).await?;
+        tracing::warn!(
+            mall_id = SANDBOX_MALL_ID,
+            "deactivated the sandbox merchant: outside sandbox mode its public secret key must not \
+             take payments (to keep it: easypay merchant update {SANDBOX_MALL_ID} --new-secret-key, \
+             then easypay merchant activate {SANDBOX_MALL_ID})"
+        );
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum WalletAction {
     Approve,

@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
@@ -16,6 +16,23 @@ use tokio::sync::watch;
 
 /// A failed fsync is retried after this long; committers keep waiting meanwhile.
 const RETRY_AFTER: Duration = Duration::from_millis(100);
+
+/// After this many failed fsyncs in a row (5 s) no waiting commit can be made durable: the process
+/// stops (see [`give_up`]).
+const FAILURES_BEFORE_GIVING_UP: u32 = 50;
+
+/// The exit status when the database can no longer be written durably (`EX_IOERR`).
+const EXIT_IO_ERROR: i32 = 74;
+
+/// Whether this process stops when the database can no longer be written durably: `easypay
+/// serve` does ([`stop_process_when_not_durable`]); a gateway embedded in another program (tests)
+/// logs it and leaves the waiting commits waiting.
+static STOP_PROCESS: AtomicBool = AtomicBool::new(false);
+
+/// Makes the process stop when SQLite commits can no longer be made durable (see [`give_up`]).
+pub fn stop_process_when_not_durable() {
+    STOP_PROCESS.store(true, Ordering::SeqCst);
+}
 
 /// The syncer looks at least this often whether its `GroupSync` is gone.
 const IDLE_CHECK: Duration = Duration::from_millis(500);
@@ -36,6 +53,10 @@ struct Inner {
     syncs: AtomicU64,
     /// The WAL file's inode at the last sync: a new WAL file needs its directory synced too.
     wal_inode: AtomicU64,
+    /// The database file's inode when first seen (0: not yet): the file SQLite has open.
+    database_inode: AtomicU64,
+    /// Set once the database can no longer be written durably (said once in the log).
+    broken: AtomicBool,
 }
 
 impl GroupSync {
@@ -50,6 +71,8 @@ impl GroupSync {
             wake: (Mutex::new(()), Condvar::new()),
             syncs: AtomicU64::new(0),
             wal_inode: AtomicU64::new(0),
+            database_inode: AtomicU64::new(0),
+            broken: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -85,11 +108,17 @@ impl GroupSync {
 }
 
 fn run(inner: &Weak<Inner>) {
+    let mut failures = 0;
     loop {
         // Holding only a weak reference between rounds lets the thread end with its GroupSync.
         let Some(strong) = inner.upgrade() else {
             return;
         };
+        if let Err(moved) = still_in_place(&strong) {
+            give_up(&strong, &moved);
+            std::thread::sleep(IDLE_CHECK);
+            continue;
+        }
         let target = {
             let guard = strong.wake.0.lock().unwrap_or_else(|e| e.into_inner());
             let target = strong.committed.load(Ordering::SeqCst);
@@ -101,14 +130,73 @@ fn run(inner: &Weak<Inner>) {
         };
         match sync_files(&strong) {
             Ok(()) => {
+                failures = 0;
                 strong.syncs.fetch_add(1, Ordering::SeqCst);
                 strong.durable.send_replace(target);
             }
             Err(error) => {
-                tracing::error!(%error, "fsync of the SQLite WAL failed; retrying");
+                failures += 1;
+                if failures >= FAILURES_BEFORE_GIVING_UP {
+                    let reason =
+                        format!("fsync of the SQLite WAL failed {failures} times: {error}");
+                    give_up(&strong, &reason);
+                } else {
+                    tracing::error!(%error, "fsync of the SQLite WAL failed; retrying");
+                }
                 std::thread::sleep(RETRY_AFTER);
             }
         }
+    }
+}
+
+/// The database file at its path must still be the one SQLite has open: once it was moved,
+/// deleted or replaced, every commit goes to a file a restart will not find.
+fn still_in_place(inner: &Inner) -> Result<(), String> {
+    let inode = match std::fs::metadata(&inner.database) {
+        Ok(metadata) => metadata.ino(),
+        // Not created yet: SQLite creates it on its first connection.
+        Err(_) if inner.database_inode.load(Ordering::SeqCst) == 0 => return Ok(()),
+        Err(error) => {
+            return Err(format!(
+                "the database file {} is gone ({error})",
+                inner.database.display()
+            ))
+        }
+    };
+    match inner
+        .database_inode
+        .compare_exchange(0, inode, Ordering::SeqCst, Ordering::SeqCst)
+    {
+        Ok(_) => Ok(()),
+        Err(seen) if seen == inode => Ok(()),
+        Err(_) => Err(format!(
+            "the database file {} was replaced by another file",
+            inner.database.display()
+        )),
+    }
+}
+
+/// The gateway cannot make commits durable any more. Requests waiting for their commit must not
+/// be answered `"0000"`, and answering them an error would claim that nothing was committed: the
+/// process stops (as PostgreSQL does when an fsync fails). Their clients see the connection close
+/// (outcome unknown) and resend with the same key once the gateway is back, which replays what
+/// reached the disk and does the rest.
+fn give_up(inner: &Inner, reason: &str) {
+    if STOP_PROCESS.load(Ordering::SeqCst) {
+        tracing::error!(
+            reason,
+            "the SQLite database can no longer be written durably; stopping"
+        );
+        eprintln!(
+            "error: the SQLite database can no longer be written durably ({reason}); stopping"
+        );
+        std::process::exit(EXIT_IO_ERROR);
+    }
+    if !inner.broken.swap(true, Ordering::SeqCst) {
+        tracing::error!(
+            reason,
+            "the SQLite database can no longer be written durably"
+        );
     }
 }
 

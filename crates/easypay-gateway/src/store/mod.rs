@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod billing_keys;
 pub mod cancels;
+pub mod card_key_check;
 pub mod card_payments;
 pub mod dashboard;
 pub mod deferred;
@@ -333,6 +334,10 @@ impl Db {
             Backend::Sqlite => group_sync::database_file(&url),
             Backend::Postgres => None,
         };
+        // Said in the log: a database that went missing is not recreated silently.
+        if let Some(path) = file.as_deref().filter(|path| !path.exists()) {
+            tracing::info!(path = %path.display(), "creating a new, empty SQLite database");
+        }
         let group_sync = file.as_deref().map(GroupSync::start);
         let sqlite_synchronous = if group_sync.is_some() {
             "NORMAL"
@@ -577,13 +582,31 @@ fn normalise_url(url: &str) -> anyhow::Result<(Backend, String)> {
 
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    // PostgreSQL also takes the password as a query parameter.
+    if parsed
+        .query_pairs()
+        .any(|(name, _)| name.eq_ignore_ascii_case("password"))
+    {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if name.eq_ignore_ascii_case("password") {
+                    "***".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -611,5 +634,9 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("sqlite://easypay.db"), "sqlite://easypay.db");
+        assert_eq!(
+            redact("postgres://u@h/db?password=pw2&sslmode=disable"),
+            "postgres://u@h/db?password=***&sslmode=disable"
+        );
     }
 }

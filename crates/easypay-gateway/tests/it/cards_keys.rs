@@ -244,7 +244,28 @@ async fn removal_fields_are_checked(backend: Backend) {
     assert_eq!(remove(&app, &body).await["resCd"], "V004");
 }
 
+/// Every gateway on one database must hold the same card key: one started with another refuses to
+/// start, rather than fail every charge of a stored billing key; one with the same key starts.
+async fn a_gateway_with_another_card_key_refuses_to_start(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = billing_key(&app, GOOD_CARD).await;
+    let mut other_key = app.config().clone();
+    other_key.card_key = Some("YW5vdGhlci1jYXJkLWtleS1vZi0zMi1ieXRlcyEhISE=".into());
+    let refused = easypay_gateway::app::start(other_key)
+        .await
+        .err()
+        .expect("another card key is refused");
+    assert!(
+        format!("{refused:#}").contains("sealed with another card key"),
+        "{refused:#}"
+    );
+    let same_key = app.beside().await;
+    let charged = charge(&same_key, &charge_body(&key, 1000)).await;
+    assert_eq!(charged["resCd"], "0000", "{charged}");
+}
+
 on_both_backends!(
+    a_gateway_with_another_card_key_refuses_to_start,
     issuance_answers_the_full_kicc_response,
     an_authorization_id_issues_one_key_only,
     concurrent_issuances_make_one_key,

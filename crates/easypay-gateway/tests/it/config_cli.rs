@@ -101,6 +101,17 @@ fn a_bad_file_is_refused_with_its_reason() {
         ("order-ttl = \"2d\"", "the unit must be ms, s, m or h"),
         ("addr = [", "not valid TOML"),
         ("card-key = \"c2hvcnQ=\"", "--card-key"),
+        ("order-ttl = \"0s\"", "--order-ttl must be at least 1s"),
+        (
+            "notify-concurrency = 0",
+            "--notify-concurrency must be at least 1",
+        ),
+        ("wechat-notify-schedule = \"10s,,5m\"", "an empty delay"),
+        ("card-notify-schedule = \"3m*0\"", "1 to 100 repeats"),
+        (
+            "public-url = \"ftp://pay.example\"",
+            "--public-url must be an http",
+        ),
     ] {
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, text).unwrap();
@@ -114,6 +125,31 @@ fn a_bad_file_is_refused_with_its_reason() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(reason), "{text}: {stderr}");
     }
+}
+
+/// `serve` refuses what `config` refuses, before it opens anything.
+#[test]
+fn serve_refuses_a_setting_that_config_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("e.db").display());
+    let output = Command::new(EASYPAY)
+        .args([
+            "serve",
+            "--public-url",
+            "not-a-url",
+            "--database-url",
+            &database,
+        ])
+        .args(["--addr", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--public-url is not an absolute URL"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("e.db").exists(), "nothing was opened");
 }
 
 /// `--mall-id` narrows `resend --failed`; with one notification's id it would be ignored, so it

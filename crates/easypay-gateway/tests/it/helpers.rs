@@ -262,6 +262,12 @@ impl TestApp {
 
     /// Stops the gateway (as a clean shutdown) and starts a new one on the same database.
     pub async fn restart(&mut self) {
+        self.restart_with(|_| {}).await;
+    }
+
+    /// [`TestApp::restart`] with settings changed by `adjust`.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Config)) {
+        adjust(&mut self.config);
         self.gateway.take().expect("running").stop().await.unwrap();
         let gateway = app::start(self.config.clone())
             .await
@@ -273,6 +279,11 @@ impl TestApp {
 
     pub fn gateway(&self) -> &RunningGateway {
         self.gateway.as_ref().expect("running")
+    }
+
+    /// The settings the gateway runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// A second gateway on the same database, as another process would be: its own port, pools,

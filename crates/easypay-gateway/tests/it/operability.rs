@@ -338,6 +338,17 @@ async fn the_openapi_document_covers_every_route_and_code() {
         .all(|p| !p.starts_with("/_sandbox")));
 }
 
+/// A database that ran in sandbox mode, served without it: the sandbox merchant, whose secret key
+/// is public, no longer takes payments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_sandbox_mode_the_sandbox_merchant_is_retired() {
+    let mut app = spawn_app(Backend::Sqlite).await;
+    app.create_ok(&create_body("native")).await;
+    app.restart_with(|config| config.sandbox = false).await;
+    let answer = app.create(&create_body("native")).await;
+    assert_eq!(answer["resCd"], "M002", "{answer}");
+}
+
 /// Each operation's `"0000"` answer carries every field its schema requires on success, and only
 /// fields its schema knows; a refusal in the error envelope never says `"0000"`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -317,6 +317,40 @@ async fn a_merchant_is_updated_from_the_cli(backend: Backend) {
     assert!(shown.contains("Tea House"), "{shown}");
 }
 
+/// The SQLite file moved away under a running `serve`: every commit from then on would go to a file
+/// a restart does not find, so the gateway stops (exit status 74) instead of answering them.
+#[tokio::test]
+async fn serve_stops_when_its_sqlite_file_is_moved_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(&Backend::Sqlite, &dir).await;
+    let mut gateway = ServeProcess::start(&database_url).await;
+    let created: Value = serde_json::from_str(
+        &gateway
+            .post("/api/trades/wechatpay", &create_body("native"))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(created["resCd"], "0000");
+    std::fs::rename(
+        dir.path().join("easypay.db"),
+        dir.path().join("moved-away.db"),
+    )
+    .unwrap();
+    let mut status = None;
+    for _ in 0..100 {
+        status = gateway.child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(74),
+        "it stopped within 10 s"
+    );
+}
+
 /// Receiver down, notification pending, gateway killed, restarted, receiver up: it arrives.
 async fn a_pending_notification_survives_kill_9(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
