@@ -381,6 +381,23 @@ impl Db {
                     })
             }
         };
+        if backend == Backend::Postgres {
+            // One connection first: its error names the cause (connection refused, no such
+            // database, authentication), where the pool would only say that it timed out.
+            let first = tokio::time::timeout(
+                Duration::from_secs(10),
+                sqlx::AnyConnection::connect_with(&options),
+            )
+            .await;
+            let opening = || format!("cannot open the database at {}", redact(&url));
+            match first {
+                Ok(Ok(connection)) => {
+                    let _ = sqlx::Connection::close(connection).await;
+                }
+                Ok(Err(error)) => return Err(anyhow::Error::new(error).context(opening())),
+                Err(_) => anyhow::bail!("{}: no answer within 10 s", opening()),
+            }
+        }
         // SQLite connections are in-process and never go stale: no ping at all.
         let pool = pool_options
             .test_before_acquire(false)

@@ -152,6 +152,22 @@ fn serve_refuses_a_setting_that_config_refuses() {
     assert!(!dir.path().join("e.db").exists(), "nothing was opened");
 }
 
+/// A PostgreSQL that is not there is named as such at once, not after a pool's timeout.
+#[test]
+fn an_unreachable_postgres_is_refused_with_its_cause() {
+    let database = format!("postgres://postgres@127.0.0.1:{}/none", free_port());
+    let started = std::time::Instant::now();
+    let output = Command::new(EASYPAY)
+        .args(["serve", "--database-url", &database])
+        .args(["--addr", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
 /// `--mall-id` narrows `resend --failed`; with one notification's id it would be ignored, so it
 /// is refused before anything is resent.
 #[test]
