@@ -129,18 +129,23 @@ async fn nothing_found_is_f003_and_old_dates_v016(backend: Backend) {
 /// still deciding, the lookup must say so (D003), not that no charge exists (F003).
 async fn a_charge_still_being_processed_is_d003_then_found(backend: Backend) {
     let app = spawn_app(backend).await;
-    let key = billing_key(&app, "4579730000030002").await;
+    d003_while_charging_then_found(&app, &app).await;
+}
+
+/// A slow charge on `working`, looked up on `looking` while the issuer decides (`D003`) and after.
+async fn d003_while_charging_then_found(working: &TestApp, looking: &TestApp) {
+    let key = billing_key(working, "4579730000030002").await;
     let body = charge_body(&key, 1000);
     let shop_transaction_id = body["shopTransactionId"].as_str().unwrap();
     let look_up_meanwhile = async {
         tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-        retrieve(&app, shop_transaction_id, &today()).await.1
+        retrieve(looking, shop_transaction_id, &today()).await.1
     };
-    let (charged, meanwhile) = tokio::join!(charge(&app, &body), look_up_meanwhile);
+    let (charged, meanwhile) = tokio::join!(charge(working, &body), look_up_meanwhile);
     assert_eq!(meanwhile["resCd"], "D003", "{meanwhile}");
     assert_eq!(meanwhile["shopTransactionId"], shop_transaction_id);
     assert_eq!(charged["resCd"], "0000", "{charged}");
-    let (text, found) = retrieve(&app, shop_transaction_id, &today()).await;
+    let (text, found) = retrieve(looking, shop_transaction_id, &today()).await;
     assert_eq!(found, without_msg_auth(&charged.to_string()), "{text}");
 }
 
@@ -152,19 +157,7 @@ async fn another_process_on_the_same_postgres_answers_d003_too() {
         return;
     };
     let working = spawn_app(backend).await;
-    let other = working.beside().await;
-    let key = billing_key(&working, "4579730000030002").await;
-    let body = charge_body(&key, 1000);
-    let shop_transaction_id = body["shopTransactionId"].as_str().unwrap();
-    let look_up_elsewhere = async {
-        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-        retrieve(&other, shop_transaction_id, &today()).await.1
-    };
-    let (charged, meanwhile) = tokio::join!(charge(&working, &body), look_up_elsewhere);
-    assert_eq!(meanwhile["resCd"], "D003", "{meanwhile}");
-    assert_eq!(charged["resCd"], "0000", "{charged}");
-    let (text, found) = retrieve(&other, shop_transaction_id, &today()).await;
-    assert_eq!(found, without_msg_auth(&charged.to_string()), "{text}");
+    d003_while_charging_then_found(&working, &working.beside().await).await;
 }
 
 /// One key on an issuance and then on a charge the same day: the lookup answers the issuance,
