@@ -74,7 +74,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         config.card_key_file.as_deref(),
         &config.database_url,
     )?;
-    if !crate::store::card_key_check::matches_or_record(db.pool(), vault.fingerprint()).await? {
+    if !crate::store::card_key_check::holds_the_key(db.pool(), &vault).await? {
         anyhow::bail!(
             "this database's card data is sealed with another card key: give this process the \
              key the others use (--card-key, EASYPAY_CARD_KEY, or a copy of their key file); \

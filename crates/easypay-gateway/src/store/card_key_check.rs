@@ -4,23 +4,48 @@
 use chrono::Utc;
 use sqlx::{Any, Executor};
 
-/// Records `fingerprint` as the database's card key if none is recorded yet; answers whether the
-/// recorded one is `fingerprint`.
-pub async fn matches_or_record<'e, E>(db: E, fingerprint: &str) -> Result<bool, sqlx::Error>
+use crate::domain::billing_key::BillingKey;
+use crate::vault::{CardVault, SealedCard};
+
+/// Whether `vault` holds this database's card key. The first gateway to start records its key's
+/// fingerprint; on a database that already holds card data (one from before the check), only a
+/// key that opens that data is recorded.
+pub async fn holds_the_key<'e, E>(db: E, vault: &CardVault) -> Result<bool, sqlx::Error>
 where
     E: Executor<'e, Database = Any> + Copy,
 {
+    let recorded: Option<(String,)> =
+        sqlx::query_as("SELECT fingerprint FROM card_key_check WHERE id = 1")
+            .fetch_optional(db)
+            .await?;
+    if let Some((fingerprint,)) = recorded {
+        return Ok(fingerprint == vault.fingerprint());
+    }
+    let stored: Option<(String, String)> =
+        sqlx::query_as("SELECT batch_key, card_sealed FROM billing_keys LIMIT 1")
+            .fetch_optional(db)
+            .await?;
+    if let Some((batch_key, sealed)) = stored {
+        let opened = vault.open(
+            &SealedCard::from_stored(sealed),
+            &BillingKey::seal_context(&batch_key),
+        );
+        if opened.is_err() {
+            return Ok(false);
+        }
+    }
     sqlx::query(
         "INSERT INTO card_key_check (id, fingerprint, recorded_at) VALUES (1, $1, $2) \
          ON CONFLICT (id) DO NOTHING",
     )
-    .bind(fingerprint)
+    .bind(vault.fingerprint())
     .bind(Utc::now().timestamp_millis())
     .execute(db)
     .await?;
-    let (recorded,): (String,) =
+    // Another process may have recorded its key between the two statements.
+    let (fingerprint,): (String,) =
         sqlx::query_as("SELECT fingerprint FROM card_key_check WHERE id = 1")
             .fetch_one(db)
             .await?;
-    Ok(recorded == fingerprint)
+    Ok(fingerprint == vault.fingerprint())
 }

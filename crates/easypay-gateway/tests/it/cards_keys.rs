@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 use easypay_api::{msg_auth, seoul_time};
 use easypay_gateway::sandbox::SANDBOX_SECRET_KEY;
 use serde_json::{json, Value};
+use sqlx::Connection;
 
 use crate::card_flow::{
     billing_key, charge, charge_body, execute, issue, issue_body, registered, remove_body, today,
@@ -251,10 +252,28 @@ async fn a_gateway_with_another_card_key_refuses_to_start(backend: Backend) {
     let key = billing_key(&app, GOOD_CARD).await;
     let mut other_key = app.config().clone();
     other_key.card_key = Some("YW5vdGhlci1jYXJkLWtleS1vZi0zMi1ieXRlcyEhISE=".into());
-    let refused = easypay_gateway::app::start(other_key)
+    let refused = easypay_gateway::app::start(other_key.clone())
         .await
         .err()
         .expect("another card key is refused");
+    assert!(
+        format!("{refused:#}").contains("sealed with another card key"),
+        "{refused:#}"
+    );
+    // A database from before the check (no fingerprint yet, card data stored): only a key that
+    // opens the stored data is recorded.
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM card_key_check")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let refused = easypay_gateway::app::start(other_key)
+        .await
+        .err()
+        .expect("a key that does not open the stored cards is refused");
     assert!(
         format!("{refused:#}").contains("sealed with another card key"),
         "{refused:#}"
