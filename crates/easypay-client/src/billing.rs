@@ -139,6 +139,33 @@ impl Client {
         shop_order_no: &str,
     ) -> Result<BillingKey, Error> {
         let key = new_shop_transaction_id();
+        self.issue_billing_key_under(&key, authorization_id, shop_order_no)
+            .await
+    }
+
+    /// [`Client::issue_billing_key`] under a `shopTransactionId` of the merchant's choosing. Store
+    /// the key before the call: if the merchant's process dies before the answer arrives, the
+    /// same call again replays the issuance (that day), and [`Client::recover_billing_key`] finds
+    /// it, where a second issuance with the `authorizationId` would only answer `B002`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: easypay_client::Client) -> Result<(), easypay_client::Error> {
+    /// let key = easypay_client::new_shop_transaction_id();
+    /// // … store `key` with the registration first …
+    /// let issued = client
+    ///     .issue_billing_key_under(&key, "authorization-id-from-the-return", "REG-1001")
+    ///     .await?;
+    /// # let _ = issued;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn issue_billing_key_under(
+        &self,
+        shop_transaction_id: &str,
+        authorization_id: &str,
+        shop_order_no: &str,
+    ) -> Result<BillingKey, Error> {
+        let key = shop_transaction_id.to_owned();
         let now = Utc::now();
         let date = seoul_date(now);
         let body = wire_body(json!({

@@ -244,6 +244,35 @@ async fn a_charge_still_in_progress_is_an_unknown_outcome_not_a_decline() {
     );
 }
 
+/// An issuance under the merchant's own key: sent again (a process that died before the answer),
+/// it replays the same billing key instead of `B002`, and the lookup finds it.
+#[tokio::test]
+async fn an_issuance_under_the_merchants_key_can_be_sent_again() {
+    let gateway = start().await;
+    let client = gateway.client();
+    let (shop_order_no, back) = register_card(&client).await;
+    let authorization = back.authorization_id().unwrap();
+    let first = client
+        .issue_billing_key_under("issue-under-1", authorization, &shop_order_no)
+        .await
+        .unwrap();
+    assert_eq!(first.shop_transaction_id, "issue-under-1");
+    let again = client
+        .issue_billing_key_under("issue-under-1", authorization, &shop_order_no)
+        .await
+        .unwrap();
+    assert_eq!(again.batch_key, first.batch_key);
+    let found = client
+        .recover_billing_key("issue-under-1", &seoul_date(Utc::now()))
+        .await
+        .unwrap()
+        .expect("found under the merchant's key");
+    assert_eq!(
+        found.payment_info.unwrap().card_info.card_no,
+        first.batch_key
+    );
+}
+
 /// KICC's rule for a charge the merchant cannot record: cancel it at once.
 #[tokio::test]
 async fn a_charge_the_merchant_cannot_record_is_cancelled() {
