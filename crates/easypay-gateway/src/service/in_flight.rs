@@ -31,9 +31,10 @@ type Scope = (String, Endpoint, String);
 pub struct InFlight(Arc<Mutex<HashMap<Scope, usize>>>);
 
 impl InFlight {
-    /// Counts a request in flight until the returned guard is dropped; on PostgreSQL also marks
-    /// it for the other processes. A mark that cannot be written is logged, and the request goes
-    /// on: the mark only makes lookups more precise.
+    /// Counts a request in flight until the returned guard is dropped; on PostgreSQL the first
+    /// request of its key in this process also marks the key for the other processes (a charge,
+    /// marked from its receipt, is not marked again by its write). A mark that cannot be written
+    /// is logged, and the request goes on: the mark only makes lookups more precise.
     pub async fn enter(
         &self,
         db: &Db,
@@ -41,21 +42,33 @@ impl InFlight {
         endpoint: Endpoint,
         shop_transaction_id: &str,
     ) -> Entered {
-        let mut entered = self.enter_here(mall_id, endpoint, shop_transaction_id);
-        if matches!(db.backend(), Backend::Postgres) {
+        let (mut entered, first) = self.enter_here(mall_id, endpoint, shop_transaction_id);
+        if first && matches!(db.backend(), Backend::Postgres) {
             entered.mark = SharedMark::write(db, &entered.scope).await;
         }
         entered
     }
 
-    fn enter_here(&self, mall_id: &str, endpoint: Endpoint, shop_transaction_id: &str) -> Entered {
+    /// The guard, and whether it is the only request of its key in this process.
+    fn enter_here(
+        &self,
+        mall_id: &str,
+        endpoint: Endpoint,
+        shop_transaction_id: &str,
+    ) -> (Entered, bool) {
         let scope = (mall_id.to_owned(), endpoint, shop_transaction_id.to_owned());
-        *self.lock().entry(scope.clone()).or_default() += 1;
-        Entered {
+        let count = {
+            let mut requests = self.lock();
+            let count = requests.entry(scope.clone()).or_default();
+            *count += 1;
+            *count
+        };
+        let entered = Entered {
             in_flight: self.clone(),
             scope,
             mark: None,
-        }
+        };
+        (entered, count == 1)
     }
 
     /// Whether a request under this key, on one of `endpoints`, is being worked on by this
@@ -200,8 +213,9 @@ mod tests {
     fn a_key_is_in_flight_until_its_last_request_ends() {
         let in_flight = InFlight::default();
         let charges = [Endpoint::CardBatchApproval];
-        let first = in_flight.enter_here("M1", Endpoint::CardBatchApproval, "k");
-        let second = in_flight.enter_here("M1", Endpoint::CardBatchApproval, "k");
+        let (first, only) = in_flight.enter_here("M1", Endpoint::CardBatchApproval, "k");
+        let (second, also_only) = in_flight.enter_here("M1", Endpoint::CardBatchApproval, "k");
+        assert!(only && !also_only);
         assert!(in_flight.any_here("M1", &charges, "k"));
         assert!(!in_flight.any_here("M2", &charges, "k"));
         assert!(!in_flight.any_here("M1", &[Endpoint::CardRevise], "k"));

@@ -14,11 +14,7 @@ pub async fn holds_the_key<'e, E>(db: E, vault: &CardVault) -> Result<bool, sqlx
 where
     E: Executor<'e, Database = Any> + Copy,
 {
-    let recorded: Option<(String,)> =
-        sqlx::query_as("SELECT fingerprint FROM card_key_check WHERE id = 1")
-            .fetch_optional(db)
-            .await?;
-    if let Some((fingerprint,)) = recorded {
+    if let Some(fingerprint) = recorded(db).await? {
         return Ok(fingerprint == vault.fingerprint());
     }
     let stored: Option<(String, String)> =
@@ -42,10 +38,17 @@ where
     .bind(Utc::now().timestamp_millis())
     .execute(db)
     .await?;
-    // Another process may have recorded its key between the two statements.
-    let (fingerprint,): (String,) =
+    // Another process may have recorded its key since the first look.
+    Ok(recorded(db).await?.as_deref() == Some(vault.fingerprint()))
+}
+
+async fn recorded<'e, E>(db: E) -> Result<Option<String>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let row: Option<(String,)> =
         sqlx::query_as("SELECT fingerprint FROM card_key_check WHERE id = 1")
-            .fetch_one(db)
+            .fetch_optional(db)
             .await?;
-    Ok(fingerprint == vault.fingerprint())
+    Ok(row.map(|(fingerprint,)| fingerprint))
 }
