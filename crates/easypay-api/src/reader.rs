@@ -1,6 +1,8 @@
 //! Reads fields out of a JSON object, knowing each field's path so every error can name it.
 //! Unknown fields are ignored (KICC's compatibility policy); `null` counts as absent.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::rules::{FieldError, Rule};
@@ -19,9 +21,14 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
-    /// The path of a field of this object, e.g. `amountInfo.currency`.
-    pub fn path(&self, name: &str) -> String {
-        format!("{}{}", self.prefix, name)
+    /// The path of a field of this object, e.g. `amountInfo.currency`; a top-level field's path
+    /// is its name, borrowed (most fields are read without error, so most paths are never used).
+    pub fn path<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        if self.prefix.is_empty() {
+            Cow::Borrowed(name)
+        } else {
+            Cow::Owned(format!("{}{}", self.prefix, name))
+        }
     }
 
     fn present(&self, name: &str) -> Option<&'a Value> {
@@ -29,7 +36,7 @@ impl<'a> ObjectReader<'a> {
     }
 
     /// A required string: absent, `null` or `""` is [`Rule::Missing`] / [`Rule::Empty`].
-    pub fn required_str(&self, name: &str) -> Result<(String, &'a str), FieldError> {
+    pub fn required_str<'n>(&self, name: &'n str) -> Result<(Cow<'n, str>, &'a str), FieldError> {
         match self.optional_str_raw(name)? {
             Some("") => Err(FieldError::new(self.path(name), Rule::Empty)),
             Some(text) => Ok((self.path(name), text)),
@@ -38,7 +45,10 @@ impl<'a> ObjectReader<'a> {
     }
 
     /// An optional string; `""` is treated as absent, as merchants often send empty optionals.
-    pub fn optional_str(&self, name: &str) -> Result<Option<(String, &'a str)>, FieldError> {
+    pub fn optional_str<'n>(
+        &self,
+        name: &'n str,
+    ) -> Result<Option<(Cow<'n, str>, &'a str)>, FieldError> {
         Ok(self
             .optional_str_raw(name)?
             .filter(|text| !text.is_empty())
@@ -117,7 +127,10 @@ impl<'a> ObjectReader<'a> {
     }
 
     /// An optional integer (JSON number or digit string); absent or `null` is `None`.
-    pub fn optional_integer(&self, name: &str) -> Result<Option<(String, i128)>, FieldError> {
+    pub fn optional_integer<'n>(
+        &self,
+        name: &'n str,
+    ) -> Result<Option<(Cow<'n, str>, i128)>, FieldError> {
         match self.present(name) {
             None => Ok(None),
             Some(Value::String(text)) if text.is_empty() => Ok(None),
@@ -128,7 +141,7 @@ impl<'a> ObjectReader<'a> {
     /// A required integer given as a JSON number or a string of ASCII digits (decision 1). A number
     /// written with a fraction or an exponent counts when its value is whole (`1000.0`, `1e3`: some
     /// encoders write every number so); `10.5` does not.
-    pub fn required_integer(&self, name: &str) -> Result<(String, i128), FieldError> {
+    pub fn required_integer<'n>(&self, name: &'n str) -> Result<(Cow<'n, str>, i128), FieldError> {
         let path = self.path(name);
         let value = self
             .present(name)

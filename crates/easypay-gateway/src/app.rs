@@ -19,9 +19,13 @@ use crate::service::merchant_gate::SeenActive;
 use crate::store::Db;
 use crate::vault::CardVault;
 
-/// Shared by every handler.
+/// Shared by every handler: cloned for each request, so one reference count to raise, not one
+/// per part (the card vault alone is a copy of an AES key schedule).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub notifier: Notifier,
@@ -42,6 +46,14 @@ pub struct Settings {
     pub sandbox: bool,
     pub idempotency: IdempotencyMode,
     pub order_ttl: chrono::Duration,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -94,7 +106,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let metrics = Arc::new(Metrics::default());
     let stopping = Arc::new(AtomicBool::new(false));
     let notifier = Notifier::new(db.clone(), config.notify.clone(), metrics.clone())?;
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         db: db.clone(),
         settings: Arc::new(Settings {
             public_url: public_url.clone(),
@@ -109,7 +121,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         stopping: stopping.clone(),
         in_flight: InFlight::default(),
         seen_active: SeenActive::default(),
-    };
+    }));
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;
     } else {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::deferred::{self, Table, Value};
+use super::deferred::{self, OneRowInsert, Table, Value};
 use super::{Conn, WriteTx};
 
 /// Which endpoint a key belongs to (decision 9 scopes keys per endpoint).
@@ -186,14 +186,11 @@ pub async fn insert_answered(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
+    static INSERT_ONE: OneRowInsert = OneRowInsert::new(INSERT_INTO, ON_CONFLICT_REUSE_EXPIRED);
     let values = answered_values(scope, request_hash, response, now, expires_at);
-    let placeholders = deferred::placeholders(0, values.len());
-    let inserted = sqlx::query_with(
-        &format!("{INSERT_INTO} VALUES ({placeholders}) {ON_CONFLICT_REUSE_EXPIRED}"),
-        deferred::arguments(&values)?,
-    )
-    .execute(&mut *conn)
-    .await?;
+    let inserted = sqlx::query_with(INSERT_ONE.sql(values.len()), deferred::arguments(&values)?)
+        .execute(&mut *conn)
+        .await?;
     Ok(inserted.rows_affected() == 1)
 }
 

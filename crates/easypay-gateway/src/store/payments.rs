@@ -5,7 +5,7 @@ use easypay_api::values::{Amount, EnglishText, HttpUrl, MallId, ShopOrderNo};
 use easypay_api::wechat::{Currency, TradeType};
 use sqlx::{Any, Executor, FromRow};
 
-use super::deferred::{self, Table, Value};
+use super::deferred::{self, OneRowInsert, Table, Value};
 use super::merchants::from_millis;
 use super::order_numbers::PAYMENT_SCOPE;
 use super::{Backend, Conn, WriteTx};
@@ -167,14 +167,11 @@ pub async fn insert(
     conn: &mut Conn,
     payment: &WechatPayment,
 ) -> Result<InsertOutcome, sqlx::Error> {
+    static INSERT_ONE: OneRowInsert = OneRowInsert::new(INSERT_INTO, "ON CONFLICT DO NOTHING");
     let values = row_values(payment);
-    let placeholders = deferred::placeholders(0, values.len());
-    let inserted = sqlx::query_with(
-        &format!("{INSERT_INTO} VALUES ({placeholders}) ON CONFLICT DO NOTHING"),
-        deferred::arguments(&values)?,
-    )
-    .execute(&mut *conn)
-    .await?;
+    let inserted = sqlx::query_with(INSERT_ONE.sql(values.len()), deferred::arguments(&values)?)
+        .execute(&mut *conn)
+        .await?;
     if inserted.rows_affected() == 1 {
         return Ok(InsertOutcome::Inserted);
     }
