@@ -123,7 +123,10 @@ impl fmt::Display for Rule {
             Rule::BadEmail => write!(f, "must be an e-mail address like name@example.com"),
             Rule::BadFormat { expected } => write!(f, "must be {expected}"),
             Rule::NotToday { today } => {
-                write!(f, "must be today in Seoul ({today}), as yyyyMMdd")
+                write!(
+                    f,
+                    "must be today in Seoul ({today}), as yyyyMMdd (yesterday's date only until 00:10)"
+                )
             }
             Rule::OutOfRange { min, max } if min == max => write!(f, "must be {min}"),
             Rule::OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),

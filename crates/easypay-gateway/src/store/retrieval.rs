@@ -2,7 +2,7 @@
 //! (retrieveTransaction). The idempotency table already keeps every answer, byte for byte.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
-use easypay_api::seoul_time::seoul;
+use easypay_api::seoul_time::{seoul, YESTERDAY_GRACE_MINUTES};
 use sqlx::{Any, Executor, FromRow};
 
 use super::idempotency::Endpoint;
@@ -14,9 +14,11 @@ pub struct Found {
 }
 
 /// The first finished answer under (`mall_id`, one of `endpoints`, `shop_transaction_id`) whose
-/// key was first used on `date` in Seoul. KICC looks a transaction up by its key and date alone;
-/// where a merchant used one key on two card operations that day (an issuance, then a charge), the
-/// key names the transaction it named first, which a later reuse cannot hide.
+/// key was first used on `date` in Seoul, or in the first minutes after it: a request sent then
+/// may carry `date` as its own request date (decision 5), and KICC's lookup date is the request's
+/// date. KICC looks a transaction up by its key and date alone; where a merchant used one key on
+/// two card operations that day (an issuance, then a charge), the key names the transaction it
+/// named first, which a later reuse cannot hide.
 pub async fn find_answer<'e>(
     db: impl Executor<'e, Database = Any>,
     mall_id: &str,
@@ -27,7 +29,9 @@ pub async fn find_answer<'e>(
     let start = seoul_midnight(date);
     let end = date
         .checked_add_days(Days::new(1))
-        .map(seoul_midnight)
+        .map(|next_day| {
+            seoul_midnight(next_day) + chrono::Duration::minutes(i64::from(YESTERDAY_GRACE_MINUTES))
+        })
         .unwrap_or(start);
     let found: Option<Found> = sqlx::query_as(
         "SELECT endpoint, response_body FROM idempotency_keys \

@@ -236,7 +236,7 @@ async fn removal_fields_are_checked(backend: Backend) {
     assert_eq!(
         answer["resMsg"],
         format!(
-            "removeReqDate: must be today in Seoul ({}), as yyyyMMdd",
+            "removeReqDate: must be today in Seoul ({}), as yyyyMMdd (yesterday's date only until 00:10)",
             today()
         )
     );

@@ -1,7 +1,7 @@
 //! `POST /api/trades/retrieveTransaction` (kicc-api §3.7): the original answer of an issuance or
 //! a charge, without `msgAuthValue`; today and yesterday only.
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use easypay_api::seoul_time;
 use serde_json::{json, Value};
 
@@ -84,6 +84,43 @@ async fn yesterday_is_found_under_yesterdays_date_only(backend: Backend) {
     assert_eq!(found["pgCno"], charged["pgCno"], "{found}");
     let (_, today_answer) = retrieve(&app, id, &today()).await;
     assert_eq!(today_answer["resCd"], "F003");
+}
+
+/// A charge sent in the first minutes after midnight may carry yesterday's `approvalReqDate`
+/// (decision 5), and KICC's lookup date is the request's date: it is found under either date.
+async fn a_request_sent_just_after_midnight_is_found_under_both_dates(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = billing_key(&app, GOOD_CARD).await;
+    let body = charge_body(&key, 1000);
+    let charged = charge(&app, &body).await;
+    let id = body["shopTransactionId"].as_str().unwrap();
+    let today_at_0005 = seoul_time::seoul()
+        .from_local_datetime(
+            &Utc::now()
+                .with_timezone(&seoul_time::seoul())
+                .date_naive()
+                .and_hms_opt(0, 5, 0)
+                .unwrap(),
+        )
+        .single()
+        .unwrap()
+        .timestamp_millis();
+    execute(&app, &format!(
+        "UPDATE idempotency_keys SET created_at = {today_at_0005} WHERE shop_transaction_id = '{id}'"
+    )).await;
+    let yesterday = seoul_time::date(Utc::now() - Duration::days(1));
+    for date in [yesterday, today()] {
+        let (_, found) = retrieve(&app, id, &date).await;
+        assert_eq!(found["pgCno"], charged["pgCno"], "{date}: {found}");
+    }
+    // Ten minutes after midnight the grace is over: a request first sent then is today's only.
+    let today_at_0010 = today_at_0005 + 5 * 60 * 1000;
+    execute(&app, &format!(
+        "UPDATE idempotency_keys SET created_at = {today_at_0010} WHERE shop_transaction_id = '{id}'"
+    )).await;
+    let yesterday = seoul_time::date(Utc::now() - Duration::days(1));
+    let (_, found) = retrieve(&app, id, &yesterday).await;
+    assert_eq!(found["resCd"], "F003", "{found}");
 }
 
 async fn nothing_found_is_f003_and_old_dates_v016(backend: Backend) {
@@ -189,5 +226,6 @@ on_both_backends!(
     todays_issuance_and_charge_are_found_without_msg_auth_value,
     a_decline_is_found_as_the_decline,
     yesterday_is_found_under_yesterdays_date_only,
+    a_request_sent_just_after_midnight_is_found_under_both_dates,
     nothing_found_is_f003_and_old_dates_v016,
 );
