@@ -256,7 +256,10 @@ fn operations(g: &mut SchemaGenerator, sandbox: bool) -> Vec<Op> {
                 .body::<wire::SandboxApproveRequest>(g, false)
                 .answers::<wire::SandboxActionAnswer>(g),
             Op::new("put", "/_sandbox/merchants/{mallId}", "Sandbox", "sandboxUpsertMerchant")
-                .text("Create or update a merchant", "Sets the secret key, notiUrl and webhook secret.")
+                .text(
+                    "Create or update a merchant",
+                    "Sets the secret key, notiUrl and webhook secret; a field left out keeps its value.",
+                )
                 .path_param("mallId", json!({"type": "string", "maxLength": 8}), "The merchant ID.")
                 .body::<wire::SandboxMerchantRequest>(g, true)
                 .answers::<wire::SandboxMerchantAnswer>(g),

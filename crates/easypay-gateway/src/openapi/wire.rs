@@ -50,9 +50,10 @@ pub struct SandboxActionAnswer {
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "SandboxMerchantRequest")]
 pub struct SandboxMerchantRequest {
+    /// Required for a new merchant; absent: kept.
     #[schemars(length(max = 200))]
-    pub secret_key: easypay_api::values::Text,
-    /// Where this merchant's card notifications go.
+    pub secret_key: Option<easypay_api::values::Text>,
+    /// Where this merchant's card notifications go; absent: kept; `null` or `""`: removed.
     #[schemars(length(max = 256))]
     pub noti_url: Option<easypay_api::values::HttpUrl>,
     /// `whsec_` + base64; absent: kept (or generated for a new merchant).

@@ -129,8 +129,9 @@ async fn wechat_action(
 }
 
 /// `PUT /_sandbox/merchants/{mallId}` with `{"secretKey": …, "notiUrl": …}` and optionally
-/// `"webhookSecret": "whsec_…"`: create or update. A new merchant without a webhook secret gets a
-/// generated one, returned in the answer; an existing one keeps its own.
+/// `"webhookSecret": "whsec_…"`: create or update. A field left out keeps the merchant's value (an
+/// update may send only what changes); `"notiUrl": null` or `""` removes the URL. A new merchant
+/// needs `secretKey`, and without a webhook secret gets a generated one, returned in the answer.
 async fn upsert_merchant(
     State(state): State<AppState>,
     PathParams(mall_id): PathParams<String>,
@@ -138,25 +139,47 @@ async fn upsert_merchant(
 ) -> Result<Response, ApiError> {
     let mall_id = MallId::parse_new("mallId", &mall_id)?;
     let reader = ObjectReader::root(&body);
-    let (path, secret) = reader.required_str("secretKey")?;
-    let secret = Text::parse(&path, secret, 200)?;
-    let noti_url = reader
-        .optional_str("notiUrl")?
-        .map(|(path, raw)| HttpUrl::parse(&path, raw, 256))
+    let secret = reader
+        .optional_str("secretKey")?
+        .map(|(path, raw)| Text::parse(&path, raw, 200))
         .transpose()?;
-    let webhook_secret = match reader.optional_str("webhookSecret")? {
-        Some((path, raw)) => parse_webhook_secret(&path, raw)?,
-        None => merchants::find(state.db.pool(), mall_id.as_str())
-            .await?
-            .map(|existing| existing.webhook_secret)
-            .unwrap_or_else(ids::new_webhook_secret),
+    let noti_url = match body.get("notiUrl") {
+        None => NotiUrlChange::Keep,
+        Some(_) => match reader.optional_str("notiUrl")? {
+            None => NotiUrlChange::Remove,
+            Some((path, raw)) => NotiUrlChange::Set(HttpUrl::parse(&path, raw, 256)?.to_string()),
+        },
+    };
+    let webhook_secret = reader
+        .optional_str("webhookSecret")?
+        .map(|(path, raw)| parse_webhook_secret(&path, raw))
+        .transpose()?;
+    let existing = merchants::find(state.db.pool(), mall_id.as_str()).await?;
+    let secret_key = match (secret, &existing) {
+        (Some(secret), _) => secret.to_string(),
+        (None, Some(existing)) => existing.secret_key.clone(),
+        (None, None) => {
+            return Err(
+                easypay_api::FieldError::new("secretKey", easypay_api::Rule::Missing).into(),
+            )
+        }
     };
     let merchant = Merchant {
         mall_id: mall_id.to_string(),
         name: mall_id.to_string(),
-        secret_key: secret.to_string(),
-        webhook_secret,
-        noti_url: noti_url.map(|url| url.to_string()),
+        secret_key,
+        webhook_secret: webhook_secret
+            .or_else(|| {
+                existing
+                    .as_ref()
+                    .map(|existing| existing.webhook_secret.clone())
+            })
+            .unwrap_or_else(ids::new_webhook_secret),
+        noti_url: match noti_url {
+            NotiUrlChange::Keep => existing.and_then(|existing| existing.noti_url),
+            NotiUrlChange::Remove => None,
+            NotiUrlChange::Set(url) => Some(url),
+        },
         active: true,
         created_at: Utc::now(),
     };
@@ -168,6 +191,15 @@ async fn upsert_merchant(
         noti_url: merchant.noti_url,
         webhook_secret: merchant.webhook_secret,
     }))
+}
+
+/// What an update does to a merchant's `notiUrl`.
+enum NotiUrlChange {
+    /// Left out of the body.
+    Keep,
+    /// `null` or `""`.
+    Remove,
+    Set(String),
 }
 
 fn parse_webhook_secret(path: &str, raw: &str) -> Result<String, ApiError> {

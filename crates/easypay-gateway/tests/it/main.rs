@@ -24,6 +24,7 @@ mod pages;
 mod pages_browser;
 mod process;
 mod receiver;
+mod sandbox_merchants;
 mod schema;
 mod wechat_cancel;
 mod wechat_create;
