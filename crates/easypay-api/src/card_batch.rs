@@ -28,27 +28,29 @@ pub struct TaxInfo {
 
 impl TaxInfo {
     fn read(object: &ObjectReader<'_>) -> Result<Self, FieldError> {
-        let part = |name| -> Result<u64, FieldError> {
-            let (path, value) = object.required_integer(name)?;
-            u64::try_from(value)
-                .ok()
-                .filter(|amount| *amount <= Amount::MAX)
-                .ok_or_else(|| {
-                    FieldError::new(
-                        path,
-                        Rule::OutOfRange {
-                            min: 0,
-                            max: Amount::MAX,
-                        },
-                    )
-                })
-        };
         Ok(TaxInfo {
-            tax_amount: part("taxAmount")?,
-            free_amount: part("freeAmount")?,
-            vat_amount: part("vatAmount")?,
+            tax_amount: tax_part(object, "taxAmount")?,
+            free_amount: tax_part(object, "freeAmount")?,
+            vat_amount: tax_part(object, "vatAmount")?,
         })
     }
+}
+
+/// One part of a `taxInfo` object: required, 0 … 999 999 999 999.
+pub(crate) fn tax_part(object: &ObjectReader<'_>, name: &str) -> Result<u64, FieldError> {
+    let (path, value) = object.required_integer(name)?;
+    u64::try_from(value)
+        .ok()
+        .filter(|amount| *amount <= Amount::MAX)
+        .ok_or_else(|| {
+            FieldError::new(
+                path,
+                Rule::OutOfRange {
+                    min: 0,
+                    max: Amount::MAX,
+                },
+            )
+        })
 }
 
 /// A parsed recurring-charge request.

@@ -5,13 +5,39 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::card_batch::tax_part;
 use crate::reader::ObjectReader;
 use crate::rules::{FieldError, Rule};
 use crate::values::{Amount, MallId, RequestDate, ShopTransactionId, Text};
 use crate::wechat_revise::ReviseType;
 
+/// Values of `refundQueryFlag`.
+const REFUND_QUERY_FLAGS: &[&str] = &["Y", "N"];
+
+/// `taxInfo` of a cancel (complex taxation): the cancelled amount's parts, each 0 …
+/// 999 999 999 999, required once the object is sent. KICC names them otherwise than a charge's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CancelTaxInfo {
+    pub taxation_amount: u64,
+    pub tax_free_amount: u64,
+    pub vat_amount: u64,
+}
+
+impl CancelTaxInfo {
+    fn read(object: &ObjectReader<'_>) -> Result<Self, FieldError> {
+        Ok(CancelTaxInfo {
+            taxation_amount: tax_part(object, "taxationAmount")?,
+            tax_free_amount: tax_part(object, "taxFreeAmount")?,
+            vat_amount: tax_part(object, "vatAmount")?,
+        })
+    }
+}
+
 /// A parsed card cancel request. Refund-only fields (`refundInfo`, `reviseSubTypeCode`) and split
-/// settlement (`basketInfo`) do not apply to card charges and are ignored like unknown fields.
+/// settlement (`basketInfo`) do not apply to card charges and are ignored like unknown fields;
+/// `refundQueryFlag` and `taxInfo` are checked, and change nothing for a card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
@@ -40,6 +66,12 @@ pub struct ReviseCardRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 100)))]
     pub revise_message: Option<Text>,
+    /// `Y` asks for a refund's result after a timeout (refunds only; a card cancel has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[YN]$")))]
+    pub refund_query_flag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_info: Option<CancelTaxInfo>,
 }
 
 impl ReviseCardRequest {
@@ -82,6 +114,23 @@ impl ReviseCardRequest {
                 .required("cancelReqDate", |p, r| RequestDate::parse(p, r, now))?,
             msg_auth_value: root.required("msgAuthValue", Text::parse_signature)?,
             revise_message: root.optional("reviseMessage", |p, r| Text::parse(p, r, 100))?,
+            refund_query_flag: root.optional("refundQueryFlag", |path, raw| {
+                if REFUND_QUERY_FLAGS.contains(&raw) {
+                    Ok(raw.to_owned())
+                } else {
+                    Err(FieldError::new(
+                        path,
+                        Rule::NotOneOf {
+                            allowed: REFUND_QUERY_FLAGS,
+                            got: raw.to_owned(),
+                        },
+                    ))
+                }
+            })?,
+            tax_info: root
+                .optional_object("taxInfo")?
+                .map(|tax| CancelTaxInfo::read(&tax))
+                .transpose()?,
         })
     }
 }
@@ -245,6 +294,44 @@ mod tests {
         assert_eq!(
             err.to_string(),
             r#"reviseTypeCode: must be one of "40", "32" (got "60")"#
+        );
+    }
+
+    #[test]
+    fn tax_info_and_refund_query_flag_are_checked() {
+        let now = Utc::now();
+        let mut with_tax = body(now);
+        with_tax["taxInfo"] =
+            json!({"taxationAmount": 200, "taxFreeAmount": "80", "vatAmount": 20});
+        with_tax["refundQueryFlag"] = json!("Y");
+        let parsed = ReviseCardRequest::parse(with_tax.as_object().unwrap(), now).unwrap();
+        assert_eq!(
+            parsed.tax_info,
+            Some(CancelTaxInfo {
+                taxation_amount: 200,
+                tax_free_amount: 80,
+                vat_amount: 20
+            })
+        );
+        assert_eq!(parsed.refund_query_flag.as_deref(), Some("Y"));
+        let refused = |field: &str, value: Value| {
+            let mut bad = body(now);
+            bad[field] = value;
+            ReviseCardRequest::parse(bad.as_object().unwrap(), now)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            refused("taxInfo", json!("not-an-object")),
+            "taxInfo: must be an object"
+        );
+        assert_eq!(
+            refused("taxInfo", json!({"taxationAmount": 1})),
+            "taxInfo.taxFreeAmount: is required"
+        );
+        assert_eq!(
+            refused("refundQueryFlag", json!("YES")),
+            r#"refundQueryFlag: must be one of "Y", "N" (got "YES")"#
         );
     }
 }
