@@ -12,9 +12,7 @@ use crate::values::{Amount, MallId, RequestDate, ShopOrderNo, ShopTransactionId,
 use crate::wechat::CustomerInfo;
 
 /// Installment months a charge may ask for: 0 (lump sum) or 2 to 12.
-const INSTALLMENT_MONTHS: &[&str] = &[
-    "0", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
-];
+const INSTALLMENT_MONTHS: &[u32] = &[0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
 /// `taxInfo` (complex taxation): each part 0 … 999 999 999 999, required once the object is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,13 +102,13 @@ impl BatchApprovalRequest {
         let (path, months) = card.required_integer("installmentMonth")?;
         let installment_month = u32::try_from(months)
             .ok()
-            .filter(|months| INSTALLMENT_MONTHS.contains(&months.to_string().as_str()))
+            .filter(|months| INSTALLMENT_MONTHS.contains(months))
             .ok_or_else(|| {
                 FieldError::new(
                     path,
-                    Rule::NotOneOf {
+                    Rule::NotOneOfNumbers {
                         allowed: INSTALLMENT_MONTHS,
-                        got: months.to_string(),
+                        got: months,
                     },
                 )
             })?;
@@ -309,7 +307,8 @@ fn installment_months(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "anyOf": [
             {"type": "integer", "enum": [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]},
-            {"type": "string", "enum": INSTALLMENT_MONTHS}
+            // A digit string of the same value: "00", "02" and "12" alike.
+            {"type": "string", "pattern": "^0*(0|[2-9]|1[0-2])$"}
         ]
     })
 }
@@ -362,7 +361,7 @@ mod tests {
             (
                 "/payMethodInfo/cardMethodInfo/installmentMonth",
                 json!(1),
-                r#"payMethodInfo.cardMethodInfo.installmentMonth: must be one of "0", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12" (got "1")"#,
+                r#"payMethodInfo.cardMethodInfo.installmentMonth: must be one of 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 (got 1)"#,
             ),
             (
                 "/payMethodInfo/billKeyMethodInfo/batchKey",

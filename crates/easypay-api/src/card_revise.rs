@@ -52,6 +52,7 @@ pub struct ReviseCardRequest {
     pub amount: Option<Amount>,
     /// What the merchant expects to remain after this cancel; checked when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "remain_amount_schema"))]
     pub remain_amount: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
@@ -72,6 +73,18 @@ pub struct ReviseCardRequest {
     pub refund_query_flag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_info: Option<CancelTaxInfo>,
+}
+
+#[cfg(feature = "schema")]
+fn remain_amount_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": Amount::MAX},
+            {"type": "string", "pattern": "^[0-9]{1,30}$"},
+            {"type": "null"}
+        ],
+        "description": "What should remain after this cancel, 0 … 999999999999, as a JSON number or a digit string (V010); C008 if it differs."
+    })
 }
 
 impl ReviseCardRequest {

@@ -267,7 +267,7 @@ impl ResCode {
         match self {
             ResCode::Success => "Success.",
             ResCode::MalformedBody => "The body is not a JSON object (broken JSON, an array, a string…). HTTP 400.",
-            ResCode::FieldMissing => "A required field is absent, null or an empty string.",
+            ResCode::FieldMissing => "A required field is absent, null, an empty string or only spaces.",
             ResCode::FieldWrongType => "A field has the wrong JSON type (e.g. an object where a string is expected).",
             ResCode::FieldTooLong => "A field is longer than its limit, counted in EUC-KR bytes (a Hangul syllable counts 2).",
             ResCode::FieldNotEucKr => "A field has a character EUC-KR (KS X 1001) cannot represent, such as an emoji.",

@@ -35,10 +35,14 @@ impl<'a> ObjectReader<'a> {
         self.map.get(name).filter(|v| !v.is_null())
     }
 
-    /// A required string: absent, `null` or `""` is [`Rule::Missing`] / [`Rule::Empty`].
+    /// A required string: absent, `null`, `""` or only spaces is [`Rule::Missing`] /
+    /// [`Rule::Empty`] / [`Rule::Blank`].
     pub fn required_str<'n>(&self, name: &'n str) -> Result<(Cow<'n, str>, &'a str), FieldError> {
         match self.optional_str_raw(name)? {
             Some("") => Err(FieldError::new(self.path(name), Rule::Empty)),
+            Some(text) if text.trim().is_empty() => {
+                Err(FieldError::new(self.path(name), Rule::Blank))
+            }
             Some(text) => Ok((self.path(name), text)),
             None => Err(FieldError::new(self.path(name), Rule::Missing)),
         }
@@ -140,7 +144,9 @@ impl<'a> ObjectReader<'a> {
 
     /// A required integer given as a JSON number or a string of ASCII digits (decision 1). A number
     /// written with a fraction or an exponent counts when its value is whole (`1000.0`, `1e3`: some
-    /// encoders write every number so); `10.5` does not.
+    /// encoders write every number so); `10.5` does not. A whole number beyond `i128` reads as its
+    /// end of the range, so that the caller's own bound names the rule it breaks ("must be at most
+    /// …") instead of calling it no integer.
     pub fn required_integer<'n>(&self, name: &'n str) -> Result<(Cow<'n, str>, i128), FieldError> {
         let path = self.path(name);
         let value = self
@@ -154,8 +160,9 @@ impl<'a> ObjectReader<'a> {
                 .or_else(|| whole_float(number))
                 .ok_or(Rule::NotInteger),
             Value::String(text) if text.is_empty() => Err(Rule::Empty),
-            Value::String(text) if text.len() <= 30 && text.bytes().all(|b| b.is_ascii_digit()) => {
-                text.parse::<i128>().map_err(|_| Rule::NotInteger)
+            Value::String(text) if text.bytes().all(|b| b.is_ascii_digit()) => {
+                // Only an overflow fails for a non-empty string of digits.
+                Ok(text.parse::<i128>().unwrap_or(i128::MAX))
             }
             Value::String(_) => Err(Rule::NotInteger),
             _ => Err(Rule::WrongType {
@@ -168,12 +175,13 @@ impl<'a> ObjectReader<'a> {
     }
 }
 
-/// A number written as `1000.0` or `1e3` whose value is whole and exact in a double (up to 2^53).
+/// A number written as `1000.0` or `1e3` whose value is whole. Beyond 2^53 a double is no longer
+/// exact, which does not matter: every field's bound is far below it. Beyond `i128` the cast
+/// saturates.
 fn whole_float(number: &serde_json::Number) -> Option<i128> {
-    const EXACT: f64 = 9_007_199_254_740_992.0;
     number
         .as_f64()
-        .filter(|value| value.fract() == 0.0 && value.abs() <= EXACT)
+        .filter(|value| value.is_finite() && value.fract() == 0.0)
         .map(|value| value as i128)
 }
 
@@ -206,22 +214,24 @@ mod tests {
             assert_eq!(r.optional_str("b").unwrap(), None);
             assert_eq!(r.required_str("c").unwrap_err().rule, Rule::Missing);
         });
+        with(json!({"spaces": " \u{3000}\t"}), |r| {
+            assert_eq!(r.required_str("spaces").unwrap_err().rule, Rule::Blank);
+        });
     }
 
     #[test]
     fn integers_accept_numbers_and_digit_strings_only() {
         with(
             json!({"n": 1000, "s": "1000", "f": 10.5, "neg": "-5", "sp": " 1", "b": true,
-                   "whole": 1000.0, "exp": 1e3, "huge": 1e300, "negf": -5.0}),
+                   "whole": 1000.0, "exp": 1e3, "huge": 1e300, "negf": -5.0,
+                   "digits": "1".repeat(50)}),
             |r| {
                 assert_eq!(r.required_integer("n").unwrap().1, 1000);
                 assert_eq!(r.required_integer("whole").unwrap().1, 1000);
                 assert_eq!(r.required_integer("exp").unwrap().1, 1000);
                 assert_eq!(r.required_integer("negf").unwrap().1, -5);
-                assert_eq!(
-                    r.required_integer("huge").unwrap_err().rule,
-                    Rule::NotInteger
-                );
+                assert_eq!(r.required_integer("huge").unwrap().1, i128::MAX);
+                assert_eq!(r.required_integer("digits").unwrap().1, i128::MAX);
                 assert_eq!(r.required_integer("s").unwrap().1, 1000);
                 assert_eq!(r.required_integer("f").unwrap_err().rule, Rule::NotInteger);
                 assert_eq!(

@@ -17,6 +17,8 @@ pub struct FieldError {
 pub enum Rule {
     Missing,
     Empty,
+    /// Only whitespace: as good as empty for a required field.
+    Blank,
     WrongType {
         expected: &'static str,
     },
@@ -37,6 +39,11 @@ pub enum Rule {
     NotOneOf {
         allowed: &'static [&'static str],
         got: String,
+    },
+    /// A number outside its list (`installmentMonth`).
+    NotOneOfNumbers {
+        allowed: &'static [u32],
+        got: i128,
     },
     NotInteger,
     NotPositive,
@@ -71,14 +78,14 @@ pub enum Rule {
 impl Rule {
     pub fn res_code(&self) -> ResCode {
         match self {
-            Rule::Missing | Rule::Empty => ResCode::FieldMissing,
+            Rule::Missing | Rule::Empty | Rule::Blank => ResCode::FieldMissing,
             Rule::WrongType { .. } => ResCode::FieldWrongType,
             Rule::TooLong { .. } => ResCode::FieldTooLong,
             Rule::NotEucKr { .. } => ResCode::FieldNotEucKr,
             Rule::ForbiddenChar { .. } => ResCode::FieldForbiddenChar,
             Rule::NotEnglish { .. } => ResCode::FieldNotEnglish,
             Rule::NotDigits => ResCode::FieldNotDigits,
-            Rule::NotOneOf { .. } => ResCode::FieldNotAllowedValue,
+            Rule::NotOneOf { .. } | Rule::NotOneOfNumbers { .. } => ResCode::FieldNotAllowedValue,
             Rule::NotInteger | Rule::NotPositive | Rule::AmountTooLarge { .. } => {
                 ResCode::FieldBadAmount
             }
@@ -97,6 +104,7 @@ impl fmt::Display for Rule {
         match self {
             Rule::Missing => write!(f, "is required"),
             Rule::Empty => write!(f, "is required (got an empty string)"),
+            Rule::Blank => write!(f, "is required (got only spaces)"),
             Rule::WrongType { expected } => write!(f, "must be {expected}"),
             Rule::TooLong { max, got } => write!(f, "at most {max} bytes (got {got})"),
             Rule::NotEucKr { ch } => write!(
@@ -115,6 +123,10 @@ impl fmt::Display for Rule {
             Rule::NotOneOf { allowed, got } => {
                 let allowed: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
                 write!(f, "must be one of {} (got {got:?})", allowed.join(", "))
+            }
+            Rule::NotOneOfNumbers { allowed, got } => {
+                let allowed: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                write!(f, "must be one of {} (got {got})", allowed.join(", "))
             }
             Rule::NotInteger => write!(f, "must be an integer (a JSON number or a digit string)"),
             Rule::NotPositive => write!(f, "must be greater than 0"),

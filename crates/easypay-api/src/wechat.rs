@@ -359,6 +359,16 @@ mod tests {
                 "amountInfo.totalAmount: must be an integer (a JSON number or a digit string)",
             ),
             (
+                "/amountInfo/totalAmount",
+                serde_json::from_str("100000000000000000000").unwrap(),
+                "amountInfo.totalAmount: must be at most 999999999999",
+            ),
+            (
+                "/amountInfo/totalAmount",
+                json!("1".repeat(40)),
+                "amountInfo.totalAmount: must be at most 999999999999",
+            ),
+            (
                 "/customerInfo/customerContactNo",
                 json!("010-1234"),
                 "customerInfo.customerContactNo: must contain digits only",

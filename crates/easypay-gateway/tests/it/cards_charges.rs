@@ -263,7 +263,7 @@ async fn charge_fields_are_checked_at_their_limits(backend: Backend) {
         (
             check("/payMethodInfo/cardMethodInfo/installmentMonth", json!(13)),
             "V009",
-            r#"payMethodInfo.cardMethodInfo.installmentMonth: must be one of "0", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12" (got "13")"#,
+            r#"payMethodInfo.cardMethodInfo.installmentMonth: must be one of 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 (got 13)"#,
         ),
         (
             check("/payMethodInfo/cardMethodInfo", json!({})),
