@@ -225,20 +225,19 @@ fn return_page(payment: &WechatPayment, state: PaymentState, lang: Lang) -> Stri
 /// The POST back to the merchant's `returnUrl` with `resCd`, `resMsg`, `shopOrderNo`, `pgCno`
 /// (decision 17): submitted by script on the result page, by the customer's tap elsewhere.
 fn return_form(payment: &WechatPayment, state: PaymentState, lang: Lang, auto: bool) -> String {
-    let Some((code, message)) = return_code(state) else {
+    let Some(ReturnForm { action, fields }) = return_to_merchant(payment, state) else {
         return String::new();
     };
-    let Some(action) = http_url(payment.return_url.as_str()) else {
-        tracing::warn!(pg_cno = %payment.pg_cno, "returnUrl is not http(s); no return form");
-        return String::new();
-    };
-    let field = |name: &str, value: &str| {
-        format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            escape(name),
-            escape(value)
-        )
-    };
+    let inputs: String = fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            )
+        })
+        .collect();
     let button = format!(
         "<button class=\"button primary\" type=\"submit\">{}</button>",
         escape(lang.strings().return_to_merchant)
@@ -252,13 +251,35 @@ fn return_form(payment: &WechatPayment, state: PaymentState, lang: Lang, auto: b
         (button, "")
     };
     format!(
-        "<form class=\"actions\" method=\"post\" action=\"{action}\">{}{}{}{}{button}</form>{script}",
-        field("resCd", code.as_str()),
-        field("resMsg", message),
-        field("shopOrderNo", payment.shop_order_no.as_str()),
-        field("pgCno", &payment.pg_cno),
+        "<form class=\"actions\" method=\"post\" action=\"{action}\">{inputs}{button}</form>{script}",
         action = escape(action),
     )
+}
+
+/// Where and what an mweb order in `state` posts back to the merchant; nothing while it is pending
+/// (or if its `returnUrl` is not http(s)).
+#[derive(Debug, serde::Serialize)]
+pub struct ReturnForm<'a> {
+    pub action: &'a str,
+    /// In this order: `resCd`, `resMsg`, `shopOrderNo`, `pgCno`.
+    pub fields: [(&'static str, &'a str); 4],
+}
+
+pub fn return_to_merchant(payment: &WechatPayment, state: PaymentState) -> Option<ReturnForm<'_>> {
+    let (code, message) = return_code(state)?;
+    let Some(action) = http_url(payment.return_url.as_str()) else {
+        tracing::warn!(pg_cno = %payment.pg_cno, "returnUrl is not http(s); no return form");
+        return None;
+    };
+    Some(ReturnForm {
+        action,
+        fields: [
+            ("resCd", code.as_str()),
+            ("resMsg", message),
+            ("shopOrderNo", payment.shop_order_no.as_str()),
+            ("pgCno", &payment.pg_cno),
+        ],
+    })
 }
 
 /// What the return to the merchant says for an order in `state`; nothing while it is pending.

@@ -8,6 +8,7 @@ use chrono::Utc;
 use easypay_api::ResCode;
 use serde_json::{json, Map, Value};
 
+use super::cashier;
 use super::i18n::Lang;
 use super::layout::escape;
 use super::money;
@@ -15,6 +16,7 @@ use crate::app::AppState;
 use crate::domain::wechat_payment::PaymentState;
 use crate::http::error::{json_response, ApiError};
 use crate::processor::wechat_wallet::{self, OrderRef};
+use easypay_api::wechat::TradeType;
 
 const STATES: [PaymentState; 8] = [
     PaymentState::Pending,
@@ -29,7 +31,10 @@ const STATES: [PaymentState; 8] = [
 
 /// `{"state": …, "paid": bool, "closed": bool, "final": bool, "amount": …}` as of now, `amount`
 /// written in the page's language (the approved amount once there is one: the wallet may approve
-/// another amount than the order's); an unknown token is a 404.
+/// another amount than the order's); an unknown token is a 404. A closed mweb order also has
+/// `"returnForm": {"action": returnUrl, "fields": [[name, value], …]}`: a cashier that sees its
+/// order close while open (paid in the wallet, approved through the sandbox, expired) sends the
+/// customer back to the merchant with it, as after a tap on Pay (decision 17).
 pub async fn json(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -45,13 +50,20 @@ pub async fn json(
             }
         })?;
     let now = payment.state_at(Utc::now());
-    let body = json!({
+    let mut body = json!({
         "state": now.as_str(),
         "paid": paid(now),
         "closed": closed(now),
         "final": settled(now),
         "amount": money::display(payment.currency, payment.customer_amount(), lang),
     });
+    let return_form = match payment.trade_type {
+        TradeType::Mweb => cashier::return_to_merchant(&payment, now),
+        TradeType::Native => None,
+    };
+    if let Some(form) = return_form {
+        body["returnForm"] = json!(form);
+    }
     let mut response = json_response(200, body.to_string());
     response
         .headers_mut()
@@ -173,7 +185,7 @@ var amount=document.getElementById("amount");
 function show(d){
 if(amount&&d.amount&&amount.textContent!==d.amount)amount.textContent=d.amount;
 if(d.state===shown)return;
-if(mode==="reload"){window.location.reload();return;}
+if(mode==="reload"){if(d.returnForm&&shown==="pending"){back(d.returnForm);}else{window.location.reload();}return;}
 shown=d.state;
 var t=texts[d.state];
 if(t){line.textContent=t[0];line.className="status "+t[1];}
@@ -183,6 +195,11 @@ var sb=document.getElementById("sandbox");if(sb)sb.className+=" hidden";
 var hint=document.getElementById("qr-hint");if(hint)hint.className+=" hidden";
 var title=document.getElementById("qr-title");if(title&&t)title.textContent=t[2];
 }
+}
+function back(r){
+var f=document.createElement("form");f.method="post";f.action=r.action;
+r.fields.forEach(function(p){var i=document.createElement("input");i.type="hidden";i.name=p[0];i.value=p[1];f.appendChild(i);});
+document.body.appendChild(f);f.submit();
 }
 function tick(){
 fetch(url,{cache:"no-store",headers:{"Accept":"application/json"}})

@@ -181,4 +181,10 @@ impl ReturnReceiver {
         }
         panic!("the browser never posted to the returnUrl");
     }
+
+    /// `true` if no POST arrives within `wait`.
+    pub async fn no_post_within(&self, wait: Duration) -> bool {
+        tokio::time::sleep(wait).await;
+        self.posts.lock().unwrap().is_empty()
+    }
 }

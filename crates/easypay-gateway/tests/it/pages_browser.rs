@@ -158,3 +158,46 @@ async fn cancelling_in_the_korean_cashier_returns_w004() {
     assert_eq!(app.find(&pg_cno).await["resCd"], "W004");
     browser.close().await;
 }
+
+/// The customer pays in the wallet (here: the sandbox's approval) while the cashier is open: the
+/// cashier sees the order close and sends the browser back to the merchant by itself, as after a
+/// tap on Pay (decision 17). Opened again afterwards, it shows the outcome behind a button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_made_elsewhere_returns_the_open_cashier_to_the_merchant() {
+    let Some(browser) = Browser::start(PHONE.0, PHONE.1).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let merchant = ReturnReceiver::start().await;
+    let (body, pg_cno, cashier_url) = order(&app, "mweb", Some(&merchant.url)).await;
+    browser.client.goto(&cashier_url).await.unwrap();
+    browser.wait_for_text("Confirm your payment").await;
+    let (status, _) = app.approve_amount(&pg_cno, 1000).await;
+    assert_eq!(status, 200);
+
+    let posted = merchant.next_post().await;
+    assert_eq!(
+        posted,
+        [
+            ("resCd", "0000"),
+            ("resMsg", "Success"),
+            ("shopOrderNo", body["shopOrderNo"].as_str().unwrap()),
+            ("pgCno", pg_cno.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<Vec<_>>()
+    );
+    browser.wait_for_text("merchant received the return").await;
+
+    browser.client.goto(&cashier_url).await.unwrap();
+    let text = browser.wait_for_text("Payment complete").await;
+    assert!(text.contains("Return to the merchant"), "{text}");
+    assert!(
+        merchant
+            .no_post_within(std::time::Duration::from_secs(3))
+            .await,
+        "reopened, the cashier does not return by itself"
+    );
+    browser.close().await;
+}
