@@ -26,6 +26,18 @@ impl CardField {
             CardField::CardPassword => "cardPassword",
         }
     }
+
+    /// The field of [`CardField::name`].
+    pub fn from_name(name: &str) -> Option<CardField> {
+        [
+            CardField::CardNo,
+            CardField::Expiry,
+            CardField::BirthDate,
+            CardField::CardPassword,
+        ]
+        .into_iter()
+        .find(|field| field.name() == name)
+    }
 }
 
 /// Why an input was refused; the window words it in the customer's language.
@@ -40,6 +52,34 @@ pub enum Problem {
     Past,
     /// The birth date is not a day of the calendar.
     Impossible,
+}
+
+impl Problem {
+    const ALL: [Problem; 5] = [
+        Problem::Missing,
+        Problem::BadShape,
+        Problem::Luhn,
+        Problem::Past,
+        Problem::Impossible,
+    ];
+
+    /// A short name for the problem (the card window's redirect names it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Problem::Missing => "missing",
+            Problem::BadShape => "shape",
+            Problem::Luhn => "luhn",
+            Problem::Past => "past",
+            Problem::Impossible => "impossible",
+        }
+    }
+
+    /// The problem of [`Problem::name`].
+    pub fn from_name(name: &str) -> Option<Problem> {
+        Problem::ALL
+            .into_iter()
+            .find(|problem| problem.name() == name)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

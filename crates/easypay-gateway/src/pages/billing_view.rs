@@ -131,13 +131,9 @@ pub fn form_page(registration: &Registration, errors: &[InputError]) -> WindowPa
         cancel = escape(text.cancel),
         note = escape(text.sandbox_note),
     );
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // The errors come through a redirect to this page (a GET), which is found like any other.
     WindowPage {
-        status,
+        status: StatusCode::OK,
         html: document(request.lang, request.device_type, text.form.title, &body),
         framed_by: Some(request.return_url.origin()),
     }
@@ -437,7 +433,6 @@ mod tests {
                 problem: Problem::Luhn,
             }],
         );
-        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.html.contains("カード番号が正しくありません"));
         assert!(page.html.contains("<body class=\"mobile\">"));
         assert!(page.html.contains("aria-invalid=\"true\""));

@@ -5,15 +5,18 @@
 //! form token (only its page has it), and a POST whose `Origin` is not the gateway is refused.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use easypay_api::billing::{CertType, DeviceType, LangFlag};
-use easypay_api::card_input::{BirthDate, CardExpiry, CardNumber, CardPassword, InputError};
+use easypay_api::card_input::{
+    BirthDate, CardExpiry, CardField, CardNumber, CardPassword, InputError, Problem,
+};
 
 use super::billing_text::WindowText;
 use super::billing_view::{form_page, message_page, outcome, outcome_page, WindowPage};
+use super::layout::path_segment;
 use super::origin::from_own_site;
 use crate::app::AppState;
 use crate::domain::billing_registration::{Registration, RegistrationState};
@@ -21,9 +24,25 @@ use crate::http::error::ApiError;
 use crate::service::registration::{self, WindowAction};
 use crate::vault::CardSecret;
 
-pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+/// The window as it stands; `?refused=cardNo.luhn,expiry.past` (where a refused card sends the
+/// browser, see [`submit`]) marks those fields while the form is still open.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     match registration::load(&state, &token).await {
-        Ok(Some(found)) => show(&found, false).into_response(),
+        Ok(Some(found)) => {
+            let refused = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .find(|(name, _)| name == "refused")
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default();
+            let errors = refused_from_query(&refused);
+            match outcome(&found, found.state_at(Utc::now())) {
+                None => form_page(&found, &errors).into_response(),
+                Some(outcome) => outcome_page(&found, &outcome, false).into_response(),
+            }
+        }
         Ok(None) => not_found().into_response(),
         Err(error) => failed(&error).into_response(),
     }
@@ -51,8 +70,38 @@ pub async fn submit(
     }
     match card_inputs(&form, current.request.cert_type, now) {
         Ok(card) => act(&state, current, WindowAction::Complete(card)).await,
-        Err(errors) => form_page(&current, &errors).into_response(),
+        // Post/redirect/get: the form with its errors is a page of its own, so that Back or a
+        // reload shows it (or the window as it stands by then) instead of resending the card. The
+        // redirect names the refused fields and why, never what was typed.
+        Err(errors) => Redirect::to(&format!(
+            "{}?refused={}",
+            path_segment(&token),
+            refused_query(&errors)
+        ))
+        .into_response(),
     }
+}
+
+/// `cardNo.luhn,expiry.past`: each refused field with its problem.
+fn refused_query(errors: &[InputError]) -> String {
+    errors
+        .iter()
+        .map(|error| format!("{}.{}", error.field.name(), error.problem.name()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The refused fields a query names; anything it cannot read is left out.
+fn refused_from_query(raw: &str) -> Vec<InputError> {
+    raw.split(',')
+        .filter_map(|part| {
+            let (field, problem) = part.split_once('.')?;
+            Some(InputError {
+                field: CardField::from_name(field)?,
+                problem: Problem::from_name(problem)?,
+            })
+        })
+        .collect()
 }
 
 pub async fn cancel(
@@ -232,6 +281,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(card.number.masked(), "546465********41");
+    }
+
+    #[test]
+    fn refused_fields_go_through_the_query_and_nothing_else_does() {
+        let errors = vec![
+            InputError {
+                field: CardField::CardNo,
+                problem: Problem::Luhn,
+            },
+            InputError {
+                field: CardField::Expiry,
+                problem: Problem::Past,
+            },
+        ];
+        let query = refused_query(&errors);
+        assert_eq!(query, "cardNo.luhn,expiry.past");
+        assert_eq!(refused_from_query(&query), errors);
+        assert_eq!(
+            refused_from_query("cardNo.luhn,<script>,cardNo.nonsense,,x.y"),
+            errors[..1]
+        );
     }
 
     #[test]

@@ -316,6 +316,13 @@ async fn a_wrong_card_number_is_explained_then_corrected(backend: Backend) {
         posted,
         expected_post(&body, "0000", "Success", &posted[3].1.clone())
     );
+    // Back from the merchant, past the refused attempt: the window as it stands, not a browser
+    // page asking to send the form again (the refusal was a redirect to a page of its own).
+    browser.client.back().await.unwrap();
+    browser.wait_for_text("Your card was registered.").await;
+    assert!(!has_input(&browser, "cardNo").await);
+    browser.client.back().await.unwrap();
+    browser.wait_for_text("Your card was registered.").await;
     browser.close().await;
 }
 

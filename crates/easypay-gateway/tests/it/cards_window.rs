@@ -99,8 +99,8 @@ async fn each_wrong_input_gets_its_message_and_changes_nothing(backend: Backend)
         ];
         fields.retain(|(field, _)| *field != name);
         fields.push((name, value));
-        let (status, page) = post_window(&app, &format!("/billing/window/{token}"), &fields).await;
-        assert_eq!(status, 422, "{name}={value}");
+        let (status, page) = refused_then_shown(&app, &token, &fields).await;
+        assert_eq!(status, 200, "{name}={value}");
         assert!(page.contains(message), "{name}={value}: {page}");
         assert!(page.contains("Please correct the fields below."));
         // Nothing typed is echoed back, right or wrong.
@@ -112,6 +112,36 @@ async fn each_wrong_input_gets_its_message_and_changes_nothing(backend: Backend)
     let (status, page) = window_page(&app, &token).await;
     assert_eq!(status, 200);
     assert!(has_input(&page, "cardNo"), "still open");
+    assert!(!page.contains("Please correct the fields below."), "{page}");
+}
+
+/// A refused card is a 303 to the window (post/redirect/get), naming the fields and why, never
+/// what was typed; answers the page it leads to.
+async fn refused_then_shown(app: &TestApp, token: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let refused = app
+        .client
+        .post(app.url(&format!("/billing/window/{token}")))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 303);
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{token}?refused=")),
+        "{location}"
+    );
+    let query = location.split_once('?').unwrap().1;
+    for (_, value) in fields.iter().filter(|(name, _)| *name != "formToken") {
+        assert!(value.is_empty() || !query.contains(value), "{location}");
+    }
+    let shown = app
+        .client
+        .get(app.url(&format!("/billing/window/{location}")))
+        .send()
+        .await
+        .unwrap();
+    (shown.status().as_u16(), shown.text().await.unwrap())
 }
 
 async fn completing_posts_back_exactly_the_seed_fields(backend: Backend) {
