@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::ResCode;
 
-/// `amountInfo` of a WeChat notification (kicc-api §2.2): the approved amount.
+/// `amountInfo` of a WeChat notification (kicc-api §2.2, §2.5): the approved amount in an approval,
+/// the amount this cancel took back in a cancel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

@@ -124,6 +124,9 @@ pub async fn run(args: NotificationsArgs) -> anyhow::Result<()> {
                         .unwrap_or_default()
                         .replace('\n', " ")
                 );
+                if let Some(target) = attempt.target_url {
+                    println!("       to {target}");
+                }
             }
         }
         NotificationsCommand::Resend { id: Some(id), .. } => {

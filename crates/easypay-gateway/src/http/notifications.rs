@@ -96,6 +96,7 @@ pub async fn show(
         .into_iter()
         .map(|attempt| AttemptView {
             attempt: attempt.attempt,
+            target_url: attempt.target_url,
             started_at: from_millis(attempt.started_at).to_rfc3339(),
             latency_ms: attempt.latency_ms,
             http_status: attempt.http_status,

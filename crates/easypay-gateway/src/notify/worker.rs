@@ -211,6 +211,7 @@ async fn attempt(inner: &Inner, notification: Claimed) -> bool {
     };
     let record = Attempt {
         attempt: notification.attempts_total + 1,
+        target_url: Some(notification.target_url.clone()),
         started_at: started_at.timestamp_millis(),
         latency_ms: clock.elapsed().as_millis() as i64,
         http_status: delivery.http_status.map(i64::from),

@@ -391,6 +391,17 @@ fn webhook(ack: &Value, summary: &str, body: Value) -> Value {
         "summary": summary,
         "description": "Signed with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature). \
                         Delivered when the merchant answers HTTP 2xx with {\"resCd\": \"0000\"}; anything else is retried.",
+        "parameters": [
+            {"name": "webhook-id", "in": "header", "required": true,
+             "description": "The notification's id (msg_…), the same on every attempt: drop duplicates by it.",
+             "schema": {"type": "string", "pattern": "^msg_"}},
+            {"name": "webhook-timestamp", "in": "header", "required": true,
+             "description": "Unix seconds of this attempt.",
+             "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+            {"name": "webhook-signature", "in": "header", "required": true,
+             "description": "v1, + base64 of HMAC-SHA256 over {webhook-id}.{webhook-timestamp}.{body}, keyed with the merchant's webhook secret.",
+             "schema": {"type": "string", "pattern": "^v1,"}}
+        ],
         "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
         "responses": {"200": {"description": "Acknowledged when resCd is 0000.",
             "content": {"application/json": {"schema": ack}}}}

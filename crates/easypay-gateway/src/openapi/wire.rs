@@ -116,6 +116,9 @@ pub struct NotificationView {
 #[schemars(rename = "NotificationAttempt")]
 pub struct AttemptView {
     pub attempt: i64,
+    /// Where this attempt went (a card notification follows the merchant's notiUrl as it is at
+    /// each attempt); absent for attempts recorded before the gateway kept it.
+    pub target_url: Option<String>,
     pub started_at: String,
     pub latency_ms: i64,
     pub http_status: Option<i64>,

@@ -133,11 +133,11 @@ pub async fn claim(
     }
     let mut claimed = Vec::with_capacity(ids.len());
     for (id,) in ids {
-        let row: Claimed = sqlx::query_as(
-            "SELECT n.id, n.mall_id, n.kind, n.target_url, n.body, n.attempts_in_cycle, \
-             n.attempts_total, n.cycle, m.webhook_secret, n.request_id \
-             FROM notifications n JOIN merchants m ON m.mall_id = n.mall_id WHERE n.id = $1",
-        )
+        let row: Claimed = sqlx::query_as(&format!(
+            "SELECT n.id, n.mall_id, n.kind, {CURRENT_TARGET} AS target_url, n.body, \
+             n.attempts_in_cycle, n.attempts_total, n.cycle, m.webhook_secret, n.request_id \
+             FROM notifications n JOIN merchants m ON m.mall_id = n.mall_id WHERE n.id = $1"
+        ))
         .bind(&id)
         .fetch_one(&mut *tx)
         .await
@@ -148,10 +148,19 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// Where an attempt goes: a card notification to the merchant's `notiUrl` as it is now (decision
+/// 23: "the URL registered for the merchant"), so a merchant who fixed a wrong URL gets the next
+/// retry there; if the merchant has none any more, where it went before. A WeChat notification to
+/// its request's `notifyUrl`. Needs `notifications n` and `merchants m`.
+const CURRENT_TARGET: &str = "CASE WHEN n.kind IN ('card.approval', 'card.cancel') \
+     THEN COALESCE(m.noti_url, n.target_url) ELSE n.target_url END";
+
 /// One try at delivering a notification, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Attempt {
     pub attempt: i64,
+    /// Where it went (`None` for attempts recorded before the gateway kept it).
+    pub target_url: Option<String>,
     pub started_at: i64,
     pub latency_ms: i64,
     pub http_status: Option<i64>,
@@ -207,11 +216,12 @@ async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), Sto
         now,
     } = finished;
     sqlx::query(
-        "INSERT INTO notification_attempts (notification_id, attempt, started_at, latency_ms, \
-         http_status, outcome, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO notification_attempts (notification_id, attempt, target_url, started_at, \
+         latency_ms, http_status, outcome, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(attempt.attempt)
+    .bind(&attempt.target_url)
     .bind(attempt.started_at)
     .bind(attempt.latency_ms)
     .bind(attempt.http_status)
@@ -231,11 +241,13 @@ async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), Sto
     let settled = sqlx::query(
         "UPDATE notifications SET status = $1, next_attempt_at = $2, delivered_at = $3, \
          attempts_in_cycle = attempts_in_cycle + 1, attempts_total = attempts_total + 1, \
-         lease_owner = NULL, lease_until = NULL WHERE id = $4 AND cycle = $5",
+         lease_owner = NULL, lease_until = NULL, target_url = COALESCE($4, target_url) \
+         WHERE id = $5 AND cycle = $6",
     )
     .bind(status.as_str())
     .bind(next_attempt_at.timestamp_millis())
     .bind(delivered_at)
+    .bind(&attempt.target_url)
     .bind(id)
     .bind(cycle)
     .execute(&mut **tx)
@@ -311,8 +323,8 @@ pub async fn attempts<'e>(
     id: &str,
 ) -> Result<Vec<Attempt>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT attempt, started_at, latency_ms, http_status, outcome, response_excerpt \
-         FROM notification_attempts WHERE notification_id = $1 ORDER BY attempt",
+        "SELECT attempt, target_url, started_at, latency_ms, http_status, outcome, \
+         response_excerpt FROM notification_attempts WHERE notification_id = $1 ORDER BY attempt",
     )
     .bind(id)
     .fetch_all(db)

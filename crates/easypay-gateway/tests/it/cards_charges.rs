@@ -383,6 +383,64 @@ async fn a_resent_card_notification_goes_to_the_notiurl_registered_now(backend: 
     );
 }
 
+/// The same, without a resend: the next scheduled try goes to the URL registered by then, and
+/// each attempt records where it went.
+async fn a_retried_card_notification_follows_the_notiurl_registered_now(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let register = |noti_url: String| {
+        app.client
+            .put(app.url(&format!("/_sandbox/merchants/{MALL_ID}")))
+            .json(&json!({"notiUrl": noti_url}))
+            .send()
+    };
+    let wrong = "http://127.0.0.1:9/wrong".to_owned();
+    assert_eq!(register(wrong.clone()).await.unwrap().status(), 200);
+    let key = billing_key(&app, GOOD_CARD).await;
+    assert_eq!(
+        charge(&app, &charge_body(&key, 1000)).await["resCd"],
+        "0000"
+    );
+    let list = || async {
+        let (_, listed) = merchant_api(&app, reqwest::Method::GET, "/api/notifications").await;
+        listed["notifications"][0].clone()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while list().await["attemptCount"].as_i64().unwrap_or(0) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let receiver = Receiver::start().await;
+    assert_eq!(register(receiver.url.clone()).await.unwrap().status(), 200);
+    // The retry's time, now (the card schedule waits 3 minutes).
+    let flushed = app
+        .client
+        .post(app.url("/_sandbox/notifications/flush"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(flushed.status(), 200);
+    receiver.wait_for(1, Duration::from_secs(15)).await;
+    let id = list().await["id"].as_str().unwrap().to_owned();
+    let (_, shown) = merchant_api(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/notifications/{id}"),
+    )
+    .await;
+    let notification = &shown["notification"];
+    let targets: Vec<&str> = notification["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attempt| attempt["targetUrl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        [wrong.as_str(), receiver.url.as_str()],
+        "{notification}"
+    );
+    assert_eq!(notification["targetUrl"], receiver.url.as_str());
+}
+
 async fn without_a_registered_url_nothing_is_queued(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = billing_key(&app, GOOD_CARD).await;
@@ -403,6 +461,7 @@ async fn without_a_registered_url_nothing_is_queued(backend: Backend) {
 
 on_both_backends!(
     a_resent_card_notification_goes_to_the_notiurl_registered_now,
+    a_retried_card_notification_follows_the_notiurl_registered_now,
     an_approved_charge_answers_the_full_kicc_response,
     every_magic_card_declines_with_its_code,
     magic_amounts_decline_any_card,
