@@ -37,11 +37,7 @@ pub async fn page(
                 .find(|(name, _)| name == "refused")
                 .map(|(_, value)| value.into_owned())
                 .unwrap_or_default();
-            let errors = refused_from_query(&refused);
-            match outcome(&found, found.state_at(Utc::now())) {
-                None => form_page(&found, &errors).into_response(),
-                Some(outcome) => outcome_page(&found, &outcome, false).into_response(),
-            }
+            show(&found, false, &refused_from_query(&refused)).into_response()
         }
         Ok(None) => not_found().into_response(),
         Err(error) => failed(&error).into_response(),
@@ -66,7 +62,7 @@ pub async fn submit(
         // once, as after any action of theirs. A window that had already ended otherwise shows
         // where it stands, its return behind a button.
         let auto = state_now == RegistrationState::Expired;
-        return show(&current, auto).into_response();
+        return show(&current, auto, &[]).into_response();
     }
     match card_inputs(&form, current.request.cert_type, now) {
         Ok(card) => act(&state, current, WindowAction::Complete(card)).await,
@@ -121,16 +117,17 @@ pub async fn cancel(
 /// registration had moved on meanwhile, the window shows where it stands.
 async fn act(state: &AppState, current: Registration, action: WindowAction) -> Response {
     match registration::act(state, current, &action).await {
-        Ok(Ok(next)) => show(&next, true).into_response(),
-        Ok(Err((current, _refused))) => show(&current, false).into_response(),
+        Ok(Ok(next)) => show(&next, true, &[]).into_response(),
+        Ok(Err((current, _refused))) => show(&current, false, &[]).into_response(),
         Err(error) => failed(&error).into_response(),
     }
 }
 
-/// The registration as it stands: the form while open, else its outcome and the way back.
-fn show(registration: &Registration, auto: bool) -> WindowPage {
+/// The registration as it stands: the form while open (`refused` marked), else its outcome and
+/// the way back.
+fn show(registration: &Registration, auto: bool, refused: &[InputError]) -> WindowPage {
     match outcome(registration, registration.state_at(Utc::now())) {
-        None => form_page(registration, &[]),
+        None => form_page(registration, refused),
         Some(outcome) => outcome_page(registration, &outcome, auto),
     }
 }
