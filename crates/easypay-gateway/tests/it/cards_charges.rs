@@ -338,40 +338,45 @@ async fn an_approval_notifies_the_merchants_registered_url(backend: Backend) {
     assert_eq!(receiver.received().len(), 1);
 }
 
+const WRONG_NOTI_URL: &str = "http://127.0.0.1:9/wrong";
+
+/// Sets the merchant's `notiUrl` (nothing else changes).
+async fn register_noti_url(app: &TestApp, noti_url: &str) {
+    let response = app
+        .client
+        .put(app.url(&format!("/_sandbox/merchants/{MALL_ID}")))
+        .json(&json!({"notiUrl": noti_url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// A charge notified to a wrong `notiUrl`, after its first try there; answers the notification as
+/// listed.
+async fn a_charge_notified_to_a_wrong_url(app: &TestApp) -> Value {
+    register_noti_url(app, WRONG_NOTI_URL).await;
+    let key = billing_key(app, GOOD_CARD).await;
+    assert_eq!(charge(app, &charge_body(&key, 1000)).await["resCd"], "0000");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, listed) = merchant_api(app, reqwest::Method::GET, "/api/notifications").await;
+        let first = listed["notifications"][0].clone();
+        if first["attemptCount"].as_i64().unwrap_or(0) > 0 || Instant::now() > deadline {
+            return first;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A merchant registered a wrong notiUrl, then fixed it: resending the notification sends it to the
 /// URL registered now.
 async fn a_resent_card_notification_goes_to_the_notiurl_registered_now(backend: Backend) {
     let app = spawn_app(backend).await;
-    let register = |noti_url: String| {
-        app.client
-            .put(app.url(&format!("/_sandbox/merchants/{MALL_ID}")))
-            .json(&json!({"secretKey": SANDBOX_SECRET_KEY, "notiUrl": noti_url}))
-            .send()
-    };
-    assert_eq!(
-        register("http://127.0.0.1:9/wrong".into())
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    let key = billing_key(&app, GOOD_CARD).await;
-    assert_eq!(
-        charge(&app, &charge_body(&key, 1000)).await["resCd"],
-        "0000"
-    );
+    let notification = a_charge_notified_to_a_wrong_url(&app).await;
     let receiver = Receiver::start().await;
-    assert_eq!(register(receiver.url.clone()).await.unwrap().status(), 200);
-    let list = || async {
-        let (_, listed) = merchant_api(&app, reqwest::Method::GET, "/api/notifications").await;
-        listed["notifications"][0].clone()
-    };
-    // The first try, at the wrong URL, is over before the resend.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while list().await["attemptCount"].as_i64().unwrap_or(0) == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let id = list().await["id"].as_str().unwrap().to_owned();
+    register_noti_url(&app, &receiver.url).await;
+    let id = notification["id"].as_str().unwrap();
     let resend = format!("/api/notifications/{id}/resend");
     let (status, _) = merchant_api(&app, reqwest::Method::POST, &resend).await;
     assert_eq!(status, 200);
@@ -387,29 +392,9 @@ async fn a_resent_card_notification_goes_to_the_notiurl_registered_now(backend: 
 /// each attempt records where it went.
 async fn a_retried_card_notification_follows_the_notiurl_registered_now(backend: Backend) {
     let app = spawn_app(backend).await;
-    let register = |noti_url: String| {
-        app.client
-            .put(app.url(&format!("/_sandbox/merchants/{MALL_ID}")))
-            .json(&json!({"notiUrl": noti_url}))
-            .send()
-    };
-    let wrong = "http://127.0.0.1:9/wrong".to_owned();
-    assert_eq!(register(wrong.clone()).await.unwrap().status(), 200);
-    let key = billing_key(&app, GOOD_CARD).await;
-    assert_eq!(
-        charge(&app, &charge_body(&key, 1000)).await["resCd"],
-        "0000"
-    );
-    let list = || async {
-        let (_, listed) = merchant_api(&app, reqwest::Method::GET, "/api/notifications").await;
-        listed["notifications"][0].clone()
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while list().await["attemptCount"].as_i64().unwrap_or(0) == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let notification = a_charge_notified_to_a_wrong_url(&app).await;
     let receiver = Receiver::start().await;
-    assert_eq!(register(receiver.url.clone()).await.unwrap().status(), 200);
+    register_noti_url(&app, &receiver.url).await;
     // The retry's time, now (the card schedule waits 3 minutes).
     let flushed = app
         .client
@@ -419,7 +404,7 @@ async fn a_retried_card_notification_follows_the_notiurl_registered_now(backend:
         .unwrap();
     assert_eq!(flushed.status(), 200);
     receiver.wait_for(1, Duration::from_secs(15)).await;
-    let id = list().await["id"].as_str().unwrap().to_owned();
+    let id = notification["id"].as_str().unwrap();
     let (_, shown) = merchant_api(
         &app,
         reqwest::Method::GET,
@@ -435,7 +420,7 @@ async fn a_retried_card_notification_follows_the_notiurl_registered_now(backend:
         .collect();
     assert_eq!(
         targets,
-        [wrong.as_str(), receiver.url.as_str()],
+        [WRONG_NOTI_URL, receiver.url.as_str()],
         "{notification}"
     );
     assert_eq!(notification["targetUrl"], receiver.url.as_str());

@@ -25,6 +25,19 @@ async fn order(
     (body, answer["pgCno"].as_str().unwrap().to_owned(), url)
 }
 
+/// What the merchant's `returnUrl` receives for a paid mweb order, in order (decision 17).
+fn paid_return(body: &serde_json::Value, pg_cno: &str) -> Vec<(String, String)> {
+    [
+        ("resCd", "0000"),
+        ("resMsg", "Success"),
+        ("shopOrderNo", body["shopOrderNo"].as_str().unwrap()),
+        ("pgCno", pg_cno),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
 fn token_of(code_url: &str) -> &str {
     code_url.rsplit("pr=").next().unwrap()
 }
@@ -110,17 +123,7 @@ async fn paying_in_the_cashier_returns_kiccs_fields_to_the_merchant() {
         .await
         .unwrap();
 
-    let posted = merchant.next_post().await;
-    let expected: Vec<(String, String)> = [
-        ("resCd", "0000"),
-        ("resMsg", "Success"),
-        ("shopOrderNo", body["shopOrderNo"].as_str().unwrap()),
-        ("pgCno", pg_cno.as_str()),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    assert_eq!(posted, expected);
+    assert_eq!(merchant.next_post().await, paid_return(&body, &pg_cno));
     browser.wait_for_text("merchant received the return").await;
     assert_eq!(app.find(&pg_cno).await["statusCd"], "TS01");
     browser.close().await;
@@ -175,19 +178,7 @@ async fn an_approval_made_elsewhere_returns_the_open_cashier_to_the_merchant() {
     let (status, _) = app.approve_amount(&pg_cno, 1000).await;
     assert_eq!(status, 200);
 
-    let posted = merchant.next_post().await;
-    assert_eq!(
-        posted,
-        [
-            ("resCd", "0000"),
-            ("resMsg", "Success"),
-            ("shopOrderNo", body["shopOrderNo"].as_str().unwrap()),
-            ("pgCno", pg_cno.as_str()),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect::<Vec<_>>()
-    );
+    assert_eq!(merchant.next_post().await, paid_return(&body, &pg_cno));
     browser.wait_for_text("merchant received the return").await;
 
     browser.client.goto(&cashier_url).await.unwrap();
