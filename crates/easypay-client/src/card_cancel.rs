@@ -138,24 +138,29 @@ impl CancelCard<'_> {
             "reviseMessage": self.message,
         }));
         ReviseCardRequest::parse(&body, now)?;
-        let response: ReviseCardResponse = client
-            .post("/api/trades/revise", &body, Key::Idempotent(&key))
-            .await?
-            .success()?;
-        echo(
-            "shopTransactionId",
-            &key,
-            Some(&response.shop_transaction_id),
-        )?;
-        echo("oriPgCno", &self.pg_cno, response.ori_pg_cno.as_deref())?;
-        Ok(CardCancel {
-            cancel_pg_cno: present("cancelPgCno", response.cancel_pg_cno.clone())?,
-            cancel_amount: present("cancelAmount", response.cancel_amount)?,
-            remain_amount: present("remainAmount", response.remain_amount)?,
-            status_code: present("statusCode", response.status_code.clone())?,
-            shop_transaction_id: key,
-            cancel_req_date: date,
-            response,
-        })
+        // Every error from here on names the key (and what the answer said), to resend or look up.
+        let answered: Result<CardCancel, Error> = async {
+            let response: ReviseCardResponse = client
+                .post("/api/trades/revise", &body, Key::Idempotent(&key))
+                .await?
+                .success()?;
+            echo(
+                "shopTransactionId",
+                &key,
+                Some(&response.shop_transaction_id),
+            )?;
+            echo("oriPgCno", &self.pg_cno, response.ori_pg_cno.as_deref())?;
+            Ok(CardCancel {
+                cancel_pg_cno: present("cancelPgCno", response.cancel_pg_cno.clone())?,
+                cancel_amount: present("cancelAmount", response.cancel_amount)?,
+                remain_amount: present("remainAmount", response.remain_amount)?,
+                status_code: present("statusCode", response.status_code.clone())?,
+                shop_transaction_id: key.clone(),
+                cancel_req_date: date,
+                response,
+            })
+        }
+        .await;
+        answered.map_err(|error| error.in_call(&key, Some(&self.pg_cno)))
     }
 }

@@ -9,6 +9,7 @@ use easypay_api::{FieldError, ResCode};
 /// A failed call.
 ///
 /// Whether the payment happened is *unknown* after [`Error::Transport`], [`Error::InProgress`],
+/// [`Error::DuplicateOnRetry`],
 /// [`Error::HttpStatus`] with a 5xx status, an unreadable answer ([`Error::Decode`]) and an answer
 /// that failed its integrity check (except [`Integrity::AmountMismatch`], which the SDK settled by
 /// cancelling): [`Error::outcome_unknown`] says so. Never treat those as a decline. Send the call
@@ -43,7 +44,10 @@ pub enum Error {
     Config(String),
     /// No answer after every attempt (connection refused or reset, timeout). The outcome of the
     /// last attempt is unknown: resend with `shop_transaction_id` to learn it.
-    #[error("EasyPay did not answer after {attempts} attempt(s): {source}")]
+    #[error(
+        "EasyPay did not answer after {attempts} attempt(s): {}",
+        with_causes(source)
+    )]
     Transport {
         /// Attempts made, the first included.
         attempts: u32,
@@ -82,6 +86,19 @@ pub enum Error {
         /// EasyPay's `resMsg`.
         res_msg: String,
     },
+    /// A retry was refused as a duplicate (`D002`): the gateway refuses every reuse of a key
+    /// (KICC's strict reading of idempotency), so an earlier attempt reached it, and what that
+    /// attempt did is unknown. Look the call up (`find`, `retrieveTransaction`) by
+    /// `shop_transaction_id`; never treat this as a decline.
+    #[error("a retry after {attempts} attempt(s) was refused as a duplicate: the first attempt's outcome is unknown (D002 {res_msg})")]
+    DuplicateOnRetry {
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The idempotency key every attempt carried.
+        shop_transaction_id: Option<String>,
+        /// EasyPay's `resMsg`.
+        res_msg: String,
+    },
     /// EasyPay understood the request and said no: a definitive answer, never retried.
     #[error("refused: {0}")]
     Refused(Refusal),
@@ -107,6 +124,22 @@ pub enum Error {
         /// The key the call was sent under, when it had one.
         shop_transaction_id: Option<String>,
     },
+}
+
+/// An error and its causes, `: `-joined: reqwest's own text names only the URL, its causes say
+/// what happened ("connection refused", "operation timed out").
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 fn describe(res_cd: &Option<String>, res_msg: &Option<String>) -> String {
@@ -144,7 +177,9 @@ impl Error {
     /// ```
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::InProgress { .. } => true,
+            Error::Transport { .. } | Error::InProgress { .. } | Error::DuplicateOnRetry { .. } => {
+                true
+            }
             Error::HttpStatus { status, .. } => *status >= 500,
             Error::Decode { status, .. } => *status == 200,
             Error::Integrity { problem, .. } => {
@@ -167,6 +202,10 @@ impl Error {
                 ..
             }
             | Error::InProgress {
+                shop_transaction_id,
+                ..
+            }
+            | Error::DuplicateOnRetry {
                 shop_transaction_id,
                 ..
             }
@@ -222,6 +261,10 @@ impl Error {
                 ..
             }
             | Error::InProgress {
+                shop_transaction_id,
+                ..
+            }
+            | Error::DuplicateOnRetry {
                 shop_transaction_id,
                 ..
             } => {

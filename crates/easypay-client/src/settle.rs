@@ -131,8 +131,9 @@ impl Client {
             return Err(SettleError::NotApproved(payment.status));
         };
         if approval.amount != expected {
+            // No `,` or `&`: KICC's older pages refuse them in free text.
             let memo = format!(
-                "amount mismatch: ordered {expected}, approved {}",
+                "amount mismatch: ordered {expected} but approved {}",
                 approval.amount
             );
             let cancel = self.cancel_wechat(pg_cno).memo(memo).send().await;

@@ -9,6 +9,8 @@ use crate::error::{Error, Refusal};
 
 /// `resCd` of a request still being processed under the same key: retry to get its answer.
 const IN_PROGRESS: &str = "D003";
+/// `resCd` of a key reused for another request, or for any request where every reuse is refused.
+const DUPLICATE_REQUEST: &str = "D002";
 const SUCCESS: &str = "0000";
 
 /// Whether a call carries an idempotency key, which decides what may be retried.
@@ -144,6 +146,16 @@ impl Client {
                         Key::Idempotent(key) => error.in_call(key, None),
                         Key::None => error,
                     })?;
+                    if attempts > 1 && envelope.res_cd == DUPLICATE_REQUEST {
+                        // The same request under the same key: a gateway that replays answers
+                        // never says this, one that refuses every reuse does, because an earlier
+                        // attempt got through.
+                        return Err(Error::DuplicateOnRetry {
+                            attempts,
+                            shop_transaction_id: key.owned(),
+                            res_msg: envelope.res_msg,
+                        });
+                    }
                     if envelope.res_cd == IN_PROGRESS {
                         // Not a refusal: the first request under this key is still running.
                         return Err(Error::InProgress {

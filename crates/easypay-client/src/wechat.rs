@@ -114,6 +114,7 @@ impl Client {
             .post("/api/trades/wechatpay/find", &body, Key::Idempotent(&key))
             .await?;
         WechatPayment::read(envelope, &key, pg_cno)
+            .map_err(|error| error.in_call(&key, Some(pg_cno)))
     }
 }
 
@@ -164,22 +165,27 @@ impl CreateWechat<'_> {
             "customerInfo": self.customer.as_ref().map(Customer::to_json),
         }));
         CreateWechatRequest::parse(&body)?;
-        let response: CreateWechatResponse = client
-            .post("/api/trades/wechatpay", &body, Key::Idempotent(&key))
-            .await?
-            .success()?;
-        echo(
-            "shopTransactionId",
-            &key,
-            response.shop_transaction_id.as_deref(),
-        )?;
-        echo("mallId", &client.mall_id, response.mall_id.as_deref())?;
-        Ok(WechatOrder {
-            pg_cno: present("pgCno", response.pg_cno.clone())?,
-            payment_page_url: present("paymentPageUrl", response.payment_page_url.clone())?,
-            shop_transaction_id: key,
-            response,
-        })
+        // Every error from here on names the key (and what the answer said), to resend or look up.
+        let answered: Result<WechatOrder, Error> = async {
+            let response: CreateWechatResponse = client
+                .post("/api/trades/wechatpay", &body, Key::Idempotent(&key))
+                .await?
+                .success()?;
+            echo(
+                "shopTransactionId",
+                &key,
+                response.shop_transaction_id.as_deref(),
+            )?;
+            echo("mallId", &client.mall_id, response.mall_id.as_deref())?;
+            Ok(WechatOrder {
+                pg_cno: present("pgCno", response.pg_cno.clone())?,
+                payment_page_url: present("paymentPageUrl", response.payment_page_url.clone())?,
+                shop_transaction_id: key.clone(),
+                response,
+            })
+        }
+        .await;
+        answered.map_err(|error| error.in_call(&key, None))
     }
 }
 

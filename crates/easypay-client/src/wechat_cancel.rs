@@ -99,13 +99,17 @@ impl Client {
             "cancelPgCno": cancel_pg_cno,
         }));
         FindWechatRequest::parse(&body)?;
-        let found: FindWechatCancelResponse = self
-            .post("/api/trades/wechatpay/find", &body, Key::Idempotent(&key))
-            .await?
-            .success()?;
-        echo("shopTransactionId", &key, Some(&found.shop_transaction_id))?;
-        echo("cancelPgCno", cancel_pg_cno, Some(&found.cancel_pg_cno))?;
-        Ok(found)
+        let found: Result<FindWechatCancelResponse, Error> = async {
+            let found: FindWechatCancelResponse = self
+                .post("/api/trades/wechatpay/find", &body, Key::Idempotent(&key))
+                .await?
+                .success()?;
+            echo("shopTransactionId", &key, Some(&found.shop_transaction_id))?;
+            echo("cancelPgCno", cancel_pg_cno, Some(&found.cancel_pg_cno))?;
+            Ok(found)
+        }
+        .await;
+        found.map_err(|error| error.in_call(&key, Some(pg_cno)))
     }
 }
 
@@ -172,32 +176,40 @@ impl CancelWechat<'_> {
             })),
         }));
         ReviseWechatRequest::parse(&body, now)?;
-        let response: ReviseWechatResponse = client
-            .post("/api/trades/wechatpay/revise", &body, Key::Idempotent(&key))
-            .await?
-            .success()?;
-        echo(
-            "shopTransactionId",
-            &key,
-            Some(&response.shop_transaction_id),
-        )?;
-        echo("pgCno", &self.pg_cno, Some(&response.pg_cno))?;
-        let amount = response
-            .amount_info
-            .as_ref()
-            .map(|info| -> Result<Money, Error> {
-                Ok(Money {
-                    currency: answer_field(Currency::parse("amountInfo.currency", &info.currency))?,
-                    amount: info.tot_amount,
+        // Every error from here on names the key (and what the answer said), to resend or look up.
+        let answered: Result<WechatCancel, Error> = async {
+            let response: ReviseWechatResponse = client
+                .post("/api/trades/wechatpay/revise", &body, Key::Idempotent(&key))
+                .await?
+                .success()?;
+            echo(
+                "shopTransactionId",
+                &key,
+                Some(&response.shop_transaction_id),
+            )?;
+            echo("pgCno", &self.pg_cno, Some(&response.pg_cno))?;
+            let amount = response
+                .amount_info
+                .as_ref()
+                .map(|info| -> Result<Money, Error> {
+                    Ok(Money {
+                        currency: answer_field(Currency::parse(
+                            "amountInfo.currency",
+                            &info.currency,
+                        ))?,
+                        amount: info.tot_amount,
+                    })
                 })
+                .transpose()?;
+            Ok(WechatCancel {
+                cancel_pg_cno: present("cancelPgCno", response.cancel_pg_cno.clone())?,
+                amount,
+                shop_transaction_id: key.clone(),
+                cancel_req_date: date,
+                response,
             })
-            .transpose()?;
-        Ok(WechatCancel {
-            cancel_pg_cno: present("cancelPgCno", response.cancel_pg_cno.clone())?,
-            amount,
-            shop_transaction_id: key,
-            cancel_req_date: date,
-            response,
-        })
+        }
+        .await;
+        answered.map_err(|error| error.in_call(&key, Some(&self.pg_cno)))
     }
 }

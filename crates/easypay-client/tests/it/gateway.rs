@@ -25,10 +25,16 @@ pub struct TestGateway {
 }
 
 pub async fn start() -> TestGateway {
+    start_with(|_| {}).await
+}
+
+/// A gateway with settings of its own.
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestGateway {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("easypay.db").display());
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), database_url);
     config.notify.poll_interval = Duration::from_millis(50);
+    adjust(&mut config);
     let running = app::start(config).await.expect("the gateway starts");
     TestGateway {
         url: running.public_url.clone(),

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use easypay_api::ResCode;
 use easypay_client::{Client, Error, Money, RetryPolicy, TradeType, WechatOrder};
+use easypay_gateway::config::IdempotencyMode;
 use easypay_gateway::sandbox::{SANDBOX_MALL_ID, SANDBOX_SECRET_KEY};
 
 use crate::cardholder::register_card;
-use crate::gateway::{order_no, quick_retries, start};
+use crate::gateway::{order_no, quick_retries, start, start_with};
 use crate::proxy::{Fault, FaultProxy, Seen};
 
 /// A client through the proxy, with a short timeout so that a hang costs one second.
@@ -203,6 +204,11 @@ async fn connection_refused_is_retried_and_reported() {
         "{error}"
     );
     assert!(error.outcome_unknown());
+    // The message says why, not only where.
+    assert!(
+        error.to_string().to_lowercase().contains("refused"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -276,4 +282,51 @@ async fn a_lost_charge_is_retried_or_recovered_and_charged_once() {
         charged.pg_cno.as_str()
     );
     assert_eq!(gateway.count("card_payments").await, 2);
+}
+
+/// A gateway that refuses every reuse of a key (`--idempotency strict`, KICC's wording) answers
+/// a retry `D002`: the first attempt got through, so the outcome is unknown, never a refusal. A
+/// charge is then recovered through retrieveTransaction; a create says so, with its key.
+#[tokio::test]
+async fn a_retry_refused_as_a_duplicate_is_an_unknown_outcome() {
+    let gateway = start_with(|config| config.idempotency = IdempotencyMode::Strict).await;
+    let client = gateway.client();
+    let (shop_order_no, back) = register_card(&client).await;
+    let key = client
+        .issue_billing_key(back.authorization_id().unwrap(), &shop_order_no)
+        .await
+        .unwrap()
+        .batch_key;
+    let proxy = FaultProxy::start(&gateway.url, vec![Fault::HangAfterForward]).await;
+    let charged = client_via(&proxy, quick_retries())
+        .charge(&key, &order_no("SUB"), "Monthly plan", 9_900)
+        .send()
+        .await
+        .unwrap();
+    assert!(charged.recovered);
+    let seen = proxy.seen();
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/trades/approval/batch",
+            "/api/trades/approval/batch",
+            "/api/trades/retrieveTransaction"
+        ]
+    );
+    assert_eq!(seen[1].answer.as_ref().unwrap()["resCd"], "D002");
+    assert_eq!(gateway.count("card_payments").await, 1);
+
+    let proxy = FaultProxy::start(&gateway.url, vec![Fault::HangAfterForward]).await;
+    let error = create(&client_via(&proxy, quick_retries()), &order_no("T"))
+        .await
+        .unwrap_err();
+    let sent = keys(&proxy.seen());
+    assert!(
+        matches!(&error, Error::DuplicateOnRetry { attempts: 2, .. }),
+        "{error}"
+    );
+    assert!(error.outcome_unknown());
+    assert_eq!(error.shop_transaction_id(), Some(sent[0].as_str()));
+    assert_eq!(gateway.count("payments").await, 1);
 }
