@@ -1,5 +1,5 @@
-//! Every `resCd` the gateway answers. `docs/response-codes.md` lists the same table; a test in the
-//! gateway keeps the two identical.
+//! Every `resCd` the gateway answers. The README's *Response codes* table lists the same codes; a
+//! test in the gateway keeps the two identical.
 
 use std::fmt;
 

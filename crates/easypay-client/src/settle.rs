@@ -18,7 +18,11 @@ use crate::wechat_cancel::WechatCancel;
 pub enum SettleError<E = Infallible> {
     /// The status query failed; nothing was decided, try again.
     Client(Error),
-    /// The payment is not (or no longer) approved: pending, declined, expired, cancelled…
+    /// The payment is not (or no longer) approved as a whole: pending, declined, expired, or
+    /// cancelled in part or in full since. Look at the status before acting on it: a payment
+    /// partly cancelled (`WechatStatus::PartiallyCancelled`) or cancelled (`Cancelled`) *was*
+    /// paid, and the merchant's own refund made it so; a repeated notification for it must not
+    /// mark the order unpaid. Nothing was recorded or cancelled.
     NotApproved(WechatStatus),
     /// The wallet approved another amount than the order's: the payment was cancelled in full at
     /// once, as KICC requires; `cancel` is that cancel's outcome (on `Err`, cancel it again).

@@ -336,6 +336,16 @@ impl Db {
         };
         // Said in the log: a database that went missing is not recreated silently.
         if let Some(path) = file.as_deref().filter(|path| !path.exists()) {
+            let directory = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty());
+            if let Some(directory) = directory.filter(|directory| !directory.is_dir()) {
+                anyhow::bail!(
+                    "cannot create the SQLite database {}: the directory {} does not exist",
+                    path.display(),
+                    directory.display()
+                );
+            }
             tracing::info!(path = %path.display(), "creating a new, empty SQLite database");
         }
         let group_sync = file.as_deref().map(GroupSync::start);
@@ -381,22 +391,25 @@ impl Db {
                     })
             }
         };
-        if backend == Backend::Postgres {
-            // One connection first: its error names the cause (connection refused, no such
-            // database, authentication), where the pool would only say that it timed out.
-            let first = tokio::time::timeout(
-                Duration::from_secs(10),
-                sqlx::AnyConnection::connect_with(&options),
-            )
-            .await;
-            let opening = || format!("cannot open the database at {}", redact(&url));
-            match first {
-                Ok(Ok(connection)) => {
-                    let _ = sqlx::Connection::close(connection).await;
-                }
-                Ok(Err(error)) => return Err(anyhow::Error::new(error).context(opening())),
-                Err(_) => anyhow::bail!("{}: no answer within 10 s", opening()),
-            }
+        // One connection first, and one statement that reads the database: its error names the
+        // cause (connection refused, no such database, authentication, a file that is not a
+        // SQLite database), where the pool would retry for 10 s and then only say it timed out.
+        let probe = match backend {
+            // Reads the file's header.
+            Backend::Sqlite => "PRAGMA schema_version",
+            Backend::Postgres => "SELECT 1",
+        };
+        let first = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut connection = sqlx::AnyConnection::connect_with(&options).await?;
+            sqlx::query(probe).execute(&mut connection).await?;
+            sqlx::Connection::close(connection).await
+        })
+        .await;
+        let opening = || format!("cannot open the database at {}", redact(&url));
+        match first {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(anyhow::Error::new(error).context(opening())),
+            Err(_) => anyhow::bail!("{}: no answer within 10 s", opening()),
         }
         // SQLite connections are in-process and never go stale: no ping at all.
         let pool = pool_options

@@ -168,6 +168,36 @@ fn an_unreachable_postgres_is_refused_with_its_cause() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
+/// A file that is not a SQLite database, and a database in a directory that does not exist, are
+/// named as such at once.
+#[test]
+fn a_sqlite_path_that_cannot_be_a_database_is_refused_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_database = dir.path().join("notes.db");
+    std::fs::write(&not_a_database, "hello, this is not SQLite\n").unwrap();
+    let started = std::time::Instant::now();
+    let output = Command::new(EASYPAY)
+        .args(["merchant", "list", "--database-url"])
+        .arg(format!("sqlite://{}", not_a_database.display()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("file is not a database"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    let missing = dir.path().join("no-such-dir").join("easypay.db");
+    let output = Command::new(EASYPAY)
+        .args(["serve", "--addr", &format!("127.0.0.1:{}", free_port())])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", missing.display()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no-such-dir does not exist"), "{stderr}");
+}
+
 /// `--mall-id` narrows `resend --failed`; with one notification's id it would be ignored, so it
 /// is refused before anything is resent.
 #[test]
