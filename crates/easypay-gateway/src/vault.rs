@@ -141,7 +141,11 @@ impl CardVault {
 }
 
 pub(crate) fn decode_key(encoded: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes = STANDARD.decode(encoded.trim())?;
+    let bytes = STANDARD.decode(encoded.trim()).map_err(|error| {
+        anyhow::anyhow!(
+            "not base64 of 32 bytes ({error}); make one with `head -c 32 /dev/urandom | base64`"
+        )
+    })?;
     match <[u8; 32]>::try_from(bytes.as_slice()) {
         Ok(key) => Ok(key),
         Err(_) => bail!("the key is {} bytes, not 32", bytes.len()),

@@ -182,14 +182,24 @@ pub fn describe<T: CommandFactory>(layered: &Layered<T>) -> String {
                 _ => "not set".to_owned(),
             }
         };
-        let raw: Vec<String> = leaf_matches
-            .get_raw(id)
-            .map(|values| {
-                values
-                    .map(|value| value.to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        // A switch shows what it was read as (`EASYPAY_NO_SANDBOX=yes` is `true`).
+        let switch = match leaf_matches.try_get_one::<bool>(id) {
+            Ok(Some(on)) if leaf_matches.value_source(id) != Some(ValueSource::DefaultValue) => {
+                Some(on.to_string())
+            }
+            _ => None,
+        };
+        let raw: Vec<String> = match switch {
+            Some(on) => vec![on],
+            None => leaf_matches
+                .get_raw(id)
+                .map(|values| {
+                    values
+                        .map(|value| value.to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
         let is_secret = SECRETS.contains(&key);
         let line = if raw.is_empty() {
             format!("# {key} =")

@@ -23,7 +23,12 @@ pub struct ServeArgs {
     #[arg(long, env = "EASYPAY_PUBLIC_URL")]
     public_url: Option<String>,
     /// Turn off sandbox mode: no /_sandbox/ control plane, no sandbox merchant.
-    #[arg(long, env = "EASYPAY_NO_SANDBOX")]
+    /// From the environment: true/false, 1/0, yes/no, on/off.
+    #[arg(
+        long,
+        env = "EASYPAY_NO_SANDBOX",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     no_sandbox: bool,
     /// `strict` refuses every reuse of a shopTransactionId the same day.
     #[arg(
