@@ -196,8 +196,12 @@ pub async fn run(args: MerchantArgs) -> anyhow::Result<()> {
             if new_webhook_secret {
                 println!("webhook secret: {}", merchant.webhook_secret);
             }
-            if new_secret_key || new_webhook_secret {
-                println!("keep it now: it is never shown in full again");
+            match (new_secret_key, new_webhook_secret) {
+                (true, true) => println!("keep them now: they are never shown in full again"),
+                (true, false) | (false, true) => {
+                    println!("keep it now: it is never shown in full again")
+                }
+                (false, false) => {}
             }
         }
         MerchantCommand::Activate { mall_id } => {
@@ -236,16 +240,16 @@ fn parse_noti_url(raw: &str) -> anyhow::Result<String> {
 }
 
 fn print_merchant(merchant: &Merchant) {
-    println!("mallId:     {}", merchant.mall_id);
-    println!("name:       {}", merchant.name);
-    println!("status:     {}", status(merchant));
-    println!("secretKey:  {}", merchant.masked_secret_key());
+    println!("mallId:        {}", merchant.mall_id);
+    println!("name:          {}", merchant.name);
+    println!("status:        {}", status(merchant));
+    println!("secretKey:     {}", merchant.masked_secret_key());
     println!("webhookSecret: {}", merchant.masked_webhook_secret());
     println!(
-        "notiUrl:    {}",
+        "notiUrl:       {}",
         merchant.noti_url.as_deref().unwrap_or("-")
     );
-    println!("created:    {}", merchant.created_at.to_rfc3339());
+    println!("created:       {}", merchant.created_at.to_rfc3339());
 }
 
 async fn set_active(database: &DatabaseArg, mall_id: &str, active: bool) -> anyhow::Result<()> {

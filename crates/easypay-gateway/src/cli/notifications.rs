@@ -72,6 +72,15 @@ pub async fn run(args: NotificationsArgs) -> anyhow::Result<()> {
             status,
             limit,
         } => {
+            if let Some(mall_id) = &mall_id {
+                // An empty list must mean "no notifications", not "no such merchant".
+                if crate::store::merchants::find(db.pool(), mall_id)
+                    .await?
+                    .is_none()
+                {
+                    bail!("no merchant {mall_id}");
+                }
+            }
             let rows = notifications::list(db.pool(), mall_id.as_deref(), status, limit).await?;
             println!(
                 "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  created",

@@ -269,6 +269,9 @@ async fn a_merchant_is_updated_from_the_cli(backend: Backend) {
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to change"));
     let unknown = easypay(&["merchant", "update", "T0000404", "--name", "x"], db);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no merchant T0000404"));
+    let unknown = easypay(&["notifications", "list", "--mall-id", "T0000404"], db);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no merchant T0000404"));
     let answer = cancel_signed_with(&app, "T0000078", &pg_cno, &old_key).await;
     assert_eq!(answer["resCd"], "C001", "{answer}");
 
@@ -285,7 +288,7 @@ async fn a_merchant_is_updated_from_the_cli(backend: Backend) {
         .output()
         .unwrap();
     let updated = stdout(&updated);
-    assert!(updated.contains("name:       Tea House"), "{updated}");
+    assert!(updated.contains("name:          Tea House"), "{updated}");
     assert!(
         updated.contains("https://shop.example/card-notify"),
         "{updated}"
@@ -313,7 +316,7 @@ async fn a_merchant_is_updated_from_the_cli(backend: Backend) {
         db,
     ));
     let shown = stdout(&easypay(&["merchant", "show", "T0000078"], db));
-    assert!(shown.contains("notiUrl:    -"), "{shown}");
+    assert!(shown.contains("notiUrl:       -"), "{shown}");
     assert!(shown.contains("Tea House"), "{shown}");
 }
 
