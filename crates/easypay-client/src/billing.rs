@@ -52,6 +52,9 @@ pub struct BillingKey {
     pub issuer_name: String,
     /// The key the issuance was sent under (to look it up with `retrieveTransaction`).
     pub shop_transaction_id: String,
+    /// The `approvalReqDate` it was sent with (`yyyyMMdd`, Seoul): with the key, what
+    /// [`Client::recover_billing_key`] looks it up by.
+    pub approval_req_date: String,
     /// True when the answer was lost and recovered through `retrieveTransaction`, whose answers
     /// KICC does not sign; otherwise its `msgAuthValue` was verified.
     pub recovered: bool,
@@ -68,6 +71,7 @@ impl fmt::Debug for BillingKey {
             .field("card_mask_no", &self.card_mask_no)
             .field("issuer_name", &self.issuer_name)
             .field("shop_transaction_id", &self.shop_transaction_id)
+            .field("approval_req_date", &self.approval_req_date)
             .field("recovered", &self.recovered)
             .finish_non_exhaustive()
     }
@@ -199,14 +203,14 @@ impl Client {
             Err(error) => return Err(error),
         };
         let answered_pg_cno = response.pg_cno.clone();
-        self.issued(response, &key, shop_order_no, recovered)
+        self.issued(response, (&key, &date), shop_order_no, recovered)
             .map_err(|error| error.in_call(&key, answered_pg_cno.as_deref()))
     }
 
     fn issued(
         &self,
         response: IssueKeyResponse,
-        key: &str,
+        (key, date): (&str, &str),
         shop_order_no: &str,
         recovered: bool,
     ) -> Result<BillingKey, Error> {
@@ -236,6 +240,7 @@ impl Client {
             card_mask_no: card.card_mask_no.clone(),
             issuer_name: card.issuer_name.clone(),
             shop_transaction_id: key.to_owned(),
+            approval_req_date: date.to_owned(),
             recovered,
             response,
         })

@@ -72,6 +72,9 @@ pub struct CardCharge {
     pub approval_no: String,
     /// The key the charge was sent under.
     pub shop_transaction_id: String,
+    /// The `approvalReqDate` it was sent with (`yyyyMMdd`, Seoul): with the key, what
+    /// [`Client::recover_charge`] looks it up by.
+    pub approval_req_date: String,
     /// True when the answer was lost and recovered through `retrieveTransaction` (unsigned).
     pub recovered: bool,
     /// The whole answer.
@@ -215,8 +218,14 @@ impl Charge<'_> {
             Err(error) => return Err(error),
         };
         let answered_pg_cno = response.pg_cno.clone();
-        let charge = charged(client, response, &key, &self.shop_order_no, recovered)
-            .map_err(|error| error.in_call(&key, answered_pg_cno.as_deref()))?;
+        let charge = charged(
+            client,
+            response,
+            (&key, &date),
+            &self.shop_order_no,
+            recovered,
+        )
+        .map_err(|error| error.in_call(&key, answered_pg_cno.as_deref()))?;
         if charge.amount != self.amount {
             // KICC's rule: a payment approved for another amount is cancelled at once.
             let cancel = client.cancel_card(&charge.pg_cno).send().await;
@@ -238,7 +247,7 @@ impl Charge<'_> {
 fn charged(
     client: &Client,
     response: BatchApprovalResponse,
-    key: &str,
+    (key, date): (&str, &str),
     shop_order_no: &str,
     recovered: bool,
 ) -> Result<CardCharge, Error> {
@@ -269,6 +278,7 @@ fn charged(
             .approval_no
             .clone(),
         shop_transaction_id: key.to_owned(),
+        approval_req_date: date.to_owned(),
         recovered,
         response,
     })

@@ -42,6 +42,11 @@ pub fn seoul_date(at: DateTime<Utc>) -> String {
     easypay_api::seoul_time::date(at)
 }
 
+/// [`seoul_date`] of now.
+pub fn seoul_today() -> String {
+    seoul_date(Utc::now())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,6 +63,8 @@ mod wechat_cancel;
 pub use billing::{BillingKey, OpenBillingWindow};
 pub use card_cancel::{CancelCard, CardCancel};
 pub use charge::{CardCharge, Charge, Tax};
+/// The `chrono` this crate's dates and times come from (`seoul_date`, webhook timestamps).
+pub use chrono;
 pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, PRODUCTION_URL, TEST_URL};
 pub use customer::Customer;
 /// The wire types, field rules and codes the client speaks, re-exported so that a merchant needs
@@ -71,7 +73,7 @@ pub use easypay_api as api;
 pub use easypay_api::wechat::{Currency, TradeType};
 pub use easypay_api::{FieldError, ResCode};
 pub use error::{Error, Integrity, Refusal};
-pub use keys::{new_shop_transaction_id, seoul_date};
+pub use keys::{new_shop_transaction_id, seoul_date, seoul_today};
 pub use money::Money;
 pub use retry::RetryPolicy;
 pub use settle::SettleError;

@@ -65,6 +65,15 @@ async fn a_card_is_registered_keyed_charged_notified_and_removed() {
         .unwrap();
     assert_eq!(charged.amount, 9_900);
     assert!(!charged.recovered && !charged.approval_no.is_empty());
+    // The date it was sent with, the other half of what looks it up (the Seoul day of its
+    // approval, unless it was sent in the last moments before midnight).
+    let found = client
+        .recover_charge(&charged.shop_transaction_id, &charged.approval_req_date)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.pg_cno.as_deref(), Some(charged.pg_cno.as_str()));
+    assert_eq!(key.approval_req_date.len(), 8);
     let notified = receiver.wait_for(1).await;
     let Some(Notification::CardApproval(card)) =
         notified[0].verified.as_ref().map(|v| &v.notification)
