@@ -27,7 +27,11 @@ macro_rules! code_list {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum $name {
-            $(#[serde(rename = $wire)] $variant),+
+            $(
+                #[doc = concat!("`\"", $wire, "\"` on the wire.")]
+                #[serde(rename = $wire)]
+                $variant
+            ),+
         }
 
         impl $name {
@@ -58,7 +62,10 @@ code_list!(
     LangFlag { Kor => "KOR", Eng => "ENG", Jpn => "JPN", Chn => "CHN" }
 );
 code_list!(
-    /// `payMethodInfo.billKeyMethodInfo.certType`: what the window asks for (seed 003).
+    /// `payMethodInfo.billKeyMethodInfo.certType`: what the window asks for (seed 003). `Full`
+    /// (`"0"`): card number, expiry, date of birth and the card PIN's first 2 digits;
+    /// `WithBirthDate` (`"1"`): number, expiry and date of birth; `NumberAndExpiry` (`"2"`):
+    /// number and expiry only.
     CertType { Full => "0", WithBirthDate => "1", NumberAndExpiry => "2" }
 );
 code_list!(

@@ -9,64 +9,143 @@ use std::fmt;
 /// system faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResCode {
+    /// `0000`: Success.
     Success,
+    /// `V001`: The body is not a JSON object (broken JSON, an array, a string…). HTTP 400.
     MalformedBody,
+    /// `V002`: A required field is absent, null, an empty string or only spaces.
     FieldMissing,
+    /// `V003`: A field has the wrong JSON type (e.g. an object where a string is expected).
     FieldWrongType,
+    /// `V004`: A field is longer than its limit, counted in EUC-KR bytes (a Hangul syllable counts
+    /// 2).
     FieldTooLong,
+    /// `V005`: A field has a character EUC-KR (KS X 1001) cannot represent, such as an emoji.
     FieldNotEucKr,
+    /// `V006`: A text field has one of ' " < > \ ; | or a control character (KICC's
+    /// special-character rule).
     FieldForbiddenChar,
+    /// `V007`: A field that must be English only (WeChat goodsName) has a non-ASCII or
+    /// non-printable character.
     FieldNotEnglish,
+    /// `V008`: A numbers-only field (customerContactNo) has something other than digits.
     FieldNotDigits,
+    /// `V009`: A coded field has a value outside its list (tradeType, currency…).
     FieldNotAllowedValue,
+    /// `V010`: A number is not an integer (JSON number or digit string) in its range: amounts 1 …
+    /// 999999999999, the registration amount exactly 0, tax parts 0 … 999999999999.
     FieldBadAmount,
+    /// `V011`: A URL is not an absolute http or https URL.
     FieldBadUrl,
+    /// `V012`: customerMail is not an e-mail address.
     FieldBadEmail,
+    /// `V013`: The body is larger than the gateway accepts (64 KiB). HTTP 413.
     BodyTooLarge,
+    /// `V014`: A field does not have its documented shape (shopOrderNo: letters, digits, _ and -
+    /// only).
     FieldBadFormat,
+    /// `V015`: A request date (approvalReqDate, cancelReqDate, removeReqDate) is not today in Seoul
+    /// (yesterday is accepted until 00:10).
     RequestDateNotToday,
+    /// `M001`: No merchant has this mallId.
     UnknownMerchant,
+    /// `M002`: The merchant exists but is deactivated.
     MerchantInactive,
+    /// `D001`: This merchant already used this shopOrderNo under another shopTransactionId.
     DuplicateOrder,
+    /// `D002`: This shopTransactionId was already used today for a different request (or for any
+    /// request, with --idempotency strict).
     DuplicateRequest,
+    /// `D003`: A request with this shopTransactionId is still being processed; retry with the same
+    /// key to get its answer (retrieveTransaction: look it up again shortly).
     RequestInProgress,
+    /// `F001`: No transaction of this merchant has this pgCno.
     TransactionNotFound,
+    /// `F002`: No notification of this merchant has this id.
     NotificationNotFound,
+    /// `A001`: The notification API needs HTTP Basic authentication with the mallId and its secret
+    /// key. HTTP 401.
     AuthenticationFailed,
+    /// `W001`: The WeChat order exists and is waiting for the customer to pay.
     NotPaidYet,
+    /// `W002`: The WeChat wallet declined the payment (on the return to returnUrl also: voided it
+    /// after approving it).
     DeclinedByWallet,
+    /// `W003`: The WeChat order expired before it was paid (2 hours by default).
     OrderExpired,
+    /// `W004`: The customer cancelled the payment in the WeChat cashier.
     CancelledByCustomer,
+    /// `S001`: A sandbox action does not apply to the order's current state (e.g. approving a
+    /// declined order).
     TransitionNotAllowed,
+    /// `C001`: The payment is not approved yet (still pending): there is nothing to cancel.
     CancelNotPaid,
+    /// `C002`: The payment was declined: there is nothing to cancel.
     CancelDeclined,
+    /// `C003`: The payment expired unpaid: there is nothing to cancel.
     CancelExpired,
+    /// `C004`: The customer cancelled the payment before paying: there is nothing to cancel.
     CancelAbandoned,
+    /// `C005`: The payment was voided by the wallet (TS12): there is nothing to cancel.
     CancelVoided,
+    /// `C006`: The payment is already cancelled in full (TS02).
     AlreadyCancelled,
+    /// `C007`: The cancel amount is more than what remains approved.
     CancelExceedsRemaining,
+    /// `C008`: remainAmount is not what would remain after this cancel (KICC's partial-cancel
+    /// check), or a WeChat full cancel's amountInfo.totAmount is not what remains.
     RemainAmountMismatch,
+    /// `C009`: msgAuthValue is not the HMAC-SHA256 of the documented fields with the merchant's
+    /// secret key.
     MsgAuthValueMismatch,
+    /// `C010`: amountInfo.currency is not the payment's currency.
     CancelCurrencyMismatch,
+    /// `F004`: No cancel of this payment has this cancelPgCno.
     CancelNotFound,
+    /// `V016`: retrieveTransaction's transactionDate is neither today nor yesterday in Seoul (older
+    /// transactions cannot be queried).
     RetrieveDateOutOfRange,
+    /// `B001`: No completed card registration of this merchant has this authorizationId.
     UnknownAuthorization,
+    /// `B002`: This authorizationId already issued a billing key; an authorizationId is single-use.
     AuthorizationUsed,
+    /// `B003`: This authorizationId expired: a billing key must be issued within 30 minutes of the
+    /// card registration.
     AuthorizationExpired,
+    /// `B004`: The shopOrderNo is not the one the card registration (webpay) was opened with.
     AuthorizationOrderMismatch,
+    /// `B005`: No billing key of this merchant has this batchKey.
     UnknownBatchKey,
+    /// `B006`: This billing key was removed (removeBatchKey) and can no longer be charged or
+    /// removed.
     BatchKeyRemoved,
+    /// `B007`: Return to returnUrl: the customer cancelled the card registration window.
     RegistrationCancelled,
+    /// `B008`: Return to returnUrl: the card registration window expired (30 minutes) before the
+    /// card was registered.
     RegistrationExpired,
+    /// `F003`: retrieveTransaction: no billing-key issuance, recurring charge or card cancel of
+    /// this merchant used this shopTransactionId on transactionDate.
     RetrieveNotFound,
+    /// `8521`: Card declined by the issuer: the credit limit is exceeded (KICC code).
     CardLimitExceeded,
+    /// `8035`: Card declined by the issuer: the check card's balance is insufficient (KICC code).
     CardInsufficientBalance,
+    /// `8314`: Card declined by the issuer: the card has expired (KICC code).
     CardExpired,
+    /// `8311`: Card declined by the issuer: the card password is wrong (KICC code).
     CardWrongPassword,
+    /// `8350`: Card declined by the issuer: the card was reported lost or stolen (KICC code).
     CardLostOrStolen,
+    /// `8373`: Card declined by the issuer: refused, the customer should contact the card issuer
+    /// (KICC code).
     CardIssuerRefused,
+    /// `E404`: No endpoint at this path. HTTP 404.
     UnknownPath,
+    /// `E405`: The endpoint exists but not for this HTTP method (the API takes POST). HTTP 405.
     MethodNotAllowed,
+    /// `E500`: The gateway failed internally (e.g. the database is unreachable). Nothing was
+    /// committed; retry with the same shopTransactionId. HTTP 500.
     InternalError,
 }
 
@@ -345,6 +424,34 @@ mod tests {
         for code in ResCode::ALL {
             assert_eq!(code.as_str().len(), 4, "{code:?}");
             assert!(seen.insert(code.as_str()), "duplicate {code}");
+        }
+    }
+
+    /// Each variant's rustdoc is its code and meaning, so that a merchant reading the SDK's docs
+    /// sees what `CardLimitExceeded` answers; this keeps the two from drifting apart.
+    #[test]
+    fn every_variant_is_documented_with_its_code_and_meaning() {
+        let source = include_str!("codes.rs");
+        let enum_start = source.find("pub enum ResCode {").unwrap();
+        let lines: Vec<&str> = source[enum_start..].lines().collect();
+        for code in ResCode::ALL {
+            let declaration = format!("    {code:?},");
+            let at = lines
+                .iter()
+                .position(|line| *line == declaration)
+                .unwrap_or_else(|| panic!("{code:?} is declared"));
+            let doc: Vec<&str> = lines[..at]
+                .iter()
+                .rev()
+                .take_while(|line| line.trim_start().starts_with("///"))
+                .map(|line| line.trim_start().trim_start_matches("///").trim())
+                .collect();
+            let doc = doc.into_iter().rev().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                doc,
+                format!("`{}`: {}", code.as_str(), code.meaning()),
+                "{code:?}"
+            );
         }
     }
 }
