@@ -27,7 +27,7 @@ pub struct AppState(Arc<Shared>);
 /// What [`AppState`] shares.
 pub struct Shared {
     pub db: Db,
-    pub settings: Arc<Settings>,
+    pub settings: Settings,
     pub notifier: Notifier,
     pub vault: CardVault,
     pub metrics: Arc<Metrics>,
@@ -108,13 +108,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     let notifier = Notifier::new(db.clone(), config.notify.clone(), metrics.clone())?;
     let state = AppState(Arc::new(Shared {
         db: db.clone(),
-        settings: Arc::new(Settings {
+        settings: Settings {
             public_url: public_url.clone(),
             sandbox: config.sandbox,
             idempotency: config.idempotency,
             order_ttl: chrono::Duration::from_std(config.order_ttl)
                 .context("--order-ttl is too long")?,
-        }),
+        },
         notifier: notifier.clone(),
         vault,
         metrics: metrics.clone(),

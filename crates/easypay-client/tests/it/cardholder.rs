@@ -19,6 +19,16 @@ pub async fn register_card(client: &Client) -> (String, BillingReturn) {
     register_card_number(client, CARD).await
 }
 
+/// Registers `card` and issues its billing key; answers the key.
+pub async fn billing_key_for(client: &Client, card: &str) -> String {
+    let (shop_order_no, back) = register_card_number(client, card).await;
+    client
+        .issue_billing_key(back.authorization_id().unwrap(), &shop_order_no)
+        .await
+        .unwrap()
+        .batch_key
+}
+
 /// [`register_card`] with another card number.
 pub async fn register_card_number(client: &Client, card: &str) -> (String, BillingReturn) {
     let shop_order_no = order_no("REG");

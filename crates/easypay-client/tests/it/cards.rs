@@ -9,7 +9,7 @@ use easypay_client::{seoul_date, Client, Error, Integrity, RetryPolicy};
 use easypay_gateway::sandbox::{SANDBOX_MALL_ID, SANDBOX_SECRET_KEY};
 use serde_json::{json, Value};
 
-use crate::cardholder::{register_card, register_card_number, CARD, SLOW_CARD};
+use crate::cardholder::{billing_key_for, register_card, CARD, SLOW_CARD};
 use crate::gateway::{client_for, order_no, start};
 use crate::proxy::{Fault, FaultProxy};
 use crate::receiver::Receiver;
@@ -212,12 +212,7 @@ async fn an_altered_or_unsigned_answer_is_an_integrity_error() {
 async fn a_charge_still_in_progress_is_an_unknown_outcome_not_a_decline() {
     let gateway = start().await;
     let client = gateway.client();
-    let (shop_order_no, back) = register_card_number(&client, SLOW_CARD).await;
-    let key = client
-        .issue_billing_key(back.authorization_id().unwrap(), &shop_order_no)
-        .await
-        .unwrap()
-        .batch_key;
+    let key = billing_key_for(&client, SLOW_CARD).await;
     let impatient = Client::builder(&gateway.url, SANDBOX_MALL_ID, SANDBOX_SECRET_KEY)
         .timeout(Duration::from_secs(1))
         .retry(RetryPolicy::none())

@@ -9,7 +9,7 @@ use easypay_client::{Client, Error, Money, RetryPolicy, TradeType, WechatOrder};
 use easypay_gateway::config::IdempotencyMode;
 use easypay_gateway::sandbox::{SANDBOX_MALL_ID, SANDBOX_SECRET_KEY};
 
-use crate::cardholder::register_card;
+use crate::cardholder::{billing_key_for, CARD};
 use crate::gateway::{order_no, quick_retries, start, start_with};
 use crate::proxy::{Fault, FaultProxy, Seen};
 
@@ -239,12 +239,7 @@ async fn a_registration_window_is_not_retried_once_sent() {
 async fn a_lost_charge_is_retried_or_recovered_and_charged_once() {
     let gateway = start().await;
     let client = gateway.client();
-    let (shop_order_no, back) = register_card(&client).await;
-    let key = client
-        .issue_billing_key(back.authorization_id().unwrap(), &shop_order_no)
-        .await
-        .unwrap()
-        .batch_key;
+    let key = billing_key_for(&client, CARD).await;
 
     // Retried under the same key.
     let proxy = FaultProxy::start(&gateway.url, vec![Fault::HangAfterForward]).await;
@@ -291,12 +286,7 @@ async fn a_lost_charge_is_retried_or_recovered_and_charged_once() {
 async fn a_retry_refused_as_a_duplicate_is_an_unknown_outcome() {
     let gateway = start_with(|config| config.idempotency = IdempotencyMode::Strict).await;
     let client = gateway.client();
-    let (shop_order_no, back) = register_card(&client).await;
-    let key = client
-        .issue_billing_key(back.authorization_id().unwrap(), &shop_order_no)
-        .await
-        .unwrap()
-        .batch_key;
+    let key = billing_key_for(&client, CARD).await;
     let proxy = FaultProxy::start(&gateway.url, vec![Fault::HangAfterForward]).await;
     let charged = client_via(&proxy, quick_retries())
         .charge(&key, &order_no("SUB"), "Monthly plan", 9_900)

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use chrono::Utc;
+use easypay_api::wechat::TradeType;
 use easypay_api::ResCode;
 use serde_json::{json, Map, Value};
 
@@ -16,7 +17,6 @@ use crate::app::AppState;
 use crate::domain::wechat_payment::PaymentState;
 use crate::http::error::{json_response, ApiError};
 use crate::processor::wechat_wallet::{self, OrderRef};
-use easypay_api::wechat::TradeType;
 
 const STATES: [PaymentState; 8] = [
     PaymentState::Pending,

@@ -339,13 +339,11 @@ pub async fn resend<'e>(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    // A card notification goes to the merchant's registered notiUrl as it is now: a merchant who
-    // fixed a wrong one resends to the right one. (A WeChat one keeps its order's notifyUrl.)
+    // Where the new cycle's tries go is decided at each try ([`CURRENT_TARGET`]): a card
+    // notification follows the merchant's notiUrl as it is then.
     let updated = sqlx::query(
         "UPDATE notifications SET status = 'pending', attempts_in_cycle = 0, next_attempt_at = $1, \
-         cycle = cycle + 1, delivered_at = NULL, target_url = CASE WHEN kind IN ('card.approval', 'card.cancel') \
-         THEN COALESCE((SELECT noti_url FROM merchants WHERE merchants.mall_id = notifications.mall_id), target_url) \
-         ELSE target_url END WHERE id = $2",
+         cycle = cycle + 1, delivered_at = NULL WHERE id = $2",
     )
     .bind(now.timestamp_millis())
     .bind(id)

@@ -1,8 +1,8 @@
 //! Finds the stored answer of an earlier request by its key and the Seoul date it was first sent
 //! (retrieveTransaction). The idempotency table already keeps every answer, byte for byte.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
-use easypay_api::seoul_time::{seoul, YESTERDAY_GRACE_MINUTES};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use easypay_api::seoul_time::{key_expiry, seoul};
 use sqlx::{Any, Executor, FromRow};
 
 use super::idempotency::Endpoint;
@@ -27,12 +27,9 @@ pub async fn find_answer<'e>(
     date: NaiveDate,
 ) -> Result<Option<(Endpoint, String)>, sqlx::Error> {
     let start = seoul_midnight(date);
-    let end = date
-        .checked_add_days(Days::new(1))
-        .map(|next_day| {
-            seoul_midnight(next_day) + chrono::Duration::minutes(i64::from(YESTERDAY_GRACE_MINUTES))
-        })
-        .unwrap_or(start);
+    // The day, and the grace after it in which a request may still carry its date: exactly as
+    // long as a key first used at that midnight counts.
+    let end = key_expiry(start);
     let found: Option<Found> = sqlx::query_as(
         "SELECT endpoint, response_body FROM idempotency_keys \
          WHERE mall_id = $1 AND shop_transaction_id = $2 AND endpoint IN ($3, $4, $5) \
