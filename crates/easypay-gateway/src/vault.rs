@@ -92,6 +92,26 @@ impl CardVault {
         Ok(CardVault::from_key(&key))
     }
 
+    /// The vault of a key that must exist already: the key given inline, else the key file, which
+    /// is read, never created (a command that needs the database's current key).
+    pub fn load_existing(
+        inline_key: Option<&str>,
+        key_file: Option<&Path>,
+        database_url: &str,
+    ) -> anyhow::Result<Self> {
+        if inline_key.is_none() {
+            let path = key_file.map_or_else(|| default_key_file(database_url), Path::to_path_buf);
+            if !path.exists() {
+                bail!(
+                    "no card key file at {}: give the current key with --card-key or \
+                     --card-key-file",
+                    path.display()
+                );
+            }
+        }
+        Self::load(inline_key, key_file, database_url)
+    }
+
     /// Seals `card` for the row named by `context` (e.g. `billing_key:{batchKey}`): ciphertext
     /// moved to another row does not open.
     pub fn seal(&self, card: &CardSecret, context: &str) -> SealedCard {

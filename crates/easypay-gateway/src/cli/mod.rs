@@ -1,5 +1,6 @@
-//! The `easypay` command line: `serve`, `config`, `merchant …`, `notifications …`.
+//! The `easypay` command line: `serve`, `config`, `merchant …`, `notifications …`, `card-key …`.
 
+mod card_key;
 mod duration;
 pub mod layered;
 mod merchant;
@@ -55,6 +56,8 @@ enum Command {
     Merchant(merchant::MerchantArgs),
     /// List, show and resend notifications to merchants.
     Notifications(notifications::NotificationsArgs),
+    /// Rotate the key that seals card data at rest.
+    CardKey(card_key::CardKeyArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -108,6 +111,7 @@ pub fn main() -> ExitCode {
             Command::Config(_) => Ok(()),
             Command::Merchant(command) => merchant::run(command).await,
             Command::Notifications(command) => notifications::run(command).await,
+            Command::CardKey(command) => card_key::run(command).await,
         }
     });
     match outcome {

@@ -111,7 +111,12 @@ pub struct Registration {
 impl Registration {
     /// The context its card is sealed under: ciphertext moved to another row does not open.
     pub fn seal_context(&self) -> String {
-        format!("registration:{}", self.window_token)
+        Self::seal_context_of(&self.window_token)
+    }
+
+    /// [`Registration::seal_context`] of the registration behind `window_token`.
+    pub fn seal_context_of(window_token: &str) -> String {
+        format!("registration:{window_token}")
     }
 
     pub fn state_at(&self, now: DateTime<Utc>) -> RegistrationState {

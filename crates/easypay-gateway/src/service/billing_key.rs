@@ -7,6 +7,7 @@ use easypay_api::billing_key::{
 };
 use easypay_api::{msg_auth, seoul_time, ResCode};
 
+use super::card_key_guard;
 use super::idempotent::{self, answer, Key};
 use super::merchant_gate::active_merchant;
 use crate::app::AppState;
@@ -127,6 +128,7 @@ async fn issue_key(
             .vault
             .open(sealed, &registration.seal_context())
             .map_err(ApiError::internal)?;
+        card_key_guard::refuse_a_rotated_key(tx, state.db.backend(), &state.vault).await?;
         let mut inserted = None;
         for pg_cno in ids::pg_cno_draws(now).take(ATTEMPTS) {
             let batch_key = billing_key::new_batch_key();

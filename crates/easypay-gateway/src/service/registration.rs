@@ -4,6 +4,7 @@ use chrono::Utc;
 use easypay_api::billing::{WebpayRequest, WebpayResponse};
 use easypay_api::ResCode;
 
+use super::card_key_guard;
 use super::merchant_gate::active_merchant_without_key;
 use crate::app::AppState;
 use crate::domain::billing_registration::{
@@ -129,6 +130,9 @@ pub async fn act(
             Err(refused) => return Ok(Err((current, refused))),
         };
         let mut tx = state.db.begin_write().await?;
+        if matches!(action, WindowAction::Complete(_)) {
+            card_key_guard::refuse_a_rotated_key(&mut tx, state.db.backend(), &state.vault).await?;
+        }
         if registrations::update(&mut tx, &next).await? {
             tx.commit().await?;
             return Ok(Ok(next));

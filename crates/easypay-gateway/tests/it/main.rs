@@ -4,6 +4,7 @@ mod bad_input;
 mod batching;
 mod browser;
 mod card_flow;
+mod card_key_rotation;
 mod cards_browser;
 mod cards_cancel;
 mod cards_charges;
