@@ -11,10 +11,11 @@ use easypay_api::card_revise::ReviseCardRequest;
 use easypay_api::retrieve::RetrieveRequest;
 
 use super::body::{refused, JsonObject};
+use super::dated::parse_dated;
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::service::{billing_key, card_cancel, card_charge, registration, retrieve};
-use crate::store::idempotency::StoredResponse;
+use crate::store::idempotency::{Endpoint, StoredResponse};
 
 pub async fn webpay(
     State(state): State<AppState>,
@@ -32,7 +33,13 @@ pub async fn issue_key(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = IssueKeyRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
+    let request = parse_dated(
+        &state,
+        &body,
+        Endpoint::BillingKeyIssue,
+        IssueKeyRequest::parse,
+    )
+    .await?;
     Ok(send(billing_key::issue(&state, request).await?))
 }
 
@@ -40,7 +47,13 @@ pub async fn batch_approval(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = BatchApprovalRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
+    let request = parse_dated(
+        &state,
+        &body,
+        Endpoint::CardBatchApproval,
+        BatchApprovalRequest::parse,
+    )
+    .await?;
     Ok(send(card_charge::charge(&state, request).await?))
 }
 
@@ -48,7 +61,13 @@ pub async fn remove_key(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = RemoveKeyRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
+    let request = parse_dated(
+        &state,
+        &body,
+        Endpoint::BillingKeyRemove,
+        RemoveKeyRequest::parse,
+    )
+    .await?;
     Ok(send(billing_key::remove(&state, request).await?))
 }
 
@@ -56,7 +75,13 @@ pub async fn revise(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = ReviseCardRequest::parse(&body, Utc::now()).map_err(refused(&body))?;
+    let request = parse_dated(
+        &state,
+        &body,
+        Endpoint::CardRevise,
+        ReviseCardRequest::parse,
+    )
+    .await?;
     Ok(send(card_cancel::revise(&state, request).await?))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod body;
 mod cards;
+mod dated;
 pub mod error;
 mod notifications;
 mod ops;

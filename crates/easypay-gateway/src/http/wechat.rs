@@ -6,10 +6,11 @@ use easypay_api::wechat::{CreateWechatRequest, FindWechatRequest};
 use easypay_api::wechat_revise::ReviseWechatRequest;
 
 use super::body::{refused, JsonObject};
+use super::dated::parse_dated;
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::service::{wechat, wechat_cancel};
-use crate::store::idempotency::StoredResponse;
+use crate::store::idempotency::{Endpoint, StoredResponse};
 
 pub async fn create(
     State(state): State<AppState>,
@@ -35,7 +36,13 @@ pub async fn revise(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = ReviseWechatRequest::parse(&body, chrono::Utc::now()).map_err(refused(&body))?;
+    let request = parse_dated(
+        &state,
+        &body,
+        Endpoint::WechatRevise,
+        ReviseWechatRequest::parse,
+    )
+    .await?;
     Ok(send(wechat_cancel::revise(&state, request).await?))
 }
 

@@ -32,7 +32,7 @@ pub enum Table {
     OrderNumbers,
     /// `payments`: a taken `pgCno`, page token or order number is a conflict.
     Payments,
-    /// `idempotency_keys`: a key still in its day is a conflict; a key whose day is over is reused.
+    /// `idempotency_keys`: a key already there is a conflict (reused after its day by `claim`).
     IdempotencyKeys,
 }
 
@@ -67,7 +67,7 @@ impl Table {
                 "ON CONFLICT DO NOTHING RETURNING mall_id AS c0, scope AS c1, shop_order_no AS c2"
             }
             Table::Payments => "ON CONFLICT DO NOTHING RETURNING pg_cno AS c0",
-            Table::IdempotencyKeys => super::idempotency::ON_CONFLICT_REUSE_EXPIRED_RETURNING,
+            Table::IdempotencyKeys => super::idempotency::ON_CONFLICT_KEEP_RETURNING,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The `idempotency_keys` table: one row per (`mallId`, endpoint, `shopTransactionId`), written in
-//! the same transaction as the effect it records, so a key and its effect exist together or not at all.
+//! the same transaction as the effect it records, so a key and its effect exist together or not at
+//! all. A key reused after its day moves its earlier answer to `idempotency_replaced`.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -72,6 +73,21 @@ pub async fn claim(
     expires_at: DateTime<Utc>,
 ) -> Result<Claim, sqlx::Error> {
     let now_ms = now.timestamp_millis();
+    // The earlier day's answer stays findable by retrieveTransaction once the key is reused.
+    sqlx::query(
+        "INSERT INTO idempotency_replaced \
+         (mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at) \
+         SELECT mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at \
+         FROM idempotency_keys \
+         WHERE mall_id = $1 AND endpoint = $2 AND shop_transaction_id = $3 AND expires_at <= $4 \
+         AND response_status <> 0",
+    )
+    .bind(scope.mall_id)
+    .bind(scope.endpoint.as_str())
+    .bind(scope.shop_transaction_id)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
     let claimed = sqlx::query(
         "INSERT INTO idempotency_keys \
          (mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at) \
@@ -115,25 +131,14 @@ pub async fn claim(
 pub(super) const INSERT_INTO: &str = "INSERT INTO idempotency_keys \
     (mall_id, endpoint, shop_transaction_id, request_hash, response_status, response_body, created_at, expires_at)";
 
-macro_rules! on_conflict_reuse_expired {
-    () => {
-        "ON CONFLICT (mall_id, endpoint, shop_transaction_id) DO UPDATE SET \
-         request_hash = excluded.request_hash, response_status = excluded.response_status, \
-         response_body = excluded.response_body, created_at = excluded.created_at, \
-         expires_at = excluded.expires_at \
-         WHERE idempotency_keys.expires_at <= excluded.created_at"
-    };
-}
-
-/// A key still in its day stays as it is (the insert does nothing); one whose day is over is
-/// replaced by the new one (decision 11).
-const ON_CONFLICT_REUSE_EXPIRED: &str = on_conflict_reuse_expired!();
+/// A key already there, even one whose day is over, is a conflict: the insert does nothing and the
+/// request goes to [`claim`], which keeps the earlier answer before it reuses the key.
+const ON_CONFLICT_KEEP: &str = "ON CONFLICT (mall_id, endpoint, shop_transaction_id) DO NOTHING";
 
 /// The same, telling which keys went in.
-pub(super) const ON_CONFLICT_REUSE_EXPIRED_RETURNING: &str = concat!(
-    on_conflict_reuse_expired!(),
-    " RETURNING mall_id AS c0, endpoint AS c1, shop_transaction_id AS c2"
-);
+pub(super) const ON_CONFLICT_KEEP_RETURNING: &str =
+    "ON CONFLICT (mall_id, endpoint, shop_transaction_id) DO NOTHING \
+     RETURNING mall_id AS c0, endpoint AS c1, shop_transaction_id AS c2";
 
 /// A key with its answer, in [`INSERT_INTO`]'s order.
 fn answered_values(
@@ -176,7 +181,7 @@ pub fn insert_answered_at_commit(
 }
 
 /// Stores the key with its answer in one statement, after the effect: `false` if the key is already
-/// in use today (then the effect must be rolled back and the request handled by [`claim`]).
+/// there (then the effect must be rolled back and the request handled by [`claim`]).
 /// On PostgreSQL a concurrent use of the same key waits here until the first transaction ends.
 pub async fn insert_answered(
     conn: &mut Conn,
@@ -186,7 +191,7 @@ pub async fn insert_answered(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    static INSERT_ONE: OneRowInsert = OneRowInsert::new(INSERT_INTO, ON_CONFLICT_REUSE_EXPIRED);
+    static INSERT_ONE: OneRowInsert = OneRowInsert::new(INSERT_INTO, ON_CONFLICT_KEEP);
     let values = answered_values(scope, request_hash, response, now, expires_at);
     let inserted = sqlx::query_with(INSERT_ONE.sql(values.len()), deferred::arguments(&values)?)
         .execute(&mut *conn)
@@ -212,4 +217,26 @@ pub async fn record(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// When a key still in its day was first used, and its request's fingerprint, if it holds an answer.
+pub async fn first_use(
+    conn: &mut Conn,
+    scope: &KeyScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<(DateTime<Utc>, String)>, sqlx::Error> {
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT created_at, request_hash FROM idempotency_keys \
+         WHERE mall_id = $1 AND endpoint = $2 AND shop_transaction_id = $3 \
+         AND expires_at > $4 AND response_status <> 0",
+    )
+    .bind(scope.mall_id)
+    .bind(scope.endpoint.as_str())
+    .bind(scope.shop_transaction_id)
+    .bind(now.timestamp_millis())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.and_then(|(created_at, hash)| {
+        DateTime::from_timestamp_millis(created_at).map(|at| (at, hash))
+    }))
 }

@@ -1,5 +1,6 @@
 //! Finds the stored answer of an earlier request by its key and the Seoul date it was first sent
-//! (retrieveTransaction). The idempotency table already keeps every answer, byte for byte.
+//! (retrieveTransaction). The idempotency tables already keep every answer, byte for byte: the
+//! keys' own, and those of keys since reused on a later day.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use easypay_api::seoul_time::{key_expiry, seoul};
@@ -11,6 +12,7 @@ use super::idempotency::Endpoint;
 pub struct Found {
     pub endpoint: String,
     pub response_body: String,
+    pub created_at: i64,
 }
 
 /// The first finished answer under (`mall_id`, one of `endpoints`, `shop_transaction_id`) whose
@@ -30,8 +32,13 @@ pub async fn find_answer<'e>(
     // The day, and the grace after it in which a request may still carry its date: exactly as
     // long as a key first used at that midnight counts.
     let end = key_expiry(start);
+    // A key reused on a later day moved this day's answer to `idempotency_replaced`.
     let found: Option<Found> = sqlx::query_as(
-        "SELECT endpoint, response_body FROM idempotency_keys \
+        "SELECT endpoint, response_body, created_at FROM idempotency_keys \
+         WHERE mall_id = $1 AND shop_transaction_id = $2 AND endpoint IN ($3, $4, $5) \
+         AND response_status <> 0 AND created_at >= $6 AND created_at < $7 \
+         UNION ALL \
+         SELECT endpoint, response_body, created_at FROM idempotency_replaced \
          WHERE mall_id = $1 AND shop_transaction_id = $2 AND endpoint IN ($3, $4, $5) \
          AND response_status <> 0 AND created_at >= $6 AND created_at < $7 \
          ORDER BY created_at ASC LIMIT 1",

@@ -123,6 +123,34 @@ async fn a_request_sent_just_after_midnight_is_found_under_both_dates(backend: B
     assert_eq!(found["resCd"], "F003", "{found}");
 }
 
+/// A key may be used again once its day is over (decision 11); yesterday's charge under it must
+/// still be found under yesterday's date, or a merchant recovering a lost answer would take "not
+/// found" for "not charged" and never cancel it.
+async fn a_key_reused_the_next_day_leaves_yesterdays_charge_findable(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = billing_key(&app, GOOD_CARD).await;
+    let body = charge_body(&key, 1000);
+    let charged = charge(&app, &body).await;
+    let id = body["shopTransactionId"].as_str().unwrap();
+    let now = Utc::now().timestamp_millis();
+    execute(
+        &app,
+        &format!(
+        "UPDATE idempotency_keys SET created_at = created_at - 86400000, expires_at = {now} - 1 \
+         WHERE shop_transaction_id = '{id}'"
+    ),
+    )
+    .await;
+    // The same key today: a refusal (the order number is taken), then a new charge.
+    let refused = charge(&app, &body).await;
+    assert_eq!(refused["resCd"], "D001", "{refused}");
+    let yesterday = seoul_time::date(Utc::now() - Duration::days(1));
+    let (_, found) = retrieve(&app, id, &yesterday).await;
+    assert_eq!(found["pgCno"], charged["pgCno"], "{found}");
+    let (_, found) = retrieve(&app, id, &today()).await;
+    assert_eq!(found["resCd"], "D001", "{found}");
+}
+
 async fn nothing_found_is_f003_and_old_dates_v016(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = new_key();
@@ -227,5 +255,6 @@ on_both_backends!(
     a_decline_is_found_as_the_decline,
     yesterday_is_found_under_yesterdays_date_only,
     a_request_sent_just_after_midnight_is_found_under_both_dates,
+    a_key_reused_the_next_day_leaves_yesterdays_charge_findable,
     nothing_found_is_f003_and_old_dates_v016,
 );

@@ -16,6 +16,7 @@ mod cards_window;
 mod config_cli;
 mod dashboard;
 mod dashboard_browser;
+mod dated_resends;
 mod docs;
 mod helpers;
 mod idempotency;
