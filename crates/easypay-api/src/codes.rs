@@ -11,7 +11,7 @@ use std::fmt;
 pub enum ResCode {
     /// `0000`: Success.
     Success,
-    /// `V001`: The body is not a JSON object (broken JSON, an array, a string…). HTTP 400.
+    /// `V001`: The body is not a JSON object (broken JSON, an array, a string…, or a member named twice). HTTP 400.
     MalformedBody,
     /// `V002`: A required field is absent, null, an empty string or only spaces.
     FieldMissing,
@@ -345,7 +345,7 @@ impl ResCode {
     pub const fn meaning(self) -> &'static str {
         match self {
             ResCode::Success => "Success.",
-            ResCode::MalformedBody => "The body is not a JSON object (broken JSON, an array, a string…). HTTP 400.",
+            ResCode::MalformedBody => "The body is not a JSON object (broken JSON, an array, a string…, or a member named twice). HTTP 400.",
             ResCode::FieldMissing => "A required field is absent, null, an empty string or only spaces.",
             ResCode::FieldWrongType => "A field has the wrong JSON type (e.g. an object where a string is expected).",
             ResCode::FieldTooLong => "A field is longer than its limit, counted in EUC-KR bytes (a Hangul syllable counts 2).",

@@ -202,6 +202,12 @@ impl HttpUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err(bad("it has no host"));
         }
+        // The parser reads `http:/host` or `http:\\host` as `http://host`, but a browser on an
+        // http page reads them as a path on that page's own site: the form would never arrive.
+        let after_scheme = &raw[url.scheme().len()..];
+        if !after_scheme.starts_with("://") {
+            return Err(bad("the scheme must be followed by ://"));
+        }
         Ok(HttpUrl(raw.to_owned()))
     }
 
@@ -484,12 +490,16 @@ mod tests {
     fn urls_must_be_absolute_http_or_https() {
         assert!(HttpUrl::parse("returnUrl", "https://shop.example/return?x=1", 256).is_ok());
         assert!(HttpUrl::parse("returnUrl", "http://127.0.0.1:9000/r", 256).is_ok());
+        assert!(HttpUrl::parse("returnUrl", "HTTPS://shop.example/r", 256).is_ok());
         for bad in [
             "/relative",
             "ftp://x.example/",
             "javascript:alert(1)",
             "https:// x",
             "http://",
+            "http:/127.0.0.1:18201/return",
+            "https:shop.example/return",
+            "http:\\\\shop.example\\return",
         ] {
             assert!(
                 matches!(

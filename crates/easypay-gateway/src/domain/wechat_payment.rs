@@ -41,6 +41,20 @@ impl PaymentState {
         }
     }
 
+    /// The state as a message to people says it.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            PaymentState::Pending => "pending",
+            PaymentState::Approved => "approved",
+            PaymentState::Declined => "declined",
+            PaymentState::CancelledByCustomer => "cancelled by the customer",
+            PaymentState::Expired => "expired",
+            PaymentState::Voided => "voided",
+            PaymentState::PartiallyCancelled => "partially cancelled",
+            PaymentState::Cancelled => "cancelled",
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         [
             PaymentState::Pending,
@@ -89,7 +103,7 @@ impl WalletEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionRefused {
-    #[error("the order is {}; the {} action does not apply", from.as_str(), event.name())]
+    #[error("the order is {}; the {} action does not apply", from.in_words(), event.name())]
     NotApplicable {
         from: PaymentState,
         event: WalletEvent,
@@ -308,6 +322,15 @@ mod tests {
         assert_eq!(
             refused.to_string(),
             "the order is pending; the void action does not apply"
+        );
+        let refused = TransitionRefused::NotApplicable {
+            from: PaymentState::PartiallyCancelled,
+            event: WalletEvent::Void,
+        };
+        assert_eq!(
+            refused.to_string(),
+            "the order is partially cancelled; the void action does not apply",
+            "words, not the stored name"
         );
     }
 

@@ -8,6 +8,7 @@ use easypay_api::{FieldError, ResCode};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use super::unique_keys::UniqueKeys;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -53,7 +54,7 @@ async fn read<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiE
 /// A leading UTF-8 byte-order mark is skipped: some Windows and .NET clients send one.
 fn parse(bytes: &[u8]) -> Result<JsonObject, ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match serde_json::from_slice::<Value>(bytes) {
+    match serde_json::from_slice::<UniqueKeys>(bytes).map(|UniqueKeys(value)| value) {
         Ok(Value::Object(map)) => Ok(JsonObject(map)),
         Ok(_) => Err(ApiError::new(
             ResCode::MalformedBody,

@@ -6,6 +6,7 @@ mod dated;
 pub mod error;
 mod notifications;
 mod ops;
+mod unique_keys;
 mod wechat;
 
 use axum::extract::DefaultBodyLimit;

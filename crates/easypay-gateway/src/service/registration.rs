@@ -47,18 +47,20 @@ pub async fn open(state: &AppState, request: WebpayRequest) -> Result<WebpayResp
                 request.shop_order_no.as_str(),
             )
             .await?;
-            return Ok(match first {
-                Some(first) if first.request == request => opened(state, &first),
-                Some(_) | None => WebpayResponse {
-                    res_cd: ResCode::DuplicateOrder.as_str().into(),
-                    res_msg: format!(
+            return match first {
+                Some(first) if first.request == request => Ok(opened(state, &first)),
+                // Echoed as every other refusal of this merchant's requests is.
+                Some(_) | None => Err(ApiError::new(
+                    ResCode::DuplicateOrder,
+                    format!(
                         "shopOrderNo: {} was already used for another card registration by this \
                          merchant",
                         request.shop_order_no
                     ),
-                    auth_page_url: None,
-                },
-            });
+                )
+                .echo("mallId", request.mall_id.as_str())
+                .echo("shopOrderNo", request.shop_order_no.as_str())),
+            };
         }
         let registration = Registration {
             window_token: ids::new_token(),

@@ -55,6 +55,31 @@ async fn a_byte_order_mark_before_the_json_is_skipped(backend: Backend) {
     assert_eq!(count_orders(&app).await, 1);
 }
 
+/// `{"amount":1000, …, "amount":7}` is ambiguous: refused, not charged at either amount.
+async fn a_member_sent_twice_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = serde_json::to_string(&create_body("native")).unwrap();
+    let twice = body.replacen(
+        '{',
+        "{\"amountInfo\":{\"amount\":7,\"currency\":\"KRW\"},",
+        1,
+    );
+    let (status, answer) = app.post_raw(ENDPOINTS[0], twice).await;
+    assert_eq!(
+        (status, answer["resCd"].as_str()),
+        (400, Some("V001")),
+        "{answer}"
+    );
+    assert!(
+        answer["resMsg"]
+            .as_str()
+            .unwrap()
+            .starts_with("body: not valid JSON (the member \"amountInfo\" appears twice"),
+        "{answer}"
+    );
+    assert_eq!(count_orders(&app).await, 0);
+}
+
 async fn a_huge_body_gets_413(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut body = create_body("native");
@@ -142,6 +167,7 @@ async fn every_field_with_every_wrong_value_never_breaks_the_gateway(backend: Ba
 }
 
 on_both_backends!(
+    a_member_sent_twice_is_refused,
     bodies_that_are_not_json_objects_get_400,
     a_byte_order_mark_before_the_json_is_skipped,
     a_huge_body_gets_413,

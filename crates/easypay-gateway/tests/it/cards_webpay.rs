@@ -286,6 +286,8 @@ async fn order_numbers_are_unique_among_registrations(backend: Backend) {
         )
     );
     assert!(again.get("authPageUrl").is_none());
+    assert_eq!(again["mallId"], body["mallId"], "echoed like every refusal");
+    assert_eq!(again["shopOrderNo"], body["shopOrderNo"]);
 }
 
 async fn unknown_and_inactive_merchants_are_refused(backend: Backend) {
