@@ -130,7 +130,7 @@ pub async fn rotate(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::Re
     .await?;
     for (window_token, sealed) in &registrations {
         let context = Registration::seal_context_of(window_token);
-        // The token is a bearer secret of the window: named by its creation only.
+        // The window token opens the window: never printed.
         let resealed = reseal(current, new, sealed, &context)
             .context("a registration's card (its row was altered?)")?;
         sqlx::query("UPDATE billing_registrations SET card_sealed = $1 WHERE window_token = $2")
