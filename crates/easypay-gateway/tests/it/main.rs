@@ -17,6 +17,7 @@ mod config_cli;
 mod dashboard;
 mod dashboard_browser;
 mod docs;
+mod failed_start;
 mod helpers;
 mod idempotency;
 mod notifications;
