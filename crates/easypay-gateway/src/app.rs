@@ -128,7 +128,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;
     } else {
-        crate::sandbox::retire_sandbox_merchant(&state).await?;
+        crate::sandbox::retire_public_secrets(&state).await?;
     }
     let (stop_worker, worker_stopped) = watch::channel(false);
     let worker = notifier.spawn(worker_stopped);

@@ -27,6 +27,7 @@ mod pages_browser;
 mod process;
 mod receiver;
 mod sandbox_merchants;
+mod sandbox_secrets;
 mod schema;
 mod wechat_cancel;
 mod wechat_create;
