@@ -16,6 +16,7 @@ mod cards_window;
 mod config_cli;
 mod dashboard;
 mod dashboard_browser;
+mod deactivated_merchant;
 mod docs;
 mod failed_start;
 mod helpers;
