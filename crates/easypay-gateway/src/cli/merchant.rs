@@ -217,6 +217,9 @@ pub async fn run(args: MerchantArgs) -> anyhow::Result<()> {
 }
 
 fn parse_name(raw: &str) -> anyhow::Result<String> {
+    if raw.trim().is_empty() {
+        bail!("--name: must not be empty or only spaces (got {raw:?})");
+    }
     Ok(Text::parse("--name", raw, 50)?.to_string())
 }
 
