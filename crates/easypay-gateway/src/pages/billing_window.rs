@@ -272,7 +272,6 @@ fn failed(error: &ApiError) -> WindowPage {
 mod tests {
     use super::*;
     use easypay_api::card_input::{CardField, Problem};
-    use easypay_api::ResCode;
 
     fn form(fields: &[(&str, &str)]) -> Form {
         Form(
