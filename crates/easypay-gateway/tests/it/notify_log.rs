@@ -74,10 +74,20 @@ async fn a_failed_attempt_logs_its_mall_id_and_cause() {
         )
         .await;
         post(format!("{base}/_sandbox/notifications/flush"), json!({})).await;
-        let text = std::fs::read_to_string(&log_path).unwrap();
-        text.lines()
-            .find(|line| line.contains("notification attempt"))
-            .map(str::to_owned)
+        // The log is written by a background thread: wait for the line (bounded).
+        let mut found = None;
+        for _ in 0..200 {
+            let text = std::fs::read_to_string(&log_path).unwrap();
+            found = text
+                .lines()
+                .find(|line| line.contains("notification attempt"))
+                .map(str::to_owned);
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        found
     } else {
         None
     };
