@@ -17,7 +17,7 @@ use crate::observe::Metrics;
 use crate::service::in_flight::InFlight;
 use crate::service::merchant_gate::SeenActive;
 use crate::store::Db;
-use crate::vault::CardVault;
+use crate::vault::{CardVault, KeySource};
 
 /// Shared by every handler: cloned for each request, so one reference count to raise, not one
 /// per part (the card vault alone is a copy of an AES key schedule).
@@ -80,12 +80,18 @@ pub struct RunningGateway {
 pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     // The checks `easypay config` makes: a setting it refuses never starts a gateway.
     config.validate()?;
-    let db = Db::connect(&config.database_url, config.lock_wait).await?;
-    let vault = CardVault::load(
+    // What can fail without creating anything goes first: the listen address, then where the
+    // card key comes from. Only then the database file and a new key file are made.
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let key_source = KeySource::find(
         config.card_key.as_deref(),
         config.card_key_file.as_deref(),
         &config.database_url,
     )?;
+    let db = Db::connect(&config.database_url, config.lock_wait).await?;
+    let vault = key_source.open()?;
     if !crate::store::card_key_check::holds_the_key(db.pool(), &vault).await? {
         anyhow::bail!(
             "this database's card data is sealed with another card key: give this process the \
@@ -93,9 +99,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
              with this one no stored billing key could be charged (docs/cards.md)"
         );
     }
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
     let public_url = config
         .public_url
@@ -125,7 +128,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
     if config.sandbox {
         crate::sandbox::ensure_sandbox_merchant(&state).await?;
     } else {
-        crate::sandbox::retire_sandbox_merchant(&state).await?;
+        crate::sandbox::retire_public_secrets(&state).await?;
     }
     let (stop_worker, worker_stopped) = watch::channel(false);
     let worker = notifier.spawn(worker_stopped);

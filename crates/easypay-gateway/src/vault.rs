@@ -82,14 +82,7 @@ impl CardVault {
         key_file: Option<&Path>,
         database_url: &str,
     ) -> anyhow::Result<Self> {
-        if let Some(encoded) = inline_key {
-            return decode_key(encoded)
-                .context("--card-key (EASYPAY_CARD_KEY) must be base64 of 32 bytes")
-                .map(|key| CardVault::from_key(&key));
-        }
-        let path = key_file.map_or_else(|| default_key_file(database_url), Path::to_path_buf);
-        let key = read_or_create(&path)?;
-        Ok(CardVault::from_key(&key))
+        KeySource::find(inline_key, key_file, database_url)?.open()
     }
 
     /// The vault of a key that must exist already: the key given inline, else the key file, which
@@ -185,14 +178,68 @@ fn default_key_file(database_url: &str) -> PathBuf {
     }
 }
 
-fn read_or_create(path: &Path) -> anyhow::Result<[u8; 32]> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            return decode_key(&text)
-                .with_context(|| format!("{} must hold base64 of 32 bytes", path.display()))
+/// Where a gateway's card key comes from, found without creating anything: a start that fails
+/// later (say, on its listen address) must leave no new key file behind.
+pub enum KeySource {
+    /// Given inline, or read from an existing file.
+    Known([u8; 32]),
+    /// A key file to create, in a directory that exists.
+    NewFile(PathBuf),
+}
+
+impl KeySource {
+    pub fn find(
+        inline_key: Option<&str>,
+        key_file: Option<&Path>,
+        database_url: &str,
+    ) -> anyhow::Result<Self> {
+        if let Some(encoded) = inline_key {
+            return decode_key(encoded)
+                .context("--card-key (EASYPAY_CARD_KEY) must be base64 of 32 bytes")
+                .map(KeySource::Known);
         }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+        let path = key_file.map_or_else(|| default_key_file(database_url), Path::to_path_buf);
+        if let Some(key) = read_existing(&path)? {
+            return Ok(KeySource::Known(key));
+        }
+        let directory = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty());
+        if let Some(directory) = directory.filter(|directory| !directory.is_dir()) {
+            bail!(
+                "--card-key-file: cannot create the card key file {}: the directory {} does not \
+                 exist",
+                path.display(),
+                directory.display()
+            );
+        }
+        Ok(KeySource::NewFile(path))
+    }
+
+    /// The vault, creating the key file if it is new.
+    pub fn open(self) -> anyhow::Result<CardVault> {
+        let key = match self {
+            KeySource::Known(key) => key,
+            KeySource::NewFile(path) => read_or_create(&path)?,
+        };
+        Ok(CardVault::from_key(&key))
+    }
+}
+
+/// The key in `path`, or `None` if there is no such file.
+fn read_existing(path: &Path) -> anyhow::Result<Option<[u8; 32]>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => decode_key(&text)
+            .with_context(|| format!("{} must hold base64 of 32 bytes", path.display()))
+            .map(Some),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn read_or_create(path: &Path) -> anyhow::Result<[u8; 32]> {
+    if let Some(key) = read_existing(path)? {
+        return Ok(key);
     }
     let mut key = [0u8; 32];
     OsRng.fill_bytes(&mut key);

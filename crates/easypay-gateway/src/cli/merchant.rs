@@ -11,6 +11,7 @@ use easypay_api::values::{HttpUrl, MallId, Text};
 use super::DatabaseArg;
 use crate::domain::ids;
 use crate::domain::merchant::Merchant;
+use crate::sandbox::{PublicSecrets, SANDBOX_SECRET_KEY};
 use crate::store::{merchants, Db};
 
 /// A secret key set by hand must be at least this long: it is the HMAC key of `msgAuthValue`.
@@ -69,9 +70,10 @@ pub enum MerchantCommand {
         #[arg(long)]
         no_noti_url: bool,
     },
-    /// Let a deactivated merchant transact again.
+    /// Let a deactivated merchant transact again (refused while it has a public sandbox secret).
     Activate { mall_id: String },
-    /// Refuse the merchant's requests with M002 until it is activated again.
+    /// Refuse the merchant's requests with M002, and its customers' payments, until it is
+    /// activated again.
     Deactivate { mall_id: String },
 }
 
@@ -215,6 +217,9 @@ pub async fn run(args: MerchantArgs) -> anyhow::Result<()> {
 }
 
 fn parse_name(raw: &str) -> anyhow::Result<String> {
+    if raw.trim().is_empty() {
+        bail!("--name: must not be empty or only spaces (got {raw:?})");
+    }
     Ok(Text::parse("--name", raw, 50)?.to_string())
 }
 
@@ -225,6 +230,12 @@ fn parse_secret_key(raw: &str) -> anyhow::Result<String> {
         bail!("--secret-key: is required (got an empty string)");
     }
     let key = Text::parse("--secret-key", raw, 200)?.to_string();
+    if key == SANDBOX_SECRET_KEY {
+        bail!(
+            "--secret-key: is the sandbox's public key (in the README); leave it out for a \
+             generated one"
+        );
+    }
     if key.len() < MIN_SECRET_KEY_BYTES {
         bail!(
             "--secret-key: at least {MIN_SECRET_KEY_BYTES} bytes (got {}); leave it out for a \
@@ -254,6 +265,23 @@ fn print_merchant(merchant: &Merchant) {
 
 async fn set_active(database: &DatabaseArg, mall_id: &str, active: bool) -> anyhow::Result<()> {
     let db = open(database).await?;
+    if active {
+        let Some(merchant) = merchants::find(db.pool(), mall_id).await? else {
+            bail!("no merchant {mall_id}");
+        };
+        // The CLI administers real gateways: a public secret would let anyone sign requests or
+        // forge notifications. (Sandbox mode makes its own merchant; it never needs this.)
+        let public = PublicSecrets::of(&merchant);
+        if public.any() {
+            bail!(
+                "merchant {mall_id} still has the public sandbox {names} (README, \
+                 docs/notifications.md): rotate first with `easypay merchant update {mall_id} \
+                 {flags}`, then activate it",
+                names = public.names(),
+                flags = public.rotate_flags(),
+            );
+        }
+    }
     if !merchants::set_active(db.pool(), mall_id, active, Utc::now()).await? {
         bail!("no merchant {mall_id}");
     }

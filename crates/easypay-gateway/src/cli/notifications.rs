@@ -41,15 +41,44 @@ pub enum NotificationsCommand {
                                 easypay notifications resend --failed [--mall-id <MALL_ID>]")]
     Resend {
         /// The notification (`msg_…`); or `--failed` for every failed one.
-        #[arg(required_unless_present = "failed")]
         id: Option<String>,
         /// Resend every failed notification (of `--mall-id` only, when given).
         #[arg(long, conflicts_with = "id")]
         failed: bool,
         /// With `--failed` only: that merchant's failed notifications.
-        #[arg(long, requires = "failed", conflicts_with = "id")]
+        // Not `requires = "failed"`: clap's message for it would not say which forms are valid.
+        #[arg(long, conflicts_with = "id")]
         mall_id: Option<String>,
     },
+}
+
+/// What `resend` sends again.
+#[derive(Debug, PartialEq, Eq)]
+enum ResendTarget {
+    One(String),
+    Failed { mall_id: Option<String> },
+}
+
+const RESEND_FORMS: &str = "use `easypay notifications resend <ID>` or \
+                            `easypay notifications resend --failed [--mall-id <MALL_ID>]`";
+
+impl ResendTarget {
+    fn parse(
+        id: Option<String>,
+        failed: bool,
+        mall_id: Option<String>,
+    ) -> anyhow::Result<ResendTarget> {
+        match (id, failed, mall_id) {
+            (Some(id), false, None) => Ok(ResendTarget::One(id)),
+            (None, true, mall_id) => Ok(ResendTarget::Failed { mall_id }),
+            (None, false, Some(_)) => bail!("--mall-id: only narrows --failed; {RESEND_FORMS}"),
+            (None, false, None) => bail!("nothing to resend: {RESEND_FORMS}"),
+            // clap refuses these first (`conflicts_with`); said here too for any other caller.
+            (Some(_), true, _) | (Some(_), false, Some(_)) => {
+                bail!("a notification ID goes alone: {RESEND_FORMS}")
+            }
+        }
+    }
 }
 
 fn parse_status(raw: &str) -> Result<DeliveryStatus, String> {
@@ -65,88 +94,110 @@ async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
 }
 
 pub async fn run(args: NotificationsArgs) -> anyhow::Result<()> {
-    let db = open(&args.database).await?;
     match args.command {
         NotificationsCommand::List {
             mall_id,
             status,
             limit,
+        } => list(&open(&args.database).await?, mall_id, status, limit).await,
+        NotificationsCommand::Show { id } => show(&open(&args.database).await?, &id).await,
+        NotificationsCommand::Resend {
+            id,
+            failed,
+            mall_id,
         } => {
-            if let Some(mall_id) = &mall_id {
-                // An empty list must mean "no notifications", not "no such merchant".
-                if crate::store::merchants::find(db.pool(), mall_id)
-                    .await?
-                    .is_none()
-                {
-                    bail!("no merchant {mall_id}");
-                }
-            }
-            let rows = notifications::list(db.pool(), mall_id.as_deref(), status, limit).await?;
-            println!(
-                "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  created",
-                "id", "mallId", "kind", "status", "attempts"
-            );
-            for row in rows {
-                println!(
-                    "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  {}",
-                    row.id,
-                    row.mall_id,
-                    row.kind,
-                    row.status,
-                    row.attempts_total,
-                    from_millis(row.created_at).to_rfc3339()
-                );
-            }
+            // Read before the database is opened: a wrong combination touches nothing.
+            let target = ResendTarget::parse(id, failed, mall_id)?;
+            resend(&open(&args.database).await?, target).await
         }
-        NotificationsCommand::Show { id } => {
-            let Some(row) = notifications::find(db.pool(), &id).await? else {
-                bail!("no notification {id}");
-            };
-            println!("id:        {}", row.id);
-            println!("mallId:    {}", row.mall_id);
-            println!("kind:      {}", row.kind);
-            println!("pgCno:     {}", row.pg_cno);
-            println!("target:    {}", row.target_url);
-            println!("status:    {}", row.status);
-            println!("created:   {}", from_millis(row.created_at).to_rfc3339());
-            if row.status == DeliveryStatus::Pending.as_str() {
-                println!(
-                    "next try:  {}",
-                    from_millis(row.next_attempt_at).to_rfc3339()
-                );
-            }
-            println!("body:      {}", row.body);
-            println!("attempts:");
-            for attempt in notifications::attempts(db.pool(), &id).await? {
-                println!(
-                    "  #{:<3} {}  {:<18} http {:<4} {:>6} ms  {}",
-                    attempt.attempt,
-                    from_millis(attempt.started_at).to_rfc3339(),
-                    attempt.outcome,
-                    attempt
-                        .http_status
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    attempt.latency_ms,
-                    attempt
-                        .response_excerpt
-                        .unwrap_or_default()
-                        .replace('\n', " ")
-                );
-                if let Some(target) = attempt.target_url {
-                    println!("       to {target}");
-                }
-            }
+    }
+}
+
+async fn list(
+    db: &Db,
+    mall_id: Option<String>,
+    status: Option<DeliveryStatus>,
+    limit: i64,
+) -> anyhow::Result<()> {
+    if let Some(mall_id) = &mall_id {
+        // An empty list must mean "no notifications", not "no such merchant".
+        if crate::store::merchants::find(db.pool(), mall_id)
+            .await?
+            .is_none()
+        {
+            bail!("no merchant {mall_id}");
         }
-        NotificationsCommand::Resend { id: Some(id), .. } => {
+    }
+    let rows = notifications::list(db.pool(), mall_id.as_deref(), status, limit).await?;
+    println!(
+        "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  created",
+        "id", "mallId", "kind", "status", "attempts"
+    );
+    for row in rows {
+        println!(
+            "{:<48}  {:<8}  {:<16}  {:<9}  {:>8}  {}",
+            row.id,
+            row.mall_id,
+            row.kind,
+            row.status,
+            row.attempts_total,
+            from_millis(row.created_at).to_rfc3339()
+        );
+    }
+    Ok(())
+}
+
+async fn show(db: &Db, id: &str) -> anyhow::Result<()> {
+    let Some(row) = notifications::find(db.pool(), id).await? else {
+        bail!("no notification {id}");
+    };
+    println!("id:        {}", row.id);
+    println!("mallId:    {}", row.mall_id);
+    println!("kind:      {}", row.kind);
+    println!("pgCno:     {}", row.pg_cno);
+    println!("target:    {}", row.target_url);
+    println!("status:    {}", row.status);
+    println!("created:   {}", from_millis(row.created_at).to_rfc3339());
+    if row.status == DeliveryStatus::Pending.as_str() {
+        println!(
+            "next try:  {}",
+            from_millis(row.next_attempt_at).to_rfc3339()
+        );
+    }
+    println!("body:      {}", row.body);
+    println!("attempts:");
+    for attempt in notifications::attempts(db.pool(), id).await? {
+        println!(
+            "  #{:<3} {}  {:<18} http {:<4} {:>6} ms  {}",
+            attempt.attempt,
+            from_millis(attempt.started_at).to_rfc3339(),
+            attempt.outcome,
+            attempt
+                .http_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            attempt.latency_ms,
+            attempt
+                .response_excerpt
+                .unwrap_or_default()
+                .replace('\n', " ")
+        );
+        if let Some(target) = attempt.target_url {
+            println!("       to {target}");
+        }
+    }
+    Ok(())
+}
+
+async fn resend(db: &Db, target: ResendTarget) -> anyhow::Result<()> {
+    match target {
+        ResendTarget::One(id) => {
             if !notifications::resend(db.pool(), &id, Utc::now()).await? {
                 bail!("no notification {id}");
             }
             println!("notification {id} will be sent again now");
         }
-        NotificationsCommand::Resend {
-            id: None, mall_id, ..
-        } => {
+        ResendTarget::Failed { mall_id } => {
             let failed = notifications::list(
                 db.pool(),
                 mall_id.as_deref(),

@@ -89,6 +89,18 @@ pub enum WalletEvent {
 }
 
 impl WalletEvent {
+    /// Whether the event takes the customer's money (what a deactivated merchant may not do).
+    pub fn pays(self) -> bool {
+        match self {
+            WalletEvent::Approve { .. } => true,
+            WalletEvent::Decline
+            | WalletEvent::CustomerCancel
+            | WalletEvent::Expire
+            | WalletEvent::Void
+            | WalletEvent::Cancel { .. } => false,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             WalletEvent::Approve { .. } => "approve",

@@ -51,15 +51,25 @@ pub struct Delivery {
     pub outcome: Outcome,
     pub http_status: Option<u16>,
     pub excerpt: Option<String>,
+    /// Why no answer came, for the log: the error text without the URL (which may carry a
+    /// merchant's token), never a body or a secret. `None` when the merchant answered.
+    pub cause: Option<String>,
 }
 
 impl Delivery {
-    fn failed(outcome: Outcome, detail: impl Into<String>) -> Self {
+    /// An attempt that got no answer: `detail` is recorded with it, `cause` logged.
+    fn failed(outcome: Outcome, detail: String, cause: String) -> Self {
         Delivery {
             outcome,
             http_status: None,
-            excerpt: Some(cut(detail.into().as_bytes())),
+            excerpt: Some(cut(detail.as_bytes())),
+            cause: Some(cause),
         }
+    }
+
+    /// An attempt whose detail holds no URL: recorded and logged alike.
+    fn failed_alike(outcome: Outcome, detail: String) -> Self {
+        Delivery::failed(outcome, detail.clone(), detail)
     }
 }
 
@@ -72,11 +82,11 @@ pub async fn send(
     let url = match reqwest::Url::parse(&notification.target_url) {
         Ok(url) => url,
         Err(error) => {
-            return Delivery::failed(Outcome::ConnectionError, format!("bad URL: {error}"))
+            return Delivery::failed_alike(Outcome::ConnectionError, format!("bad URL: {error}"))
         }
     };
     if let Some(ip) = policy.refuses_literal(&url) {
-        return Delivery::failed(
+        return Delivery::failed_alike(
             Outcome::TargetRefused,
             format!("target refused: internal address {ip}"),
         );
@@ -119,6 +129,7 @@ pub async fn send(
         outcome,
         http_status: Some(status.as_u16()),
         excerpt: Some(cut(&answer)),
+        cause: None,
     }
 }
 
@@ -164,7 +175,22 @@ fn classify_error(error: &reqwest::Error) -> Delivery {
     } else {
         Outcome::ConnectionError
     };
-    Delivery::failed(outcome, chain)
+    Delivery::failed(outcome, chain, cause(error))
+}
+
+/// The error's causes, without reqwest's own message (which names the URL).
+fn cause(error: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    match (causes.is_empty(), error.is_timeout()) {
+        (false, _) => causes.join(": "),
+        (true, true) => "timed out".into(),
+        (true, false) => "the request failed".into(),
+    }
 }
 
 fn error_chain(error: &reqwest::Error) -> String {

@@ -228,12 +228,14 @@ async fn attempt(inner: &Inner, notification: Claimed) -> bool {
     }
     tracing::info!(
         id = %notification.id,
+        mall_id = %notification.mall_id,
         kind = %notification.kind,
         request_id = notification.request_id.as_deref().unwrap_or(""),
         attempt = record.attempt,
         outcome = %record.outcome,
         http_status = record.http_status,
         latency_ms = record.latency_ms,
+        cause = delivery.cause.as_deref(),
         "notification attempt"
     );
     if let Err(error) =

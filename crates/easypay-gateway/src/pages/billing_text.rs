@@ -44,6 +44,8 @@ pub struct WindowText {
     pub return_to_merchant: &'static str,
     pub not_found: Heading,
     pub refused: Heading,
+    /// The merchant is deactivated: it takes no cards.
+    pub not_accepting: Heading,
     pub failed: Heading,
 }
 
@@ -142,6 +144,10 @@ static KOR: WindowText = WindowText {
         title: "요청을 처리할 수 없습니다",
         text: "이 양식은 카드 등록 창에서만 보낼 수 있습니다. 창을 다시 열어 주세요.",
     },
+    not_accepting: Heading {
+        title: "결제를 받지 않는 가맹점",
+        text: "이 가맹점은 현재 카드 등록을 받지 않습니다. 카드는 등록되지 않았습니다. 가맹점에 문의해 주세요.",
+    },
     failed: Heading {
         title: "문제가 발생했습니다",
         text: "잠시 후 다시 시도해 주세요.",
@@ -210,6 +216,10 @@ static ENG: WindowText = WindowText {
     refused: Heading {
         title: "Request refused",
         text: "This form can only be sent from the registration window itself. Please reopen the window.",
+    },
+    not_accepting: Heading {
+        title: "Not accepting payments",
+        text: "This merchant is not accepting payments at the moment. No card was registered; please contact the merchant.",
     },
     failed: Heading {
         title: "Something went wrong",
@@ -280,6 +290,10 @@ static JPN: WindowText = WindowText {
         title: "リクエストを処理できません",
         text: "このフォームは登録画面からのみ送信できます。画面を開き直してください。",
     },
+    not_accepting: Heading {
+        title: "お支払いを受け付けていません",
+        text: "この加盟店は現在お支払いを受け付けていません。カードは登録されていません。加盟店にお問い合わせください。",
+    },
     failed: Heading {
         title: "エラーが発生しました",
         text: "しばらくしてからもう一度お試しください。",
@@ -348,6 +362,10 @@ static CHN: WindowText = WindowText {
     refused: Heading {
         title: "请求被拒绝",
         text: "此表单只能从登记窗口提交。请重新打开窗口。",
+    },
+    not_accepting: Heading {
+        title: "暂不接受付款",
+        text: "该商户目前不接受付款。银行卡未登记。请联系商户。",
     },
     failed: Heading {
         title: "出现问题",

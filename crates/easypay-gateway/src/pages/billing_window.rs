@@ -13,6 +13,7 @@ use easypay_api::billing::{CertType, DeviceType, LangFlag};
 use easypay_api::card_input::{
     BirthDate, CardExpiry, CardField, CardNumber, CardPassword, InputError, Problem,
 };
+use easypay_api::ResCode;
 
 use super::billing_text::WindowText;
 use super::billing_view::{form_page, message_page, outcome, outcome_page, WindowPage};
@@ -21,6 +22,7 @@ use super::origin::from_own_site;
 use crate::app::AppState;
 use crate::domain::billing_registration::{Registration, RegistrationState};
 use crate::http::error::ApiError;
+use crate::service::merchant_gate;
 use crate::service::registration::{self, WindowAction};
 use crate::vault::CardSecret;
 
@@ -33,6 +35,9 @@ pub async fn page(
 ) -> Response {
     match registration::load(&state, &token).await {
         Ok(Some(found)) => {
+            if let Err(page) = accepting(&state, &found).await {
+                return page.into_response();
+            }
             let refused = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
                 .find(|(name, _)| name == "refused")
                 .map(|(_, value)| value.into_owned())
@@ -63,6 +68,9 @@ pub async fn submit(
         // where it stands, its return behind a button.
         let auto = state_now == RegistrationState::Expired;
         return show(&current, auto, &[]).into_response();
+    }
+    if let Err(page) = accepting(&state, &current).await {
+        return page.into_response();
     }
     match card_inputs(&form, current.request.cert_type, now) {
         Ok(card) => act(&state, current, WindowAction::Complete(card)).await,
@@ -116,11 +124,41 @@ pub async fn cancel(
 /// After the customer's own action the return to the merchant is submitted at once; if the
 /// registration had moved on meanwhile, the window shows where it stands.
 async fn act(state: &AppState, current: Registration, action: WindowAction) -> Response {
+    let (lang, device) = (current.request.lang, current.request.device_type);
     match registration::act(state, current, &action).await {
         Ok(Ok(next)) => show(&next, true, &[]).into_response(),
         Ok(Err((current, _refused))) => show(&current, false, &[]).into_response(),
+        // Deactivated between the form and the card: nothing was registered.
+        Err(error) if error.code() == ResCode::MerchantInactive => {
+            not_accepting(lang, device).into_response()
+        }
         Err(error) => failed(&error).into_response(),
     }
+}
+
+/// An open window of a deactivated merchant takes no card: the page says so (HTTP 403, as the
+/// other refusals), in the window's language.
+async fn accepting(state: &AppState, registration: &Registration) -> Result<(), WindowPage> {
+    let open = outcome(registration, registration.state_at(Utc::now())).is_none();
+    let mall_id = registration.request.mall_id.as_str();
+    match merchant_gate::is_taking_payments(&state.db, mall_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) if !open => Ok(()),
+        Ok(false) => Err(not_accepting(
+            registration.request.lang,
+            registration.request.device_type,
+        )),
+        Err(error) => Err(failed(&error)),
+    }
+}
+
+fn not_accepting(lang: LangFlag, device: DeviceType) -> WindowPage {
+    message_page(
+        lang,
+        device,
+        |text: &WindowText| &text.not_accepting,
+        StatusCode::FORBIDDEN,
+    )
 }
 
 /// The registration as it stands: the form while open (`refused` marked), else its outcome and

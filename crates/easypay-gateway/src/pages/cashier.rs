@@ -26,6 +26,7 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let here = Here::new(&token, "");
     let payment = error::load(&state.db, &token, lang, &here.cashier()).await?;
+    let payment = error::payable_or_closed(payment, lang, &here.cashier())?;
     Ok(cashier(&payment, lang, &here).into_response())
 }
 
@@ -361,6 +362,7 @@ mod tests {
         ShownOrder {
             payment,
             merchant_name: "Tea House".into(),
+            merchant_active: true,
         }
     }
 

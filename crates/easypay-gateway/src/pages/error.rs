@@ -7,7 +7,7 @@ use easypay_api::ResCode;
 use super::i18n::Lang;
 use super::layout::{escape, Page};
 use super::shown_order::ShownOrder;
-use crate::domain::wechat_payment::WechatPayment;
+use crate::domain::wechat_payment::{PaymentState, WechatPayment};
 use crate::http::error::ApiError;
 use crate::processor::wechat_wallet::{self, OrderRef};
 use crate::store::Db;
@@ -25,15 +25,17 @@ enum Kind {
     Failed,
     /// A form POST made by another site.
     Refused,
+    /// The order's merchant is deactivated: it takes no payments.
+    NotAccepting,
 }
 
 impl PageError {
     /// `error` from loading or changing the order behind the page at `href`.
     pub fn from_api(error: &ApiError, lang: Lang, href: &str) -> Self {
-        let kind = if error.code() == ResCode::TransactionNotFound {
-            Kind::NotFound
-        } else {
-            Kind::Failed
+        let kind = match error.code() {
+            ResCode::TransactionNotFound => Kind::NotFound,
+            ResCode::MerchantInactive => Kind::NotAccepting,
+            _ => Kind::Failed,
         };
         PageError {
             lang,
@@ -48,6 +50,15 @@ impl PageError {
             lang,
             href: href.to_owned(),
             kind: Kind::Refused,
+        }
+    }
+
+    /// An open order of a deactivated merchant (HTTP 403, as other refusals).
+    pub fn not_accepting(lang: Lang, href: &str) -> Self {
+        PageError {
+            lang,
+            href: href.to_owned(),
+            kind: Kind::NotAccepting,
         }
     }
 
@@ -79,6 +90,11 @@ impl IntoResponse for PageError {
                 strings.refused_title,
                 strings.refused_text,
             ),
+            Kind::NotAccepting => (
+                StatusCode::FORBIDDEN,
+                strings.not_accepting_title,
+                strings.not_accepting_text,
+            ),
         };
         let body = format!(
             "<h1>{}</h1>\n<p class=\"hint\">{}</p>",
@@ -97,6 +113,19 @@ pub async fn load(db: &Db, token: &str, lang: Lang, href: &str) -> Result<ShownO
         .await
         .map_err(|error| PageError::from_api(&error, lang, href))?;
     shown(db, payment, lang, href).await
+}
+
+/// `order` if it may be paid from a page now: an open order of a deactivated merchant is refused.
+pub fn payable_or_closed(
+    order: ShownOrder,
+    lang: Lang,
+    href: &str,
+) -> Result<ShownOrder, PageError> {
+    let open = order.state_at(chrono::Utc::now()) == PaymentState::Pending;
+    if open && !order.merchant_active {
+        return Err(PageError::not_accepting(lang, href));
+    }
+    Ok(order)
 }
 
 /// `payment` as a page shows it, or the error page.

@@ -143,6 +143,8 @@ pub struct Strings {
     pub error_text: &'static str,
     pub refused_title: &'static str,
     pub refused_text: &'static str,
+    pub not_accepting_title: &'static str,
+    pub not_accepting_text: &'static str,
     pending: StateText,
     approved: StateText,
     declined: StateText,
@@ -192,6 +194,8 @@ static EN: Strings = Strings {
     error_text: "The payment page could not be shown. Please try again in a moment.",
     refused_title: "Request refused",
     refused_text: "This payment can only be made from its own payment page. Open the link the shop gave you.",
+    not_accepting_title: "Not accepting payments",
+    not_accepting_text: "This merchant is not accepting payments at the moment. Nothing was charged; please contact the shop.",
     pending: StateText {
         title: "Waiting for payment",
         text: "Waiting for the payment to be confirmed…",
@@ -252,6 +256,9 @@ static KO: Strings = Strings {
     refused_title: "요청이 거부되었습니다",
     refused_text:
         "이 결제는 해당 결제 페이지에서만 진행할 수 있습니다. 쇼핑몰에서 받은 링크를 열어 주세요.",
+    not_accepting_title: "결제를 받지 않는 가맹점",
+    not_accepting_text:
+        "이 가맹점은 현재 결제를 받지 않습니다. 결제된 금액은 없습니다. 쇼핑몰에 문의해 주세요.",
     pending: StateText {
         title: "결제 대기 중",
         text: "결제 확인을 기다리고 있습니다…",

@@ -25,6 +25,7 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let href = path_segment(&token);
     let payment = error::load(&state.db, &token, lang, &href).await?;
+    let payment = error::payable_or_closed(payment, lang, &href)?;
     match payment.trade_type {
         TradeType::Native => {}
         // A mobile-web order has no QR code; its page is the cashier.

@@ -8,6 +8,7 @@ use sqlx::{Any, Executor};
 use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
+use crate::service::merchant_gate;
 use crate::store::{batch, payments, Db, WriteTx};
 
 /// Optimistic updates retried this many times when another event changed the order first.
@@ -60,12 +61,17 @@ async fn apply_in(tx: &mut WriteTx, event: &Event) -> Result<WechatPayment, ApiE
     for _ in 0..ATTEMPTS {
         let current = find(&mut **tx, order).await?;
         let now = Utc::now();
-        let next = current
-            .apply((event.decide)(&current), now)
-            .map_err(|refused| {
-                ApiError::new(ResCode::TransitionNotAllowed, refused.to_string())
-                    .echo("pgCno", &current.pg_cno)
-            })?;
+        let decided = (event.decide)(&current);
+        // An approval of a payable order; a late one still voids as usual.
+        if decided.pays() && current.state_at(now) == PaymentState::Pending {
+            merchant_gate::takes_payments(tx, current.mall_id.as_str())
+                .await
+                .map_err(|refused| refused.echo("pgCno", &current.pg_cno))?;
+        }
+        let next = current.apply(decided, now).map_err(|refused| {
+            ApiError::new(ResCode::TransitionNotAllowed, refused.to_string())
+                .echo("pgCno", &current.pg_cno)
+        })?;
         // Another connection's event came first (PostgreSQL): read the order again.
         if payments::update_state(tx, &next).await? {
             if next.state == PaymentState::Approved {

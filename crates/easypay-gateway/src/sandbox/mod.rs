@@ -50,22 +50,68 @@ pub async fn ensure_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Outside sandbox mode, a sandbox merchant left from a sandbox run must not take payments: its
-/// secret key is public (in the README). It is deactivated, and the log says how to keep it.
-pub async fn retire_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
-    let Some(merchant) = merchants::find(state.db.pool(), SANDBOX_MALL_ID).await? else {
-        return Ok(());
-    };
-    if merchant.active && merchant.secret_key == SANDBOX_SECRET_KEY {
-        merchants::set_active(state.db.pool(), SANDBOX_MALL_ID, false, Utc::now()).await?;
+/// Outside sandbox mode no merchant holding a public sandbox secret may take payments: anyone
+/// could sign its requests with the public key, or forge its notifications with the public webhook
+/// secret. Each such merchant (the sandbox merchant left from a sandbox run, typically) is
+/// deactivated, and the log says what to rotate to keep it.
+pub async fn retire_public_secrets(state: &AppState) -> anyhow::Result<()> {
+    for merchant in merchants::list(state.db.pool()).await? {
+        let public = PublicSecrets::of(&merchant);
+        if !merchant.active || !public.any() {
+            continue;
+        }
+        merchants::set_active(state.db.pool(), &merchant.mall_id, false, Utc::now()).await?;
         tracing::warn!(
-            mall_id = SANDBOX_MALL_ID,
-            "deactivated the sandbox merchant: outside sandbox mode its public secret key must not \
-             take payments (to keep it: easypay merchant update {SANDBOX_MALL_ID} --new-secret-key, \
-             then easypay merchant activate {SANDBOX_MALL_ID})"
+            mall_id = %merchant.mall_id,
+            "deactivated merchant {mall_id}: outside sandbox mode its public sandbox {names} must \
+             not take payments (to keep it: easypay merchant update {mall_id} {flags}, then \
+             easypay merchant activate {mall_id})",
+            mall_id = merchant.mall_id,
+            names = public.names(),
+            flags = public.rotate_flags(),
         );
     }
     Ok(())
+}
+
+/// Which of a merchant's secrets are the sandbox's public ones (README, docs/notifications.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicSecrets {
+    pub secret_key: bool,
+    pub webhook_secret: bool,
+}
+
+impl PublicSecrets {
+    pub fn of(merchant: &Merchant) -> Self {
+        PublicSecrets {
+            secret_key: merchant.secret_key == SANDBOX_SECRET_KEY,
+            webhook_secret: merchant.webhook_secret == SANDBOX_WEBHOOK_SECRET,
+        }
+    }
+
+    pub fn any(self) -> bool {
+        self.secret_key || self.webhook_secret
+    }
+
+    /// What is public, in words.
+    pub fn names(self) -> &'static str {
+        match (self.secret_key, self.webhook_secret) {
+            (true, true) => "secret key and webhook secret",
+            (true, false) => "secret key",
+            (false, true) => "webhook secret",
+            (false, false) => "nothing",
+        }
+    }
+
+    /// The `easypay merchant update` flags that replace what is public.
+    pub fn rotate_flags(self) -> &'static str {
+        match (self.secret_key, self.webhook_secret) {
+            (true, true) => "--new-secret-key --new-webhook-secret",
+            (true, false) => "--new-secret-key",
+            (false, true) => "--new-webhook-secret",
+            (false, false) => "",
+        }
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -59,6 +59,26 @@ pub async fn gate_on(
     }
 }
 
+/// A customer's payment to `mall_id` (approving a WeChat order, registering a card) is taken
+/// only while the merchant is active: a deactivated one could neither see nor refund it. Checked
+/// on the connection that writes the payment.
+pub async fn takes_payments(conn: &mut Conn, mall_id: &str) -> Result<(), ApiError> {
+    match merchants::find(conn, mall_id).await? {
+        Some(merchant) if merchant.active => Ok(()),
+        Some(_) | None => Err(ApiError::new(
+            ResCode::MerchantInactive,
+            format!("mallId: merchant {mall_id:?} is deactivated and takes no payments"),
+        )
+        .echo("mallId", mall_id)),
+    }
+}
+
+/// Whether `mall_id` takes payments now, for a page about to offer one (the write checks again).
+pub async fn is_taking_payments(db: &Db, mall_id: &str) -> Result<bool, ApiError> {
+    let merchant = merchants::find(&mut db.read().await?, mall_id).await?;
+    Ok(merchant.is_some_and(|merchant| merchant.active))
+}
+
 /// The merchants last found active. Only a hint of which way to check: a keyed request for one of
 /// them may leave its check to its section, in the write transaction (on PostgreSQL a shared batch
 /// checks every section's merchant in one statement, [`crate::store::deferred`]); a request for any

@@ -5,7 +5,7 @@ use easypay_api::billing::{WebpayRequest, WebpayResponse};
 use easypay_api::ResCode;
 
 use super::card_key_guard;
-use super::merchant_gate::active_merchant_without_key;
+use super::merchant_gate::{self, active_merchant_without_key};
 use crate::app::AppState;
 use crate::domain::billing_registration::{
     Registration, RegistrationEvent, RegistrationRefused, RegistrationState, WINDOW_LIFETIME,
@@ -109,7 +109,8 @@ pub enum WindowAction {
     Cancel,
 }
 
-/// Applies the customer's action; `Err` carries the registration as it stands when the action
+/// Applies the customer's action (a card only while the merchant is active: `M002` otherwise);
+/// `Err` carries the registration as it stands when the action
 /// no longer applies (completed, cancelled or expired meanwhile), so the window can say so.
 pub async fn act(
     state: &AppState,
@@ -133,6 +134,7 @@ pub async fn act(
         };
         let mut tx = state.db.begin_write().await?;
         if matches!(action, WindowAction::Complete(_)) {
+            merchant_gate::takes_payments(&mut tx, current.request.mall_id.as_str()).await?;
             card_key_guard::refuse_a_rotated_key(&mut tx, state.db.backend(), &state.vault).await?;
         }
         if registrations::update(&mut tx, &next).await? {

@@ -112,7 +112,7 @@ async fn answered_orders_survive_kill_9(backend: Backend) {
     gateway.kill_9();
 }
 
-fn easypay(args: &[&str], database_url: &str) -> Output {
+pub(crate) fn easypay(args: &[&str], database_url: &str) -> Output {
     Command::new(EASYPAY)
         .args(args)
         .args(["--database-url", database_url])
@@ -120,7 +120,7 @@ fn easypay(args: &[&str], database_url: &str) -> Output {
         .expect("easypay runs")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "{}",
@@ -233,7 +233,12 @@ async fn merchants_are_administered_from_the_cli(backend: Backend) {
 
 /// A WeChat cancel of an unpaid order signed with `secret_key`: `C001` once the signature passes,
 /// `C009` when the key is not the merchant's.
-async fn cancel_signed_with(app: &TestApp, mall_id: &str, pg_cno: &str, secret_key: &str) -> Value {
+pub(crate) async fn cancel_signed_with(
+    app: &TestApp,
+    mall_id: &str,
+    pg_cno: &str,
+    secret_key: &str,
+) -> Value {
     let key = new_key();
     let body = json!({
         "mallId": mall_id, "shopTransactionId": key, "pgCno": pg_cno, "reviseTypeCode": "40",
