@@ -16,10 +16,13 @@ use crate::values::{free_text, MallId, RequestDate, ShopOrderNo, ShopTransaction
 pub struct AuthorizationId(String);
 
 impl AuthorizationId {
+    /// A request's `authorizationId`: free text (`V005`, `V006`) of at most 60 bytes (`V004`).
+    /// Whether a completed registration has it (`B001`…`B003`) is checked later.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         free_text(path, raw, 60).map(AuthorizationId)
     }
 
+    /// The value as sent.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -32,10 +35,13 @@ impl AuthorizationId {
 pub struct BatchKey(String);
 
 impl BatchKey {
+    /// A request's `batchKey`: free text (`V005`, `V006`) of at most 60 bytes (`V004`). Whether
+    /// the merchant has that key (`B005`) and it is not removed (`B006`) is checked later.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         free_text(path, raw, 60).map(BatchKey)
     }
 
+    /// The key as sent.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -59,10 +65,19 @@ crate::values::schema_of!(BatchKey, {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssueKeyRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this request's idempotency key; at most 60 bytes, required. A retry
+    /// with the same key replays the first answer, billing key included.
     pub shop_transaction_id: ShopTransactionId,
+    /// `authorizationId`: what the window posted to `returnUrl`; at most 60 bytes, required.
+    /// Single-use (`B002`), valid 30 minutes after the card was registered (`B003`); unknown: `B001`.
     pub authorization_id: AuthorizationId,
+    /// `shopOrderNo`: the registration's order number (`B004` otherwise); at most 40 bytes,
+    /// required.
     pub shop_order_no: ShopOrderNo,
+    /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub approval_req_date: RequestDate,
 }
 
@@ -129,6 +144,7 @@ pub struct IssuedCardInfo {
 }
 
 // Read leniently: its texts may be absent (empty).
+/// `paymentInfo` of an issuance: the approval, the card and its billing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
@@ -197,13 +213,21 @@ pub struct IssueKeyResponse {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveKeyRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this request's idempotency key; at most 60 bytes, required.
     pub shop_transaction_id: ShopTransactionId,
+    /// `batchKey`: the billing key to remove (the issuance's `cardNo`); at most 60 bytes,
+    /// required. Unknown: `B005`; already removed: `B006`.
     pub batch_key: BatchKey,
+    /// `removeReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub remove_req_date: RequestDate,
 }
 
 impl RemoveKeyRequest {
+    /// Fields in KICC's order; `removeReqDate` must be today in Seoul at `now`. The first broken
+    /// rule is reported.
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
         let mall_id = root.required("mallId", MallId::parse)?;
@@ -226,13 +250,19 @@ impl RemoveKeyRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveKeyResponse {
+    /// `resCd`: `0000` when the key was removed; `B005` unknown key, `B006` already removed, or
+    /// a refusal of the request.
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: this request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
+    /// `removeReqDate`: the request's date, echoed (`yyyyMMdd`).
     #[serde(default)]
     pub remove_req_date: String,
 }

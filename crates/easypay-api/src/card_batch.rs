@@ -19,8 +19,11 @@ const INSTALLMENT_MONTHS: &[u32] = &[0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxInfo {
+    /// `taxAmount`: the taxable part, in won.
     pub tax_amount: u64,
+    /// `freeAmount`: the tax-free part, in won.
     pub free_amount: u64,
+    /// `vatAmount`: the VAT, in won.
     pub vat_amount: u64,
 }
 
@@ -55,20 +58,41 @@ pub(crate) fn tax_part(object: &ObjectReader<'_>, name: &str) -> Result<u64, Fie
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this charge's idempotency key; at most 60 bytes, required. A retry
+    /// with the same key replays the first answer, approval or decline, and never charges twice.
     pub shop_transaction_id: ShopTransactionId,
+    /// `shopOrderNo`: unique among the merchant's payments, WeChat included (`D001`); a declined
+    /// charge does not use it up. Letters, digits, `_` and `-` (`V014`), at most 40 bytes, required.
     pub shop_order_no: ShopOrderNo,
+    /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub approval_req_date: RequestDate,
+    /// `amount`: won to charge, 1 … 999 999 999 999 (`V010`), required.
     pub amount: Amount,
+    /// `orderInfo.goodsName`: the product name; free text, at most 50 bytes, required.
     pub goods_name: Text,
+    /// `orderInfo.customerInfo`: the customer, optional (`None` when every field is absent or
+    /// empty); its `customerId` and `customerName` go into the approval notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_info: Option<CustomerInfo>,
+    /// `payMethodInfo.billKeyMethodInfo.batchKey`: the billing key (the issuance's `cardNo`); at
+    /// most 60 bytes, required. Unknown: `B005`; removed: `B006`.
     pub batch_key: BatchKey,
+    /// `payMethodInfo.cardMethodInfo.installmentMonth`: `0` (lump sum) or `2` to `12` months,
+    /// required (`V009`).
     pub installment_month: u32,
+    /// `payMethodInfo.cardMethodInfo.freeInstallmentUsed`: `true` makes an installment charge
+    /// interest-free at the merchant's cost (`freeInstallmentTypeCode` `02`); a JSON boolean
+    /// (`V003`), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_installment_used: Option<bool>,
+    /// `payMethodInfo.cardMethodInfo.joinCd`: KICC's affiliate code; free text, at most 4 bytes,
+    /// optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join_cd: Option<Text>,
+    /// `taxInfo`: the amount's parts under complex taxation, optional; not compared with `amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_info: Option<TaxInfo>,
 }
@@ -193,6 +217,7 @@ pub struct ChargedCardInfo {
 }
 
 // Read leniently: its texts may be absent (empty).
+/// `paymentInfo` of a charge: the approval and the card charged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
@@ -274,16 +299,24 @@ pub struct BatchApprovalResponse {
 #[schemars(rename = "BatchApprovalRequest")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalWire {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required; must name an active
+    /// merchant (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this charge's idempotency key; at most 60 bytes, required. A retry with
+    /// the same key replays the first answer, approval or decline, and never charges twice.
     pub shop_transaction_id: ShopTransactionId,
     /// Unique among the merchant's payments, WeChat included (D001); a declined charge does not use it up.
     pub shop_order_no: ShopOrderNo,
+    /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub approval_req_date: RequestDate,
     /// Won (V010); more than 10 000 000 is declined 8521 by the sandbox issuer.
     pub amount: Amount,
     /// `00`: KRW.
     pub currency: CardCurrency,
+    /// `orderInfo`: the product and the customer, required.
     pub order_info: BatchOrderInfoWire,
+    /// `payMethodInfo`: the billing key and the installments, required.
     pub pay_method_info: BatchPayMethodInfoWire,
     /// Each part required once taxInfo is sent; not compared with amount.
     pub tax_info: Option<TaxInfo>,
@@ -295,8 +328,10 @@ pub struct BatchApprovalWire {
 #[schemars(rename = "BatchOrderInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchOrderInfoWire {
+    /// The product name; free text, required.
     #[schemars(length(max = 50))]
     pub goods_name: Text,
+    /// The customer; optional.
     pub customer_info: Option<CustomerInfo>,
 }
 
@@ -306,7 +341,9 @@ pub struct BatchOrderInfoWire {
 #[schemars(rename = "BatchPayMethodInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchPayMethodInfoWire {
+    /// The billing key, required.
     pub bill_key_method_info: BatchKeyMethodInfoWire,
+    /// The installments, required.
     pub card_method_info: CardMethodInfoWire,
 }
 
@@ -316,6 +353,7 @@ pub struct BatchPayMethodInfoWire {
 #[schemars(rename = "BatchKeyMethodInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchKeyMethodInfoWire {
+    /// The billing key (the issuance's `cardNo`), required. Unknown: `B005`; removed: `B006`.
     pub batch_key: BatchKey,
 }
 
@@ -330,6 +368,7 @@ pub struct CardMethodInfoWire {
     pub installment_month: u32,
     /// With 2 or more months, true answers freeInstallmentTypeCode 02 (V003 if not a boolean).
     pub free_installment_used: Option<bool>,
+    /// KICC's affiliate code; free text, optional.
     #[schemars(length(max = 4))]
     pub join_cd: Option<Text>,
 }

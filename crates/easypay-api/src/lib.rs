@@ -1,6 +1,8 @@
 //! EasyPay wire protocol: request parsing with KICC's field rules, response types, response codes,
 //! Seoul time formats and `msgAuthValue`. Pure functions only: no I/O, shared by the gateway and SDK.
 
+#![warn(missing_docs)]
+
 pub mod billing;
 pub mod billing_key;
 pub mod card_batch;
