@@ -71,7 +71,8 @@ pub struct IssueKeyRequest {
     /// with the same key replays the first answer, billing key included.
     pub shop_transaction_id: ShopTransactionId,
     /// `authorizationId`: what the window posted to `returnUrl`; at most 60 bytes, required.
-    /// Single-use (`B002`), valid 30 minutes after the card was registered (`B003`); unknown: `B001`.
+    /// Single-use (`B002`), valid 30 minutes after the card was registered (`B003`); unknown:
+    /// `B001`.
     pub authorization_id: AuthorizationId,
     /// `shopOrderNo`: the registration's order number (`B004` otherwise); at most 40 bytes,
     /// required.
@@ -108,37 +109,37 @@ impl IssueKeyRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCardInfo {
-    /// **The billing key** (`batchKey` of later charges): at most 20 characters. Store it; it is
-    /// not a card number.
+    /// `cardNo`: **the billing key** (`batchKey` of later charges): at most 20 characters. Store
+    /// it; it is not a card number.
     pub card_no: String,
-    /// The issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
+    /// `issuerCode`: the issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
     #[serde(default)]
     pub issuer_code: String,
-    /// The issuer's name as on the slip, e.g. `신한카드`.
+    /// `issuerName`: the issuer's name as on the slip, e.g. `신한카드`.
     #[serde(default)]
     pub issuer_name: String,
-    /// The acquirer's KICC code, 3 characters.
+    /// `acquirerCode`: the acquirer's KICC code, 3 characters.
     #[serde(default)]
     pub acquirer_code: String,
-    /// The acquirer's name.
+    /// `acquirerName`: the acquirer's name.
     #[serde(default)]
     pub acquirer_name: String,
-    /// 0: an issuance charges nothing.
+    /// `installmentMonth`: 0, as an issuance charges nothing.
     #[serde(default, deserialize_with = "crate::lenient::u32")]
     pub installment_month: u32,
-    /// `N` credit, `Y` check, `G` gift card.
+    /// `cardGubun`: `N` credit, `Y` check, `G` gift card.
     #[serde(default)]
     pub card_gubun: String,
-    /// `P` personal, `C` corporate, `N` other.
+    /// `cardBizGubun`: `P` personal, `C` corporate, `N` other.
     #[serde(default)]
     pub card_biz_gubun: String,
-    /// `Y` when charges on this card can be cancelled in part.
+    /// `partCancelUsed`: `Y` when charges on this card can be cancelled in part.
     #[serde(default)]
     pub part_cancel_used: String,
-    /// BC cards' affiliate code; empty for other issuers.
+    /// `subCardCd`: BC cards' affiliate code; empty for other issuers.
     #[serde(default)]
     pub sub_card_cd: String,
-    /// The masked card number to show the customer, e.g. `546465********41`.
+    /// `cardMaskNo`: the masked card number to show the customer, e.g. `546465********41`.
     #[serde(default)]
     pub card_mask_no: String,
 }
@@ -149,16 +150,16 @@ pub struct IssuedCardInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedPaymentInfo {
-    /// `11`: a card (`81` is the window's code only).
+    /// `payMethodTypeCode`: `11`, a card (`81` is the window's code only).
     #[serde(default)]
     pub pay_method_type_code: String,
-    /// The approval number of the issuance.
+    /// `approvalNo`: the approval number of the issuance.
     #[serde(default)]
     pub approval_no: String,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `approvalDate`: the approval's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub approval_date: String,
-    /// The card and its billing key.
+    /// `cardInfo`: the card and its billing key.
     pub card_info: IssuedCardInfo,
 }
 
@@ -169,41 +170,41 @@ pub struct IssuedPaymentInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssueKeyResponse {
-    /// `0000` when the key was issued; otherwise why not (e.g. `B002` authorization used).
+    /// `resCd`: `0000` when the key was issued; otherwise why not (e.g. `B002` authorization used).
     pub res_cd: String,
-    /// What `res_cd` means, in words.
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
-    /// The merchant, echoed.
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
-    /// The request's key, echoed.
+    /// `shopTransactionId`: the request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
-    /// The registration's order number, echoed.
+    /// `shopOrderNo`: the registration's order number, echoed.
     #[serde(default)]
     pub shop_order_no: String,
-    /// KICC's transaction number of the issuance (20 digits).
+    /// `pgCno`: KICC's transaction number of the issuance (20 digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
-    /// 0: an issuance charges nothing.
+    /// `amount`: 0, as an issuance charges nothing.
     #[serde(
         default,
         deserialize_with = "crate::lenient::option_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub amount: Option<u64>,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `transactionDate`: the transaction's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
-    /// HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent from
-    /// `retrieveTransaction` answers.
+    /// `msgAuthValue`: HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent
+    /// from `retrieveTransaction` answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_auth_value: Option<String>,
-    /// `N`: no escrow.
+    /// `escrowUsed`: `N`, no escrow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_used: Option<String>,
-    /// The approval, the card and the billing key.
+    /// `paymentInfo`: the approval, the card and the billing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_info: Option<IssuedPaymentInfo>,
 }

@@ -64,7 +64,8 @@ pub struct BatchApprovalRequest {
     /// with the same key replays the first answer, approval or decline, and never charges twice.
     pub shop_transaction_id: ShopTransactionId,
     /// `shopOrderNo`: unique among the merchant's payments, WeChat included (`D001`); a declined
-    /// charge does not use it up. Letters, digits, `_` and `-` (`V014`), at most 40 bytes, required.
+    /// charge does not use it up. Letters, digits, `_` and `-` (`V014`), at most 40 bytes,
+    /// required.
     pub shop_order_no: ShopOrderNo,
     /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
     /// accepted until 00:10), required.
@@ -175,43 +176,44 @@ impl BatchApprovalRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedCardInfo {
-    /// The masked card number (a charge never answers the real one).
+    /// `cardNo`: the masked card number (a charge never answers the real one).
     #[serde(default)]
     pub card_no: String,
-    /// The issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
+    /// `issuerCode`: the issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
     #[serde(default)]
     pub issuer_code: String,
-    /// The issuer's name as on the slip, e.g. `신한카드`.
+    /// `issuerName`: the issuer's name as on the slip, e.g. `신한카드`.
     #[serde(default)]
     pub issuer_name: String,
-    /// The acquirer's KICC code, 3 characters.
+    /// `acquirerCode`: the acquirer's KICC code, 3 characters.
     #[serde(default)]
     pub acquirer_code: String,
-    /// The acquirer's name.
+    /// `acquirerName`: the acquirer's name.
     #[serde(default)]
     pub acquirer_name: String,
-    /// Months of installments; 0 is a lump sum.
+    /// `installmentMonth`: months of installments; 0 is a lump sum.
     #[serde(default, deserialize_with = "crate::lenient::u32")]
     pub installment_month: u32,
-    /// `00` normal, `02` interest-free paid by the merchant, `03` by the issuer.
+    /// `freeInstallmentTypeCode`: `00` normal, `02` interest-free paid by the merchant, `03` by the
+    /// issuer.
     #[serde(default)]
     pub free_installment_type_code: String,
-    /// `N` credit, `Y` check, `G` gift card.
+    /// `cardGubun`: `N` credit, `Y` check, `G` gift card.
     #[serde(default)]
     pub card_gubun: String,
-    /// `P` personal, `C` corporate, `N` other.
+    /// `cardBizGubun`: `P` personal, `C` corporate, `N` other.
     #[serde(default)]
     pub card_biz_gubun: String,
-    /// `Y` when the charge can be cancelled in part.
+    /// `partCancelUsed`: `Y` when the charge can be cancelled in part.
     #[serde(default)]
     pub part_cancel_used: String,
-    /// BC cards' affiliate code; empty for other issuers.
+    /// `subCardCd`: BC cards' affiliate code; empty for other issuers.
     #[serde(default)]
     pub sub_card_cd: String,
-    /// The VAN's transaction number.
+    /// `vanSno`: the VAN's transaction number.
     #[serde(default)]
     pub van_sno: String,
-    /// The masked card number, e.g. `546465********41`.
+    /// `cardMaskNo`: the masked card number, e.g. `546465********41`.
     #[serde(default)]
     pub card_mask_no: String,
 }
@@ -222,20 +224,20 @@ pub struct ChargedCardInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedPaymentInfo {
-    /// `11`: a card (kicc-api §4.2).
+    /// `payMethodTypeCode`: `11`, a card (kicc-api §4.2).
     #[serde(default)]
     pub pay_method_type_code: String,
-    /// The card company's approval number.
+    /// `approvalNo`: the card company's approval number.
     #[serde(default)]
     pub approval_no: String,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `approvalDate`: the approval's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub approval_date: String,
-    /// The wallet or carrier that paid (`KKO`, `NPAY`, `SKT`…): empty for a billing-key charge,
-    /// which goes through no wallet. Absent from answers stored before it was sent.
+    /// `cpCode`: the wallet or carrier that paid (`KKO`, `NPAY`, `SKT`…): empty for a billing-key
+    /// charge, which goes through no wallet. Absent from answers stored before it was sent.
     #[serde(default)]
     pub cp_code: String,
-    /// The card that was charged.
+    /// `cardInfo`: the card that was charged.
     pub card_info: ChargedCardInfo,
 }
 
@@ -246,48 +248,48 @@ pub struct ChargedPaymentInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalResponse {
-    /// `0000` for an approval; a decline is the issuer's code (e.g. `8521`), a refusal the
+    /// `resCd`: `0000` for an approval; a decline is the issuer's code (e.g. `8521`), a refusal the
     /// gateway's.
     pub res_cd: String,
-    /// What `res_cd` means, in words.
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
-    /// The request's key, echoed.
+    /// `shopTransactionId`: the request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
-    /// The merchant, echoed.
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
-    /// The order number, echoed.
+    /// `shopOrderNo`: the order number, echoed.
     #[serde(default)]
     pub shop_order_no: String,
-    /// KICC's transaction number (20 digits): keep it to cancel or look the charge up.
+    /// `pgCno`: KICC's transaction number (20 digits): keep it to cancel or look the charge up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
-    /// Won charged: the requested amount.
+    /// `amount`: won charged, the requested amount.
     #[serde(
         default,
         deserialize_with = "crate::lenient::option_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub amount: Option<u64>,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `transactionDate`: the transaction's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
-    /// `TS03` (purchase requested) right after the approval (kicc-api §4.3).
+    /// `statusCode`: `TS03` (purchase requested) right after the approval (kicc-api §4.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
-    /// What `status_code` means, in Korean (`매입요청`).
+    /// `statusMessage`: what `statusCode` means, in Korean (`매입요청`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
-    /// HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent from
-    /// `retrieveTransaction` answers.
+    /// `msgAuthValue`: HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent
+    /// from `retrieveTransaction` answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_auth_value: Option<String>,
-    /// `N`: no escrow.
+    /// `escrowUsed`: `N`, no escrow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_used: Option<String>,
-    /// The approval and the card.
+    /// `paymentInfo`: the approval and the card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_info: Option<ChargedPaymentInfo>,
 }
@@ -305,7 +307,8 @@ pub struct BatchApprovalWire {
     /// `shopTransactionId`: this charge's idempotency key; at most 60 bytes, required. A retry with
     /// the same key replays the first answer, approval or decline, and never charges twice.
     pub shop_transaction_id: ShopTransactionId,
-    /// Unique among the merchant's payments, WeChat included (D001); a declined charge does not use it up.
+    /// Unique among the merchant's payments, WeChat included (D001); a declined charge does not use
+    /// it up.
     pub shop_order_no: ShopOrderNo,
     /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
     /// accepted until 00:10), required.

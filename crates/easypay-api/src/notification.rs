@@ -83,7 +83,7 @@ pub struct CardApprovalNotification {
     /// `transactionDate`: when the charge was approved, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub transaction_date: String,
-    /// The masked card number, as in `cardMaskNo`.
+    /// `cardNo`: the masked card number, as in `cardMaskNo`.
     #[serde(default)]
     pub card_no: String,
     /// `issuerCode`: the issuer's KICC code, 3 characters, e.g. `029`.
@@ -196,7 +196,7 @@ pub struct CardCancelNotification {
     /// `payMethodTypeCode`: `11`, a card.
     #[serde(default)]
     pub pay_method_type_code: String,
-    /// The masked card number, as in `cardMaskNo`.
+    /// `cardNo`: the masked card number, as in `cardMaskNo`.
     #[serde(default)]
     pub card_no: String,
     /// `cardMaskNo`: the masked card number, first 6 and last 2 digits, e.g. `546465********41`.

@@ -179,7 +179,8 @@ pub struct CreateWechatRequest {
     /// name an active merchant (`M001`, `M002`).
     pub mall_id: MallId,
     /// `shopTransactionId`: this request's idempotency key (a UUID will do); at most 60 bytes,
-    /// required. Sent again with the same request it replays the first answer; with another, `D002`.
+    /// required. Sent again with the same request it replays the first answer; with another
+    /// request it is `D002`.
     pub shop_transaction_id: ShopTransactionId,
     /// `shopOrderNo`: the merchant's order number, unique per merchant (`D001`); letters, digits,
     /// `_` and `-` (`V014`), at most 40 bytes, required.
@@ -189,7 +190,8 @@ pub struct CreateWechatRequest {
     #[cfg_attr(feature = "schema", schemars(length(max = 100)))]
     pub goods_name: EnglishText,
     /// `returnUrl`: where the customer's browser returns after an `mweb` payment (a form POST of
-    /// `resCd`, `resMsg`, `shopOrderNo`, `pgCno`); absolute http(s) URL (`V011`), at most 256 bytes, required.
+    /// `resCd`, `resMsg`, `shopOrderNo`, `pgCno`); absolute http(s) URL (`V011`), at most 256
+    /// bytes, required.
     #[cfg_attr(feature = "schema", schemars(length(max = 256)))]
     pub return_url: HttpUrl,
     /// `tradeType`: `native` (QR code) or `mweb` (mobile web), required (`V009`).
