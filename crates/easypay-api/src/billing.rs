@@ -22,27 +22,33 @@ fn not_one_of(path: &str, allowed: &'static [&'static str], got: &str) -> FieldE
 
 /// Generates a closed list of string codes: the enum, its wire value and its parser.
 macro_rules! code_list {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident {
+        $($(#[$variant_doc:meta])* $variant:ident => $wire:literal),+ $(,)?
+    }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum $name {
             $(
                 #[doc = concat!("`\"", $wire, "\"` on the wire.")]
+                $(#[$variant_doc])*
                 #[serde(rename = $wire)]
                 $variant
             ),+
         }
 
         impl $name {
+            /// The wire values, as a `V009` message lists them.
             pub const ALLOWED: &'static [&'static str] = &[$($wire),+];
 
+            /// The value on the wire.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $wire),+
                 }
             }
 
+            /// Exactly one of the wire values, case-sensitive (`V009` otherwise).
             pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
                 match raw {
                     $($wire => Ok($name::$variant),)+
@@ -55,34 +61,69 @@ macro_rules! code_list {
 
 code_list!(
     /// `deviceTypeCode`: the window's layout.
-    DeviceType { Pc => "pc", Mobile => "mobile" }
+    DeviceType {
+        /// A desktop browser: a 720-pixel window.
+        Pc => "pc",
+        /// A phone: full width, large inputs.
+        Mobile => "mobile",
+    }
 );
 code_list!(
     /// `langFlag`: the window's language (Korean when absent).
-    LangFlag { Kor => "KOR", Eng => "ENG", Jpn => "JPN", Chn => "CHN" }
+    LangFlag {
+        /// Korean, the default.
+        Kor => "KOR",
+        /// English.
+        Eng => "ENG",
+        /// Japanese.
+        Jpn => "JPN",
+        /// Chinese.
+        Chn => "CHN",
+    }
 );
 code_list!(
     /// `payMethodInfo.billKeyMethodInfo.certType`: what the window asks for (seed 003). `Full`
     /// (`"0"`): card number, expiry, date of birth and the card PIN's first 2 digits;
     /// `WithBirthDate` (`"1"`): number, expiry and date of birth; `NumberAndExpiry` (`"2"`):
     /// number and expiry only.
-    CertType { Full => "0", WithBirthDate => "1", NumberAndExpiry => "2" }
+    CertType {
+        /// Card number, expiry, birth date and the first 2 digits of the card password.
+        Full => "0",
+        /// Card number, expiry and birth date.
+        WithBirthDate => "1",
+        /// Card number and expiry only.
+        NumberAndExpiry => "2",
+    }
 );
 code_list!(
     /// `orderInfo.goodsTypeCode`: physical goods or digital content.
-    GoodsType { Physical => "0", Digital => "1" }
+    GoodsType {
+        /// Physical goods.
+        Physical => "0",
+        /// Digital goods or content.
+        Digital => "1",
+    }
 );
 code_list!(
     /// `payMethodTypeCode` of the registration window: recurring payment only.
-    RegistrationMethod { Recurring => "81" }
+    RegistrationMethod {
+        /// Recurring payment: the window registers a card for a billing key.
+        Recurring => "81",
+    }
 );
 code_list!(
     /// `currency` of card and billing APIs: KRW only (decision 8).
-    CardCurrency { Krw => "00" }
+    CardCurrency {
+        /// Korean won.
+        Krw => "00",
+    }
 );
 code_list!(
     /// `clientTypeCode`: the integrated window only.
-    ClientType { Integrated => "00" }
+    ClientType {
+        /// KICC's integrated window.
+        Integrated => "00",
+    }
 );
 
 impl CertType {
@@ -135,26 +176,47 @@ impl ShopValues {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebpayRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopOrderNo`: the registration's order number, unique among the merchant's registrations
+    /// (`D001`); letters, digits, `_` and `-` (`V014`), at most 40 bytes, required. Billing-key
+    /// issuance sends it again.
     pub shop_order_no: ShopOrderNo,
+    /// `returnUrl`: where the window posts its result (`resCd`, `resMsg`, `shopOrderNo`,
+    /// `authorizationId`, `shopValue1..7`, form-encoded); absolute http(s) URL (`V011`), at most
+    /// 256 bytes, required.
     pub return_url: HttpUrl,
+    /// `deviceTypeCode`: the window's layout, `pc` or `mobile`, required (`V009`).
     pub device_type: DeviceType,
+    /// `langFlag`: the window's language, `KOR` (also when absent), `ENG`, `JPN` or `CHN` (`V009`).
     pub lang: LangFlag,
-    /// Shown in the window instead of the merchant's registered name (older KICC page, 40 bytes).
+    /// `mallName`: shown in the window instead of the merchant's registered name; free text, at
+    /// most 40 bytes, optional (from an older KICC page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mall_name: Option<Text>,
+    /// `orderInfo.goodsName`: the product name shown in the window; free text, at most 50 bytes
+    /// (Hangul allowed, 2 bytes each), required.
     pub goods_name: Text,
+    /// `orderInfo.goodsTypeCode`: `0` physical goods or `1` digital content, optional (`V009`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_type: Option<GoodsType>,
+    /// `orderInfo.customerInfo`: the customer, optional (`None` when every field is absent or
+    /// empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_info: Option<CustomerInfo>,
+    /// `payMethodInfo.billKeyMethodInfo.certType`: what the window asks for (`V009`); required
+    /// once `payMethodInfo` is sent, [`CertType::Full`] (`0`) without it.
     pub cert_type: CertType,
+    /// `shopValueInfo.value1..7`: the merchant's own values, echoed to `returnUrl` as
+    /// `shopValue1..7`; all empty without `shopValueInfo`.
     #[serde(default)]
     pub shop_values: ShopValues,
 }
 
 impl WebpayRequest {
     /// Checks every field in the order of seed 003's tables; the first broken rule is reported.
+    /// `amount` must be 0 (`V010`), `payMethodTypeCode` `81`, `currency` `00` and
+    /// `clientTypeCode` `00` (`V009`): they are checked, not kept.
     pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
         let mall_id = root.required("mallId", MallId::parse)?;
@@ -220,9 +282,14 @@ impl WebpayRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebpayResponse {
+    /// `resCd`: `0000` when the window is open; otherwise why not (e.g. `D001`: the `shopOrderNo`
+    /// belongs to another registration).
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `authPageUrl`: the window's URL, on success always: open it in the customer's browser. The
+    /// same request sent again answers the same URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_page_url: Option<String>,
 }
@@ -234,6 +301,8 @@ pub struct WebpayResponse {
 #[schemars(rename = "WebpayRequest")]
 #[serde(rename_all = "camelCase")]
 pub struct WebpayWire {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required; must name an active
+    /// merchant (`M001`, `M002`).
     pub mall_id: MallId,
     /// Unique among the merchant's registrations (D001).
     pub shop_order_no: ShopOrderNo,
@@ -256,9 +325,12 @@ pub struct WebpayWire {
     /// Shown in the window; absent: the merchant's registered name.
     #[schemars(length(max = 40))]
     pub mall_name: Option<Text>,
+    /// `orderInfo`: the product and the customer, required.
     pub order_info: WebpayOrderInfoWire,
     /// Absent: certType 0, the strongest check.
     pub pay_method_info: Option<WebpayPayMethodInfoWire>,
+    /// `shopValueInfo`: the merchant's own values, echoed to returnUrl as shopValue1..7; optional.
+    /// No personal data.
     pub shop_value_info: Option<ShopValueInfoWire>,
 }
 
@@ -279,7 +351,9 @@ pub struct WebpayOrderInfoWire {
     /// Shown in the window (Hangul allowed, 2 bytes each).
     #[schemars(length(max = 50))]
     pub goods_name: Text,
+    /// `0` physical goods, `1` digital content; optional.
     pub goods_type_code: Option<GoodsType>,
+    /// The customer; optional.
     pub customer_info: Option<CustomerInfo>,
 }
 
@@ -289,6 +363,7 @@ pub struct WebpayOrderInfoWire {
 #[schemars(rename = "WebpayPayMethodInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct WebpayPayMethodInfoWire {
+    /// Required once `payMethodInfo` is sent.
     pub bill_key_method_info: BillKeyCertWire,
 }
 
@@ -308,18 +383,25 @@ pub struct BillKeyCertWire {
 #[derive(schemars::JsonSchema)]
 #[schemars(rename = "ShopValueInfo")]
 pub struct ShopValueInfoWire {
+    /// Free text, echoed as shopValue1.
     #[schemars(length(max = 64))]
     pub value1: Option<Text>,
+    /// Free text, echoed as shopValue2.
     #[schemars(length(max = 64))]
     pub value2: Option<Text>,
+    /// Free text, echoed as shopValue3.
     #[schemars(length(max = 32))]
     pub value3: Option<Text>,
+    /// Free text, echoed as shopValue4.
     #[schemars(length(max = 32))]
     pub value4: Option<Text>,
+    /// Free text, echoed as shopValue5.
     #[schemars(length(max = 64))]
     pub value5: Option<Text>,
+    /// Free text, echoed as shopValue6.
     #[schemars(length(max = 64))]
     pub value6: Option<Text>,
+    /// Free text, echoed as shopValue7.
     #[schemars(length(max = 64))]
     pub value7: Option<Text>,
 }

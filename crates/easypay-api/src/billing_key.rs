@@ -16,10 +16,13 @@ use crate::values::{free_text, MallId, RequestDate, ShopOrderNo, ShopTransaction
 pub struct AuthorizationId(String);
 
 impl AuthorizationId {
+    /// A request's `authorizationId`: free text (`V005`, `V006`) of at most 60 bytes (`V004`).
+    /// Whether a completed registration has it (`B001`…`B003`) is checked later.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         free_text(path, raw, 60).map(AuthorizationId)
     }
 
+    /// The value as sent.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -32,10 +35,13 @@ impl AuthorizationId {
 pub struct BatchKey(String);
 
 impl BatchKey {
+    /// A request's `batchKey`: free text (`V005`, `V006`) of at most 60 bytes (`V004`). Whether
+    /// the merchant has that key (`B005`) and it is not removed (`B006`) is checked later.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         free_text(path, raw, 60).map(BatchKey)
     }
 
+    /// The key as sent.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -59,10 +65,20 @@ crate::values::schema_of!(BatchKey, {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssueKeyRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this request's idempotency key; at most 60 bytes, required. A retry
+    /// with the same key replays the first answer, billing key included.
     pub shop_transaction_id: ShopTransactionId,
+    /// `authorizationId`: what the window posted to `returnUrl`; at most 60 bytes, required.
+    /// Single-use (`B002`), valid 30 minutes after the card was registered (`B003`); unknown:
+    /// `B001`.
     pub authorization_id: AuthorizationId,
+    /// `shopOrderNo`: the registration's order number (`B004` otherwise); at most 40 bytes,
+    /// required.
     pub shop_order_no: ShopOrderNo,
+    /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub approval_req_date: RequestDate,
 }
 
@@ -93,56 +109,57 @@ impl IssueKeyRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCardInfo {
-    /// **The billing key** (`batchKey` of later charges): at most 20 characters. Store it; it is
-    /// not a card number.
+    /// `cardNo`: **the billing key** (`batchKey` of later charges): at most 20 characters. Store
+    /// it; it is not a card number.
     pub card_no: String,
-    /// The issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
+    /// `issuerCode`: the issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
     #[serde(default)]
     pub issuer_code: String,
-    /// The issuer's name as on the slip, e.g. `신한카드`.
+    /// `issuerName`: the issuer's name as on the slip, e.g. `신한카드`.
     #[serde(default)]
     pub issuer_name: String,
-    /// The acquirer's KICC code, 3 characters.
+    /// `acquirerCode`: the acquirer's KICC code, 3 characters.
     #[serde(default)]
     pub acquirer_code: String,
-    /// The acquirer's name.
+    /// `acquirerName`: the acquirer's name.
     #[serde(default)]
     pub acquirer_name: String,
-    /// 0: an issuance charges nothing.
+    /// `installmentMonth`: 0, as an issuance charges nothing.
     #[serde(default, deserialize_with = "crate::lenient::u32")]
     pub installment_month: u32,
-    /// `N` credit, `Y` check, `G` gift card.
+    /// `cardGubun`: `N` credit, `Y` check, `G` gift card.
     #[serde(default)]
     pub card_gubun: String,
-    /// `P` personal, `C` corporate, `N` other.
+    /// `cardBizGubun`: `P` personal, `C` corporate, `N` other.
     #[serde(default)]
     pub card_biz_gubun: String,
-    /// `Y` when charges on this card can be cancelled in part.
+    /// `partCancelUsed`: `Y` when charges on this card can be cancelled in part.
     #[serde(default)]
     pub part_cancel_used: String,
-    /// BC cards' affiliate code; empty for other issuers.
+    /// `subCardCd`: BC cards' affiliate code; empty for other issuers.
     #[serde(default)]
     pub sub_card_cd: String,
-    /// The masked card number to show the customer, e.g. `546465********41`.
+    /// `cardMaskNo`: the masked card number to show the customer, e.g. `546465********41`.
     #[serde(default)]
     pub card_mask_no: String,
 }
 
 // Read leniently: its texts may be absent (empty).
+/// `paymentInfo` of an issuance: the approval, the card and its billing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedPaymentInfo {
-    /// `11`: a card (`81` is the window's code only).
+    /// `payMethodTypeCode`: `11`, a card (`81` is the window's code only).
     #[serde(default)]
     pub pay_method_type_code: String,
-    /// The approval number of the issuance.
+    /// `approvalNo`: the approval number of the issuance.
     #[serde(default)]
     pub approval_no: String,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `approvalDate`: the approval's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub approval_date: String,
-    /// The card and its billing key.
+    /// `cardInfo`: the card and its billing key.
     pub card_info: IssuedCardInfo,
 }
 
@@ -153,41 +170,41 @@ pub struct IssuedPaymentInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssueKeyResponse {
-    /// `0000` when the key was issued; otherwise why not (e.g. `B002` authorization used).
+    /// `resCd`: `0000` when the key was issued; otherwise why not (e.g. `B002` authorization used).
     pub res_cd: String,
-    /// What `res_cd` means, in words.
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
-    /// The merchant, echoed.
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
-    /// The request's key, echoed.
+    /// `shopTransactionId`: the request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
-    /// The registration's order number, echoed.
+    /// `shopOrderNo`: the registration's order number, echoed.
     #[serde(default)]
     pub shop_order_no: String,
-    /// KICC's transaction number of the issuance (20 digits).
+    /// `pgCno`: KICC's transaction number of the issuance (20 digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
-    /// 0: an issuance charges nothing.
+    /// `amount`: 0, as an issuance charges nothing.
     #[serde(
         default,
         deserialize_with = "crate::lenient::option_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub amount: Option<u64>,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `transactionDate`: the transaction's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
-    /// HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent from
-    /// `retrieveTransaction` answers.
+    /// `msgAuthValue`: HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent
+    /// from `retrieveTransaction` answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_auth_value: Option<String>,
-    /// `N`: no escrow.
+    /// `escrowUsed`: `N`, no escrow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_used: Option<String>,
-    /// The approval, the card and the billing key.
+    /// `paymentInfo`: the approval, the card and the billing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_info: Option<IssuedPaymentInfo>,
 }
@@ -197,13 +214,21 @@ pub struct IssueKeyResponse {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveKeyRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this request's idempotency key; at most 60 bytes, required.
     pub shop_transaction_id: ShopTransactionId,
+    /// `batchKey`: the billing key to remove (the issuance's `cardNo`); at most 60 bytes,
+    /// required. Unknown: `B005`; already removed: `B006`.
     pub batch_key: BatchKey,
+    /// `removeReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub remove_req_date: RequestDate,
 }
 
 impl RemoveKeyRequest {
+    /// Fields in KICC's order; `removeReqDate` must be today in Seoul at `now`. The first broken
+    /// rule is reported.
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
         let mall_id = root.required("mallId", MallId::parse)?;
@@ -226,13 +251,19 @@ impl RemoveKeyRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveKeyResponse {
+    /// `resCd`: `0000` when the key was removed; `B005` unknown key, `B006` already removed, or
+    /// a refusal of the request.
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: this request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
+    /// `removeReqDate`: the request's date, echoed (`yyyyMMdd`).
     #[serde(default)]
     pub remove_req_date: String,
 }

@@ -19,8 +19,11 @@ const INSTALLMENT_MONTHS: &[u32] = &[0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TaxInfo {
+    /// `taxAmount`: the taxable part, in won.
     pub tax_amount: u64,
+    /// `freeAmount`: the tax-free part, in won.
     pub free_amount: u64,
+    /// `vatAmount`: the VAT, in won.
     pub vat_amount: u64,
 }
 
@@ -55,20 +58,42 @@ pub(crate) fn tax_part(object: &ObjectReader<'_>, name: &str) -> Result<u64, Fie
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this charge's idempotency key; at most 60 bytes, required. A retry
+    /// with the same key replays the first answer, approval or decline, and never charges twice.
     pub shop_transaction_id: ShopTransactionId,
+    /// `shopOrderNo`: unique among the merchant's payments, WeChat included (`D001`); a declined
+    /// charge does not use it up. Letters, digits, `_` and `-` (`V014`), at most 40 bytes,
+    /// required.
     pub shop_order_no: ShopOrderNo,
+    /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub approval_req_date: RequestDate,
+    /// `amount`: won to charge, 1 … 999 999 999 999 (`V010`), required.
     pub amount: Amount,
+    /// `orderInfo.goodsName`: the product name; free text, at most 50 bytes, required.
     pub goods_name: Text,
+    /// `orderInfo.customerInfo`: the customer, optional (`None` when every field is absent or
+    /// empty); its `customerId` and `customerName` go into the approval notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_info: Option<CustomerInfo>,
+    /// `payMethodInfo.billKeyMethodInfo.batchKey`: the billing key (the issuance's `cardNo`); at
+    /// most 60 bytes, required. Unknown: `B005`; removed: `B006`.
     pub batch_key: BatchKey,
+    /// `payMethodInfo.cardMethodInfo.installmentMonth`: `0` (lump sum) or `2` to `12` months,
+    /// required (`V009`).
     pub installment_month: u32,
+    /// `payMethodInfo.cardMethodInfo.freeInstallmentUsed`: `true` makes an installment charge
+    /// interest-free at the merchant's cost (`freeInstallmentTypeCode` `02`); a JSON boolean
+    /// (`V003`), optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_installment_used: Option<bool>,
+    /// `payMethodInfo.cardMethodInfo.joinCd`: KICC's affiliate code; free text, at most 4 bytes,
+    /// optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join_cd: Option<Text>,
+    /// `taxInfo`: the amount's parts under complex taxation, optional; not compared with `amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_info: Option<TaxInfo>,
 }
@@ -151,66 +176,68 @@ impl BatchApprovalRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedCardInfo {
-    /// The masked card number (a charge never answers the real one).
+    /// `cardNo`: the masked card number (a charge never answers the real one).
     #[serde(default)]
     pub card_no: String,
-    /// The issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
+    /// `issuerCode`: the issuer's KICC code, 3 characters (kicc-api §4.7), e.g. `029`.
     #[serde(default)]
     pub issuer_code: String,
-    /// The issuer's name as on the slip, e.g. `신한카드`.
+    /// `issuerName`: the issuer's name as on the slip, e.g. `신한카드`.
     #[serde(default)]
     pub issuer_name: String,
-    /// The acquirer's KICC code, 3 characters.
+    /// `acquirerCode`: the acquirer's KICC code, 3 characters.
     #[serde(default)]
     pub acquirer_code: String,
-    /// The acquirer's name.
+    /// `acquirerName`: the acquirer's name.
     #[serde(default)]
     pub acquirer_name: String,
-    /// Months of installments; 0 is a lump sum.
+    /// `installmentMonth`: months of installments; 0 is a lump sum.
     #[serde(default, deserialize_with = "crate::lenient::u32")]
     pub installment_month: u32,
-    /// `00` normal, `02` interest-free paid by the merchant, `03` by the issuer.
+    /// `freeInstallmentTypeCode`: `00` normal, `02` interest-free paid by the merchant, `03` by the
+    /// issuer.
     #[serde(default)]
     pub free_installment_type_code: String,
-    /// `N` credit, `Y` check, `G` gift card.
+    /// `cardGubun`: `N` credit, `Y` check, `G` gift card.
     #[serde(default)]
     pub card_gubun: String,
-    /// `P` personal, `C` corporate, `N` other.
+    /// `cardBizGubun`: `P` personal, `C` corporate, `N` other.
     #[serde(default)]
     pub card_biz_gubun: String,
-    /// `Y` when the charge can be cancelled in part.
+    /// `partCancelUsed`: `Y` when the charge can be cancelled in part.
     #[serde(default)]
     pub part_cancel_used: String,
-    /// BC cards' affiliate code; empty for other issuers.
+    /// `subCardCd`: BC cards' affiliate code; empty for other issuers.
     #[serde(default)]
     pub sub_card_cd: String,
-    /// The VAN's transaction number.
+    /// `vanSno`: the VAN's transaction number.
     #[serde(default)]
     pub van_sno: String,
-    /// The masked card number, e.g. `546465********41`.
+    /// `cardMaskNo`: the masked card number, e.g. `546465********41`.
     #[serde(default)]
     pub card_mask_no: String,
 }
 
 // Read leniently: its texts may be absent (empty).
+/// `paymentInfo` of a charge: the approval and the card charged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargedPaymentInfo {
-    /// `11`: a card (kicc-api §4.2).
+    /// `payMethodTypeCode`: `11`, a card (kicc-api §4.2).
     #[serde(default)]
     pub pay_method_type_code: String,
-    /// The card company's approval number.
+    /// `approvalNo`: the card company's approval number.
     #[serde(default)]
     pub approval_no: String,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `approvalDate`: the approval's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub approval_date: String,
-    /// The wallet or carrier that paid (`KKO`, `NPAY`, `SKT`…): empty for a billing-key charge,
-    /// which goes through no wallet. Absent from answers stored before it was sent.
+    /// `cpCode`: the wallet or carrier that paid (`KKO`, `NPAY`, `SKT`…): empty for a billing-key
+    /// charge, which goes through no wallet. Absent from answers stored before it was sent.
     #[serde(default)]
     pub cp_code: String,
-    /// The card that was charged.
+    /// `cardInfo`: the card that was charged.
     pub card_info: ChargedCardInfo,
 }
 
@@ -221,48 +248,48 @@ pub struct ChargedPaymentInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalResponse {
-    /// `0000` for an approval; a decline is the issuer's code (e.g. `8521`), a refusal the
+    /// `resCd`: `0000` for an approval; a decline is the issuer's code (e.g. `8521`), a refusal the
     /// gateway's.
     pub res_cd: String,
-    /// What `res_cd` means, in words.
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
-    /// The request's key, echoed.
+    /// `shopTransactionId`: the request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
-    /// The merchant, echoed.
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
-    /// The order number, echoed.
+    /// `shopOrderNo`: the order number, echoed.
     #[serde(default)]
     pub shop_order_no: String,
-    /// KICC's transaction number (20 digits): keep it to cancel or look the charge up.
+    /// `pgCno`: KICC's transaction number (20 digits): keep it to cancel or look the charge up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
-    /// Won charged: the requested amount.
+    /// `amount`: won charged, the requested amount.
     #[serde(
         default,
         deserialize_with = "crate::lenient::option_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub amount: Option<u64>,
-    /// `yyyyMMddHHmmss`, Seoul time.
+    /// `transactionDate`: the transaction's time, `yyyyMMddHHmmss` Seoul time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
-    /// `TS03` (purchase requested) right after the approval (kicc-api §4.3).
+    /// `statusCode`: `TS03` (purchase requested) right after the approval (kicc-api §4.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
-    /// What `status_code` means, in Korean (`매입요청`).
+    /// `statusMessage`: what `statusCode` means, in Korean (`매입요청`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
-    /// HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent from
-    /// `retrieveTransaction` answers.
+    /// `msgAuthValue`: HMAC-SHA256 of `pgCno|amount|transactionDate` with the secret key; absent
+    /// from `retrieveTransaction` answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_auth_value: Option<String>,
-    /// `N`: no escrow.
+    /// `escrowUsed`: `N`, no escrow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_used: Option<String>,
-    /// The approval and the card.
+    /// `paymentInfo`: the approval and the card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_info: Option<ChargedPaymentInfo>,
 }
@@ -274,16 +301,25 @@ pub struct BatchApprovalResponse {
 #[schemars(rename = "BatchApprovalRequest")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchApprovalWire {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required; must name an active
+    /// merchant (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this charge's idempotency key; at most 60 bytes, required. A retry with
+    /// the same key replays the first answer, approval or decline, and never charges twice.
     pub shop_transaction_id: ShopTransactionId,
-    /// Unique among the merchant's payments, WeChat included (D001); a declined charge does not use it up.
+    /// Unique among the merchant's payments, WeChat included (D001); a declined charge does not use
+    /// it up.
     pub shop_order_no: ShopOrderNo,
+    /// `approvalReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub approval_req_date: RequestDate,
     /// Won (V010); more than 10 000 000 is declined 8521 by the sandbox issuer.
     pub amount: Amount,
     /// `00`: KRW.
     pub currency: CardCurrency,
+    /// `orderInfo`: the product and the customer, required.
     pub order_info: BatchOrderInfoWire,
+    /// `payMethodInfo`: the billing key and the installments, required.
     pub pay_method_info: BatchPayMethodInfoWire,
     /// Each part required once taxInfo is sent; not compared with amount.
     pub tax_info: Option<TaxInfo>,
@@ -295,8 +331,10 @@ pub struct BatchApprovalWire {
 #[schemars(rename = "BatchOrderInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchOrderInfoWire {
+    /// The product name; free text, required.
     #[schemars(length(max = 50))]
     pub goods_name: Text,
+    /// The customer; optional.
     pub customer_info: Option<CustomerInfo>,
 }
 
@@ -306,7 +344,9 @@ pub struct BatchOrderInfoWire {
 #[schemars(rename = "BatchPayMethodInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchPayMethodInfoWire {
+    /// The billing key, required.
     pub bill_key_method_info: BatchKeyMethodInfoWire,
+    /// The installments, required.
     pub card_method_info: CardMethodInfoWire,
 }
 
@@ -316,6 +356,7 @@ pub struct BatchPayMethodInfoWire {
 #[schemars(rename = "BatchKeyMethodInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct BatchKeyMethodInfoWire {
+    /// The billing key (the issuance's `cardNo`), required. Unknown: `B005`; removed: `B006`.
     pub batch_key: BatchKey,
 }
 
@@ -330,6 +371,7 @@ pub struct CardMethodInfoWire {
     pub installment_month: u32,
     /// With 2 or more months, true answers freeInstallmentTypeCode 02 (V003 if not a boolean).
     pub free_installment_used: Option<bool>,
+    /// KICC's affiliate code; free text, optional.
     #[schemars(length(max = 4))]
     pub join_cd: Option<Text>,
 }

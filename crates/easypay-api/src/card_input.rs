@@ -11,13 +11,19 @@ use crate::seoul_time::seoul;
 /// The window's inputs, by their form names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardField {
+    /// `cardNo`: the card number.
     CardNo,
+    /// `expiry`: the expiry, `MMYY`.
     Expiry,
+    /// `birthDate`: the holder's birth date, `YYMMDD` (`certType` `0` and `1`).
     BirthDate,
+    /// `cardPassword`: the first two digits of the card password (`certType` `0`).
     CardPassword,
 }
 
 impl CardField {
+    /// The input's form name (`name=`), stable for merchants' browser tests: `cardNo`, `expiry`,
+    /// `birthDate`, `cardPassword`.
     pub fn name(self) -> &'static str {
         match self {
             CardField::CardNo => "cardNo",
@@ -43,6 +49,7 @@ impl CardField {
 /// Why an input was refused; the window words it in the customer's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
+    /// Nothing was typed.
     Missing,
     /// Not the digits the field takes (card number 13–19 digits, MMYY, YYMMDD, 2 digits).
     BadShape,
@@ -82,9 +89,12 @@ impl Problem {
     }
 }
 
+/// A refused window input: which field, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputError {
+    /// The input refused.
     pub field: CardField,
+    /// Why it was refused.
     pub problem: Problem,
 }
 
@@ -106,6 +116,8 @@ fn digits(raw: &str, separators: &[char]) -> Option<String> {
 pub struct CardNumber(String);
 
 impl CardNumber {
+    /// 13 to 19 digits once spaces and `-` are removed ([`Problem::BadShape`]), with a right Luhn
+    /// check digit ([`Problem::Luhn`]); blank is [`Problem::Missing`].
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let field = CardField::CardNo;
         if raw.trim().is_empty() {
@@ -262,6 +274,7 @@ impl fmt::Debug for BirthDate {
 pub struct CardPassword(String);
 
 impl CardPassword {
+    /// Exactly 2 ASCII digits ([`Problem::BadShape`]); empty is [`Problem::Missing`].
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let field = CardField::CardPassword;
         if raw.is_empty() {

@@ -20,8 +20,11 @@ const REFUND_QUERY_FLAGS: &[&str] = &["Y", "N"];
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelTaxInfo {
+    /// `taxationAmount`: the cancelled taxable part, in won.
     pub taxation_amount: u64,
+    /// `taxFreeAmount`: the cancelled tax-free part, in won.
     pub tax_free_amount: u64,
+    /// `vatAmount`: the cancelled VAT, in won.
     pub vat_amount: u64,
 }
 
@@ -42,35 +45,54 @@ impl CancelTaxInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseCardRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this cancel's idempotency key; at most 60 bytes, required. A retry
+    /// with the same key replays the first answer and never cancels twice.
     pub shop_transaction_id: ShopTransactionId,
+    /// `pgCno`: the charge to cancel (its answer's `pgCno`); free text, at most 20 bytes,
+    /// required; unknown, or another merchant's: `F001`.
     #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
     pub pg_cno: Text,
+    /// `reviseTypeCode`: `40` cancels whatever remains, `32` cancels `amount`; required (`V009`).
     pub revise_type_code: ReviseType,
-    /// The amount to cancel: required for a partial cancel.
+    /// `amount`: won to cancel, 1 … 999 999 999 999 (`V010`) and no more than remains (`C007`);
+    /// required for `32`. Optional for `40`, and then it must be what remains (`C008`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
-    /// What the merchant expects to remain after this cancel; checked when given.
+    /// `remainAmount`: what the merchant expects to remain after this cancel, 0 …
+    /// 999 999 999 999 (`V010`); optional, `C008` if it differs (KICC's partial-cancel check).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(schema_with = "remain_amount_schema"))]
     pub remain_amount: Option<u64>,
+    /// `clientIp`: the IP address of whoever asked for the cancel; free text, at most 20 bytes,
+    /// optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
     pub client_ip: Option<Text>,
+    /// `clientId`: the login ID of whoever asked for the cancel (e.g. an administrator's); free
+    /// text, at most 32 bytes, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 32)))]
     pub client_id: Option<Text>,
+    /// `cancelReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required.
     pub cancel_req_date: RequestDate,
-    /// HMAC-SHA256 of `pgCno|shopTransactionId` with the merchant's secret key.
+    /// `msgAuthValue`: hex HMAC-SHA256 of `pgCno|shopTransactionId` keyed with the merchant's
+    /// secret key, either case; at most 200 bytes, required; a wrong one is `C009`.
     #[cfg_attr(feature = "schema", schemars(length(max = 200)))]
     pub msg_auth_value: Text,
+    /// `reviseMessage`: the reason for the cancel; free text, at most 100 bytes, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 100)))]
     pub revise_message: Option<Text>,
-    /// `Y` asks for a refund's result after a timeout (refunds only; a card cancel has none).
+    /// `refundQueryFlag`: `Y` or `N` (`V009`), optional. `Y` asks for a refund's result after a
+    /// timeout (refunds only), so it changes nothing for a card cancel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[YN]$")))]
     pub refund_query_flag: Option<String>,
+    /// `taxInfo`: the cancelled amount's parts under complex taxation, each required once it is
+    /// sent (`V010`); optional, not compared with `amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_info: Option<CancelTaxInfo>,
 }
@@ -88,6 +110,8 @@ fn remain_amount_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 }
 
 impl ReviseCardRequest {
+    /// Checks every field in the order of KICC's table; `cancelReqDate` must be today in Seoul at
+    /// `now`. The first broken rule is reported; `msgAuthValue` is verified later, with the key.
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
         let mall_id = root.required("mallId", MallId::parse)?;
@@ -155,6 +179,7 @@ impl ReviseCardRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseCardInfo {
+    /// `couponAmount`: the coupon part of the cancel, in won; 0 from this gateway.
     #[serde(default, deserialize_with = "crate::lenient::u64")]
     pub coupon_amount: u64,
 }
@@ -165,12 +190,16 @@ pub struct ReviseCardInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseInfo {
+    /// `payMethodTypeCode`: `11`, a card.
     #[serde(default)]
     pub pay_method_type_code: String,
+    /// `approvalNo`: the cancel's own approval number.
     #[serde(default)]
     pub approval_no: String,
+    /// `approvalDate`: when the cancel was approved, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub approval_date: String,
+    /// `cardInfo`: the card's part of the cancel.
     #[serde(default)]
     pub card_info: ReviseCardInfo,
 }
@@ -183,39 +212,55 @@ pub struct ReviseInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseCardResponse {
+    /// `resCd`: `0000` when the cancel was made (at once, final); otherwise why not, e.g. `C006`
+    /// (already cancelled in full), `C007` (more than remains), `C009` (`msgAuthValue`), `F001`.
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: this request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
+    /// `shopOrderNo`: the charge's order number; on success always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_order_no: Option<String>,
+    /// `oriPgCno`: the charge's `pgCno`, echoed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ori_pg_cno: Option<String>,
+    /// `cancelPgCno`: the cancel's own transaction number (20 digits); on success always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_pg_cno: Option<String>,
+    /// `transactionDate`: when the cancel was made, `yyyyMMddHHmmss` Seoul time; on success always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
+    /// `statusCode`, on success always: `TS06` while part of the charge remains, `TS02` when
+    /// nothing does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
+    /// `statusMessage`: what `statusCode` means, in Korean (`부분매입취소`, `승인취소`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
+    /// `escrowUsed`: `N`, no escrow; on success always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_used: Option<String>,
+    /// `cancelAmount`: won this cancel took back; on success always.
     #[serde(
         default,
         deserialize_with = "crate::lenient::option_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub cancel_amount: Option<u64>,
+    /// `remainAmount`: won of the charge that remain after this cancel; on success always.
     #[serde(
         default,
         deserialize_with = "crate::lenient::option_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub remain_amount: Option<u64>,
+    /// `reviseInfo`: the cancel's own approval; on success always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revise_info: Option<ReviseInfo>,
 }

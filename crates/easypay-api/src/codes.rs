@@ -150,6 +150,7 @@ pub enum ResCode {
 }
 
 impl ResCode {
+    /// Every code, in the order of the README's *Response codes* table.
     pub const ALL: [ResCode; 59] = [
         ResCode::Success,
         ResCode::MalformedBody,
@@ -212,6 +213,7 @@ impl ResCode {
         ResCode::InternalError,
     ];
 
+    /// The four characters sent as `resCd`, e.g. `"V002"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             ResCode::Success => "0000",

@@ -15,8 +15,11 @@ use crate::codes::ResCode;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationAmountInfo {
+    /// `currency`: the order's currency, `KRW` or `USD`.
     #[serde(default)]
     pub currency: String,
+    /// `amount`: in the currency's minor unit (won, USD cents): in an approval what the wallet
+    /// approved, in a cancel what this cancel took back.
     #[serde(deserialize_with = "crate::lenient::u64")]
     pub amount: u64,
 }
@@ -26,17 +29,25 @@ pub struct NotificationAmountInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WechatApprovalNotification {
+    /// `resCd`: `0000`: the payment is approved.
     pub res_cd: String,
+    /// `resMsg`: `Success`.
     #[serde(default)]
     pub res_msg: String,
+    /// `mallId`: the merchant.
     #[serde(default)]
     pub mall_id: String,
+    /// `shopOrderNo`: the order's number.
     #[serde(default)]
     pub shop_order_no: String,
+    /// `pgCno`: the payment's transaction number (20 digits): update your records by it.
     #[serde(default)]
     pub pg_cno: String,
+    /// `approvalDate`: when the wallet approved, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub approval_date: String,
+    /// `amountInfo`: the approved amount. If it is not the order's, cancel the payment (KICC's
+    /// integrity rule).
     pub amount_info: NotificationAmountInfo,
 }
 
@@ -46,60 +57,88 @@ pub struct WechatApprovalNotification {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CardApprovalNotification {
+    /// `resCd`: `0000`, the charge's answer code.
     pub res_cd: String,
+    /// `resMsg`: the charge's answer message.
     #[serde(default)]
     pub res_msg: String,
+    /// `mallId`: the merchant.
     #[serde(default)]
     pub mall_id: String,
+    /// `notiType`: `10`, an approval.
     #[serde(default)]
     pub noti_type: String,
+    /// `pgCno`: the charge's transaction number (20 digits): update your records by it.
     #[serde(default)]
     pub pg_cno: String,
+    /// `shopOrderNo`: the charge's order number.
     #[serde(default)]
     pub shop_order_no: String,
+    /// `amount`: won charged (a digit string; a JSON number is read too).
     #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub amount: String,
+    /// `approvalNo`: the card company's approval number.
     #[serde(default)]
     pub approval_no: String,
+    /// `transactionDate`: when the charge was approved, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub transaction_date: String,
-    /// The masked card number, as in `cardMaskNo`.
+    /// `cardNo`: the masked card number, as in `cardMaskNo`.
     #[serde(default)]
     pub card_no: String,
+    /// `issuerCode`: the issuer's KICC code, 3 characters, e.g. `029`.
     #[serde(default)]
     pub issuer_code: String,
+    /// `issuerName`: the issuer's name as on the slip, e.g. `신한카드`.
     #[serde(default)]
     pub issuer_name: String,
+    /// `acquirerCode`: the acquirer's KICC code, 3 characters.
     #[serde(default)]
     pub acquirer_code: String,
+    /// `acquirerName`: the acquirer's name.
     #[serde(default)]
     pub acquirer_name: String,
+    /// `installmentMonth`: months of installments as two digits; `00` is a lump sum.
     #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub installment_month: String,
+    /// `freeInstallmentTypeCode`: `00` normal, `02` interest-free paid by the merchant, `03` by
+    /// the issuer.
     #[serde(default)]
     pub free_installment_type_code: String,
+    /// `statusCode`: `TS03` (purchase requested) right after the approval.
     #[serde(default)]
     pub status_code: String,
+    /// `statusMessage`: what `statusCode` means, in Korean (`매입요청`).
     #[serde(default)]
     pub status_message: String,
+    /// `payMethodTypeCode`: `11`, a card.
     #[serde(default)]
     pub pay_method_type_code: String,
+    /// `partCancelUsed`: `Y` when the charge can be cancelled in part.
     #[serde(default)]
     pub part_cancel_used: String,
+    /// `cardGubun`: `N` credit, `Y` check, `G` gift card.
     #[serde(default)]
     pub card_gubun: String,
+    /// `cardBizGubun`: `P` personal, `C` corporate, `N` other.
     #[serde(default)]
     pub card_biz_gubun: String,
+    /// `cardMaskNo`: the masked card number, first 6 and last 2 digits, e.g. `546465********41`.
     #[serde(default)]
     pub card_mask_no: String,
+    /// `subCardCd`: BC cards' affiliate code; empty for other issuers.
     #[serde(default)]
     pub sub_card_cd: String,
+    /// `vanSno`: the VAN's transaction number.
     #[serde(default)]
     pub van_sno: String,
+    /// `customerId`: from the charge's `customerInfo`; empty when it had none.
     #[serde(default)]
     pub customer_id: String,
+    /// `customerName`: from the charge's `customerInfo`; empty when it had none.
     #[serde(default)]
     pub customer_name: String,
+    /// `escrowUsed`: `N`, no escrow.
     #[serde(default)]
     pub escrow_used: String,
 }
@@ -110,44 +149,63 @@ pub struct CardApprovalNotification {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CardCancelNotification {
+    /// `resCd`: `0000`, the cancel's answer code.
     pub res_cd: String,
+    /// `resMsg`: the cancel's answer message.
     #[serde(default)]
     pub res_msg: String,
+    /// `mallId`: the merchant.
     #[serde(default)]
     pub mall_id: String,
+    /// `notiType`: `20`, a cancel.
     #[serde(default)]
     pub noti_type: String,
+    /// `pgCno`: the cancelled charge's transaction number: update your records by it.
     #[serde(default)]
     pub pg_cno: String,
+    /// `shopOrderNo`: the charge's order number.
     #[serde(default)]
     pub shop_order_no: String,
+    /// `amount`: won of the original charge (a digit string; a JSON number is read too).
     #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub amount: String,
+    /// `approvalNo`: the cancel's own approval number.
     #[serde(default)]
     pub approval_no: String,
+    /// `transactionDate`: when the cancel was made, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub transaction_date: String,
+    /// `cancelPgCno`: the cancel's own transaction number (20 digits).
     #[serde(default)]
     pub cancel_pg_cno: String,
+    /// `cancelAmount`: won this cancel took back.
     #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub cancel_amount: String,
+    /// `cancelDate`: when the cancel was made, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub cancel_date: String,
+    /// `cancelRemainAmount`: won of the charge that remain after this cancel.
     #[serde(default, deserialize_with = "crate::lenient::number_text")]
     pub cancel_remain_amount: String,
+    /// `statusCode`: `TS06` while part of the charge remains, `TS02` when nothing does.
     #[serde(default)]
     pub status_code: String,
+    /// `statusMessage`: what `statusCode` means, in Korean (`부분매입취소`, `승인취소`).
     #[serde(default)]
     pub status_message: String,
+    /// `payMethodTypeCode`: `11`, a card.
     #[serde(default)]
     pub pay_method_type_code: String,
-    /// The masked card number, as in `cardMaskNo`.
+    /// `cardNo`: the masked card number, as in `cardMaskNo`.
     #[serde(default)]
     pub card_no: String,
+    /// `cardMaskNo`: the masked card number, first 6 and last 2 digits, e.g. `546465********41`.
     #[serde(default)]
     pub card_mask_no: String,
+    /// `customerId`: from the charge's `customerInfo`; empty when it had none.
     #[serde(default)]
     pub customer_id: String,
+    /// `customerName`: from the charge's `customerInfo`; empty when it had none.
     #[serde(default)]
     pub customer_name: String,
 }
@@ -158,19 +216,27 @@ pub struct CardCancelNotification {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WechatCancelNotification {
+    /// `resCd`: `0000`: the cancel is done.
     pub res_cd: String,
+    /// `resMsg`: `Success`.
     #[serde(default)]
     pub res_msg: String,
+    /// `mallId`: the merchant.
     #[serde(default)]
     pub mall_id: String,
+    /// `shopOrderNo`: the payment's order number.
     #[serde(default)]
     pub shop_order_no: String,
+    /// `pgCno`: the cancelled payment's transaction number: update your records by it.
     #[serde(default)]
     pub pg_cno: String,
+    /// `cancelPgCno`: the cancel's own transaction number, as its answer gave it.
     #[serde(default)]
     pub cancel_pg_cno: String,
+    /// `cancelDate`: when the cancel was made, `yyyyMMddHHmmss` Seoul time.
     #[serde(default)]
     pub cancel_date: String,
+    /// `amountInfo`: what this cancel took back, in the payment's currency.
     pub amount_info: NotificationAmountInfo,
 }
 
@@ -180,12 +246,16 @@ pub struct WechatCancelNotification {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationAck {
+    /// `resCd`: `0000` when the merchant processed the notification; anything else (KICC's
+    /// `5001`: resend) asks for another try.
     pub res_cd: String,
+    /// `resMsg`: any words, or none; not checked.
     #[serde(default)]
     pub res_msg: String,
 }
 
 impl NotificationAck {
+    /// The acknowledgement of a processed notification: `resCd` `0000`, `resMsg` `Success`.
     pub fn processed() -> Self {
         NotificationAck {
             res_cd: ResCode::Success.as_str().into(),
@@ -193,6 +263,7 @@ impl NotificationAck {
         }
     }
 
+    /// Whether `resCd` is `0000`: with HTTP 2xx within the timeout, the notification is delivered.
     pub fn is_processed(&self) -> bool {
         self.res_cd == ResCode::Success.as_str()
     }

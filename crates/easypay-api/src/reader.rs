@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::rules::{FieldError, Rule};
 
+/// A JSON object of a request, with its path in the body (`orderInfo.customerInfo.`), so that each
+/// field read from it names its full path in a [`FieldError`].
 pub struct ObjectReader<'a> {
     prefix: String,
     map: &'a Map<String, Value>,
@@ -100,6 +102,8 @@ impl<'a> ObjectReader<'a> {
             .ok_or_else(|| FieldError::new(self.path(name), Rule::Missing))
     }
 
+    /// An optional nested object; absent or `null` is `None`, anything but an object is
+    /// [`Rule::WrongType`].
     pub fn optional_object(&self, name: &str) -> Result<Option<ObjectReader<'a>>, FieldError> {
         match self.present(name) {
             None => Ok(None),

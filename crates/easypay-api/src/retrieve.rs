@@ -17,6 +17,8 @@ use crate::values::{MallId, ShopTransactionId};
 pub struct LookupDate(String);
 
 impl LookupDate {
+    /// A real calendar date as `yyyyMMdd` (`V014`) that is today or yesterday in Seoul at `now`
+    /// (`V016`: older transactions cannot be queried, later ones do not exist yet).
     pub fn parse(path: &str, raw: &str, now: DateTime<Utc>) -> Result<Self, FieldError> {
         if !seoul_time::is_date(raw) {
             return Err(FieldError::new(
@@ -43,6 +45,7 @@ impl LookupDate {
         Ok(LookupDate(raw.to_owned()))
     }
 
+    /// The date as sent, `yyyyMMdd`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -61,12 +64,19 @@ crate::values::schema_of!(LookupDate, {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RetrieveRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: the key of the issuance, charge or card cancel to find; at most 60
+    /// bytes, required.
     pub shop_transaction_id: ShopTransactionId,
+    /// `transactionDate`: the Seoul date that request was first sent, `yyyyMMdd` (`V014`); today
+    /// or yesterday (`V016`), required.
     pub transaction_date: LookupDate,
 }
 
 impl RetrieveRequest {
+    /// Checks `mallId`, `shopTransactionId` and `transactionDate` (today or yesterday in Seoul at
+    /// `now`) in that order; the first broken rule is reported.
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
         let mall_id = root.required("mallId", MallId::parse)?;
@@ -87,11 +97,16 @@ impl RetrieveRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RetrieveNotFoundResponse {
+    /// `resCd`: `F003`: no billing-key issuance, charge or card cancel of the merchant used this
+    /// key on that date.
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: the key looked up, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
 }

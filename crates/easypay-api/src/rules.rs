@@ -10,65 +10,102 @@ use crate::codes::ResCode;
 pub struct FieldError {
     /// Path of the field in the request body, e.g. `amountInfo.totalAmount`.
     pub field: String,
+    /// The rule it broke; [`Rule::res_code`] gives the `resCd`.
     pub rule: Rule,
 }
 
+/// A field rule a request value can break. Each maps to one `resCd` ([`Rule::res_code`]) and
+/// renders as the rule part of `resMsg` (`Display`), e.g. `at most 100 bytes (got 131)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
+    /// `V002`: a required field is absent or `null` ("is required").
     Missing,
+    /// `V002`: a required field is the empty string `""`.
     Empty,
-    /// Only whitespace: as good as empty for a required field.
+    /// `V002`: only whitespace: as good as empty for a required field.
     Blank,
+    /// `V003`: the JSON type is wrong, e.g. a number where a string is expected.
     WrongType {
+        /// What the field takes, e.g. `a string`.
         expected: &'static str,
     },
+    /// `V004`: longer than the field's limit, in EUC-KR bytes (a Hangul syllable counts 2).
     TooLong {
+        /// The limit, in bytes.
         max: usize,
+        /// The value's length, in bytes.
         got: usize,
     },
+    /// `V005`: a character EUC-KR (KS X 1001) cannot represent, such as an emoji.
     NotEucKr {
+        /// The first such character.
         ch: char,
     },
+    /// `V006`: one of `'` `"` `<` `>` `\` `;` `|` or a control character (KICC's special-character
+    /// rule).
     ForbiddenChar {
+        /// The first such character.
         ch: char,
     },
+    /// `V007`: not printable ASCII in an English-only field (WeChat `goodsName`).
     NotEnglish {
+        /// The first such character.
         ch: char,
     },
+    /// `V008`: something other than ASCII digits in a numbers-only field (`customerContactNo`).
     NotDigits,
+    /// `V009`: a coded value outside its list (`tradeType`, `currency`, `reviseTypeCode`…).
     NotOneOf {
+        /// The values the field takes.
         allowed: &'static [&'static str],
+        /// The value sent (possibly cut to its first 40 characters).
         got: String,
     },
-    /// A number outside its list (`installmentMonth`).
+    /// `V009`: a number outside its list (`installmentMonth`).
     NotOneOfNumbers {
+        /// The numbers the field takes.
         allowed: &'static [u32],
+        /// The number sent.
         got: i128,
     },
+    /// `V010`: not an integer (a JSON number or a digit string), e.g. `10.5` or `"ten"`.
     NotInteger,
+    /// `V010`: an amount of 0 or less.
     NotPositive,
+    /// `V010`: an amount above its maximum (999 999 999 999).
     AmountTooLarge {
+        /// The largest amount accepted.
         max: u64,
     },
+    /// `V011`: not an absolute `http` or `https` URL with a host.
     BadUrl {
+        /// What is wrong with it, e.g. `it has no host`.
         reason: &'static str,
     },
+    /// `V012`: `customerMail` is not an e-mail address like `name@example.com`.
     BadEmail,
+    /// `V014`: not the field's documented shape (`shopOrderNo`, a `yyyyMMdd` date).
     BadFormat {
+        /// The shape the field takes, e.g. `a date as yyyyMMdd`.
         expected: &'static str,
     },
-    /// A `yyyyMMdd` request date that is not today in Seoul (decision 5).
+    /// `V015`: a `yyyyMMdd` request date that is not today in Seoul (decision 5).
     NotToday {
+        /// Today's date in Seoul, `yyyyMMdd`.
         today: String,
     },
-    /// An integer outside `min ..= max` (e.g. the registration amount, fixed at 0).
+    /// `V010`: an integer outside `min ..= max` (e.g. the registration amount, fixed at 0).
     OutOfRange {
+        /// The smallest value accepted.
         min: u64,
+        /// The largest value accepted.
         max: u64,
     },
-    /// A lookup date that is neither today nor yesterday in Seoul (retrieveTransaction).
+    /// `V016`: a lookup date that is neither today nor yesterday in Seoul (retrieveTransaction).
     NotRecent {
+        /// Today's date in Seoul, `yyyyMMdd`.
         today: String,
+        /// Yesterday's date in Seoul, `yyyyMMdd`.
         yesterday: String,
         /// The date given is after today (not an old one).
         in_future: bool,
@@ -76,6 +113,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The `resCd` answered for this rule.
     pub fn res_code(&self) -> ResCode {
         match self {
             Rule::Missing | Rule::Empty | Rule::Blank => ResCode::FieldMissing,
@@ -162,6 +200,7 @@ impl fmt::Display for Rule {
 }
 
 impl FieldError {
+    /// The error of the field at `field` (its path, e.g. `amountInfo.totalAmount`).
     pub fn new(field: impl Into<String>, rule: Rule) -> Self {
         FieldError {
             field: field.into(),
@@ -169,6 +208,7 @@ impl FieldError {
         }
     }
 
+    /// The `resCd` answered for this error: its rule's.
     pub fn res_code(&self) -> ResCode {
         self.rule.res_code()
     }

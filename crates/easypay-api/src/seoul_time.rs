@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
+/// Korea Standard Time, UTC+09:00.
 pub fn seoul() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
 }

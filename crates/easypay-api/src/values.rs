@@ -40,6 +40,7 @@ macro_rules! string_value {
         pub struct $name(String);
 
         impl $name {
+            /// The value as the merchant sent it (or as it was stored).
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -91,6 +92,8 @@ string_value!(
 );
 
 impl MallId {
+    /// A request's `mallId`: free text (`V005`, `V006`) of at most 8 bytes (`V004`). Whether it
+    /// names an active merchant (`M001`, `M002`) is checked later, against the database.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         free_text(path, raw, 8).map(MallId)
     }
@@ -130,30 +133,38 @@ fn plain_identifier(path: &str, raw: &str, expected: &'static str) -> Result<(),
 }
 
 impl ShopTransactionId {
+    /// A request's `shopTransactionId`: free text (`V005`, `V006`) of at most 60 bytes (`V004`).
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         free_text(path, raw, 60).map(ShopTransactionId)
     }
 }
 
 impl ShopOrderNo {
+    /// A request's `shopOrderNo`: at most 40 bytes (`V004`) of ASCII letters, digits, `_` and `-`
+    /// (`V014`). Whether the merchant already used it (`D001`) is checked later.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         within_bytes(path, raw, 40)?;
         plain_identifier(path, raw, "letters, digits, '_' and '-' only")?;
         Ok(ShopOrderNo(raw.to_owned()))
     }
 
+    /// An order number from trusted input (the database), taken unchecked.
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         ShopOrderNo(raw.into())
     }
 }
 
 impl PgCnoInput {
+    /// A request's `pgCno`: free text (`V005`, `V006`) of at most 60 bytes (`V004`). Whether a
+    /// transaction of the merchant has it (`F001`) is checked later.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         free_text(path, raw, 60).map(PgCnoInput)
     }
 }
 
 impl Text {
+    /// Free text of at most `max` bytes: none of `'` `"` `<` `>` `\` `;` `|` or control characters
+    /// (`V006`), EUC-KR (KS X 1001) characters only (`V005`), at most `max` EUC-KR bytes (`V004`).
     pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
         free_text(path, raw, max).map(Text)
     }
@@ -164,12 +175,15 @@ impl Text {
         free_text(path, raw, 200).map(|text| Text(text.to_ascii_lowercase()))
     }
 
+    /// Text from trusted input (the database), taken unchecked.
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         Text(raw.into())
     }
 }
 
 impl EnglishText {
+    /// Printable ASCII only (`V007`; a control character is `V006`), then the rules of
+    /// [`Text::parse`]: none of `'` `"` `<` `>` `\` `;` `|` (`V006`), at most `max` bytes (`V004`).
     pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
         if let Some(ch) = raw.chars().find(|c| !(' '..='~').contains(c)) {
             let rule = if ch.is_control() {
@@ -182,12 +196,15 @@ impl EnglishText {
         free_text(path, raw, max).map(EnglishText)
     }
 
+    /// Text from trusted input (the database), taken unchecked.
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         EnglishText(raw.into())
     }
 }
 
 impl HttpUrl {
+    /// No whitespace or control characters, at most `max` bytes (`V004`), an absolute URL whose
+    /// scheme is `http` or `https`, written with `://`, with a host (`V011`). Kept exactly as sent.
     pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
         let bad = |reason| FieldError::new(path, Rule::BadUrl { reason });
         // The URL parser silently strips whitespace and tabs; a merchant should hear about them.
@@ -211,6 +228,7 @@ impl HttpUrl {
         Ok(HttpUrl(raw.to_owned()))
     }
 
+    /// A URL from trusted input (the database), taken unchecked.
     pub fn from_trusted(raw: impl Into<String>) -> Self {
         HttpUrl(raw.into())
     }
@@ -224,6 +242,7 @@ impl HttpUrl {
 }
 
 impl Digits {
+    /// ASCII digits only (`V008`), at most `max` bytes (`V004`).
     pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
         if !raw.bytes().all(|b| b.is_ascii_digit()) {
             return Err(FieldError::new(path, Rule::NotDigits));
@@ -234,6 +253,9 @@ impl Digits {
 }
 
 impl Email {
+    /// Free text of at most `max` bytes as in [`Text::parse`], then an address shaped
+    /// `local@domain` (`V012`): ASCII, no spaces, one `@`, a non-empty local part and a domain
+    /// with a `.` that neither starts nor ends it.
     pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
         let text = free_text(path, raw, max)?;
         let shaped = text.split_once('@').is_some_and(|(local, domain)| {
@@ -258,6 +280,8 @@ impl Email {
 pub struct RequestDate(String);
 
 impl RequestDate {
+    /// A real calendar date as `yyyyMMdd` (`V014`) that is today in Seoul at `now`, or yesterday
+    /// during the first 10 minutes after midnight (`V015`).
     pub fn parse(
         path: &str,
         raw: &str,
@@ -278,6 +302,7 @@ impl RequestDate {
         Ok(RequestDate(raw.to_owned()))
     }
 
+    /// The date as sent, `yyyyMMdd`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -292,6 +317,8 @@ impl Amount {
     /// KICC's amount fields are 12 digits wide.
     pub const MAX: u64 = 999_999_999_999;
 
+    /// An integer read from a request (a JSON number or a digit string): 1 … 999 999 999 999
+    /// (`V010`: "must be greater than 0", "must be at most 999999999999").
     pub fn parse(path: &str, value: i128) -> Result<Self, FieldError> {
         if value <= 0 {
             return Err(FieldError::new(path, Rule::NotPositive));
@@ -310,10 +337,12 @@ impl Amount {
         Amount(value.max(0) as u64)
     }
 
+    /// The amount in the currency's minor unit.
     pub fn get(self) -> u64 {
         self.0
     }
 
+    /// The amount as an `i64`, for storage; every amount fits ([`Amount::MAX`] is 12 digits).
     pub fn as_i64(self) -> i64 {
         self.0 as i64
     }

@@ -8,8 +8,11 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// `webhook-id`: the notification's id (`msg_…`), the same on every attempt; drop duplicates by it.
 pub const ID_HEADER: &str = "webhook-id";
+/// `webhook-timestamp`: Unix seconds of this attempt, part of the signed content.
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// `webhook-signature`: `v1,` and the base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`.
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
 const PREFIX: &str = "whsec_";
 

@@ -15,14 +15,29 @@ use crate::values::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
+// Variant docs stay out of the `schema` build: documented variants would turn the OpenAPI
+// document's `enum` list into a `oneOf`, which the gateway's reference page does not list.
+#[cfg_attr(feature = "schema", allow(missing_docs))]
 pub enum TradeType {
+    #[cfg_attr(
+        not(feature = "schema"),
+        doc = "`native`: a QR-code payment: `paymentPageUrl` is a code URL \
+               (`weixin://wxpay/bizpayurl?pr=…`) to show as a QR code for the customer to scan."
+    )]
     Native,
+    #[cfg_attr(
+        not(feature = "schema"),
+        doc = "`mweb`: a mobile-web payment: `paymentPageUrl` is the cashier page to send the \
+               customer's mobile browser to."
+    )]
     Mweb,
 }
 
 impl TradeType {
+    /// The wire values: `native`, `mweb`.
     pub const ALLOWED: &'static [&'static str] = &["native", "mweb"];
 
+    /// The wire value: `native` or `mweb`.
     pub fn as_str(self) -> &'static str {
         match self {
             TradeType::Native => "native",
@@ -30,6 +45,7 @@ impl TradeType {
         }
     }
 
+    /// `tradeType`: `native` or `mweb`, case-sensitive (`V009`).
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         match raw {
             "native" => Ok(TradeType::Native),
@@ -43,14 +59,27 @@ impl TradeType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
+// Variant docs stay out of the `schema` build: documented variants would turn the OpenAPI
+// document's `enum` list into a `oneOf`, which the gateway's reference page does not list.
+#[cfg_attr(feature = "schema", allow(missing_docs))]
 pub enum Currency {
+    #[cfg_attr(
+        not(feature = "schema"),
+        doc = "`KRW`: Korean won; amounts are in won (no minor unit)."
+    )]
     Krw,
+    #[cfg_attr(
+        not(feature = "schema"),
+        doc = "`USD`: US dollars; amounts are in cents ($12.03 is `1203`)."
+    )]
     Usd,
 }
 
 impl Currency {
+    /// The wire values: `KRW`, `USD`.
     pub const ALLOWED: &'static [&'static str] = &["KRW", "USD"];
 
+    /// The wire value: `KRW` or `USD`.
     pub fn as_str(self) -> &'static str {
         match self {
             Currency::Krw => "KRW",
@@ -66,6 +95,7 @@ impl Currency {
         }
     }
 
+    /// `amountInfo.currency`: `KRW` or `USD`, case-sensitive (`V009`).
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         match raw {
             "KRW" => Ok(Currency::Krw),
@@ -90,7 +120,10 @@ fn not_one_of(path: &str, allowed: &'static [&'static str], got: &str) -> FieldE
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RequestAmountInfo {
+    /// `currency`: `KRW` or `USD`, required (`V009`).
     pub currency: Currency,
+    /// `totalAmount`: the amount to pay in the currency's minor unit (won, or USD cents: $12.03 is
+    /// `1203`); an integer 1 … 999 999 999 999, a JSON number or a digit string, required (`V010`).
     pub total_amount: Amount,
 }
 
@@ -99,18 +132,25 @@ pub struct RequestAmountInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerInfo {
+    /// `customerId`: the merchant's ID for the customer; free text, at most 20 bytes, optional.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
     pub customer_id: Option<Text>,
+    /// `customerName`: the customer's name; free text, at most 20 bytes (a Hangul syllable counts
+    /// 2), optional.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 20)))]
     pub customer_name: Option<Text>,
+    /// `customerMail`: the customer's e-mail address (`V012`); at most 50 bytes, optional.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 50)))]
     pub customer_mail: Option<Email>,
+    /// `customerContactNo`: the customer's phone number, digits only (`V008`), e.g.
+    /// `01012345678`; at most 11 bytes, optional.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 11)))]
     pub customer_contact_no: Option<Digits>,
+    /// `customerAddr`: the customer's address; free text, at most 200 bytes, optional.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 200)))]
     pub customer_addr: Option<Text>,
@@ -135,17 +175,34 @@ impl CustomerInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWechatRequest {
+    /// `mallId`: the merchant ID KICC assigned, e.g. `T5102001`; at most 8 bytes, required; must
+    /// name an active merchant (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this request's idempotency key (a UUID will do); at most 60 bytes,
+    /// required. Sent again with the same request it replays the first answer; with another
+    /// request it is `D002`.
     pub shop_transaction_id: ShopTransactionId,
+    /// `shopOrderNo`: the merchant's order number, unique per merchant (`D001`); letters, digits,
+    /// `_` and `-` (`V014`), at most 40 bytes, required.
     pub shop_order_no: ShopOrderNo,
+    /// `goodsName`: the product name shown to the customer; English only (printable ASCII,
+    /// `V007`), free text, at most 100 bytes, required.
     #[cfg_attr(feature = "schema", schemars(length(max = 100)))]
     pub goods_name: EnglishText,
+    /// `returnUrl`: where the customer's browser returns after an `mweb` payment (a form POST of
+    /// `resCd`, `resMsg`, `shopOrderNo`, `pgCno`); absolute http(s) URL (`V011`), at most 256
+    /// bytes, required.
     #[cfg_attr(feature = "schema", schemars(length(max = 256)))]
     pub return_url: HttpUrl,
+    /// `tradeType`: `native` (QR code) or `mweb` (mobile web), required (`V009`).
     pub trade_type: TradeType,
+    /// `notifyUrl`: where the approval notification is POSTed, and a cancel's unless the cancel
+    /// names another; absolute http(s) URL (`V011`), at most 256 bytes, required.
     #[cfg_attr(feature = "schema", schemars(length(max = 256)))]
     pub notify_url: HttpUrl,
+    /// `amountInfo`: the currency and the amount to pay, required.
     pub amount_info: RequestAmountInfo,
+    /// `customerInfo`: the customer, optional (`None` when every field is absent or empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_info: Option<CustomerInfo>,
 }
@@ -193,14 +250,23 @@ impl CreateWechatRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this request's idempotency key; at most 60 bytes, required. Use a new
+    /// one for every poll: a repeated key replays the status as it was at its first call.
     pub shop_transaction_id: ShopTransactionId,
+    /// `pgCno`: the payment's `pgCno` from the create answer; at most 60 bytes, required; an
+    /// unknown one, or another merchant's, is `F001`.
     pub pg_cno: PgCnoInput,
+    /// `cancelPgCno`: asks for that cancel's status instead (the cancel answer's `cancelPgCno`);
+    /// at most 60 bytes, optional; an unknown one is `F004`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_pg_cno: Option<PgCnoInput>,
 }
 
 impl FindWechatRequest {
+    /// Checks `mallId`, `shopTransactionId`, `pgCno` and `cancelPgCno` in that order; the first
+    /// broken rule is reported.
     pub fn parse(body: &Map<String, Value>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
         let mall_id = root.required("mallId", MallId::parse)?;
@@ -222,17 +288,27 @@ impl FindWechatRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWechatResponse {
+    /// `resCd`: `0000` when the order was created; otherwise why not (e.g. `V004`, `D001`).
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words (`Success`, or the field and the rule it broke).
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: the request's key, echoed; on success always, on a refusal when it
+    /// was readable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_transaction_id: Option<String>,
+    /// `mallId`: the merchant, echoed; on success always, on a refusal when it was readable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mall_id: Option<String>,
+    /// `pgCno`: KICC's transaction number of the order (20 digits), on success always: keep it to
+    /// `find` or cancel the payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
+    /// `paymentPageUrl`, on success always: for `native` a code URL to show as a QR code, for
+    /// `mweb` the cashier page to redirect the mobile browser to (KICC: at most 2048 bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_page_url: Option<String>,
+    /// `resDetailMsg`: WeChat's detailed error message, URL-encoded; absent when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub res_detail_msg: Option<String>,
 }
@@ -245,8 +321,11 @@ pub struct CreateWechatResponse {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseAmountInfo {
+    /// `currency`: the order's currency, `KRW` or `USD`.
     #[serde(default)]
     pub currency: String,
+    /// `totAmount`: in the currency's minor unit (won, USD cents): in a payment's status what the
+    /// wallet approved, in a cancel's what the cancel took back. Also read as `amount`.
     #[serde(alias = "amount", deserialize_with = "crate::lenient::u64")]
     pub tot_amount: u64,
 }
@@ -257,23 +336,37 @@ pub struct ResponseAmountInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatResponse {
+    /// `resCd`: `0000` once the wallet approved (see `statusCd` for what happened since); `W001`
+    /// not paid yet, `W002` declined by the wallet, `W003` expired, `W004` cancelled by the
+    /// customer in the cashier; or a refusal of the request (`V…`, `M…`, `F001`).
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: this request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
+    /// `mallId`: the merchant, echoed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mall_id: Option<String>,
+    /// `shopOrderNo`: the order's number, for a known order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_order_no: Option<String>,
+    /// `pgCno`: the payment's transaction number, echoed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pg_cno: Option<String>,
+    /// `approvalDate`: when the wallet approved, `yyyyMMddHHmmss` Seoul time; with `0000` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_date: Option<String>,
+    /// `statusCd`, with `0000` only: `TS01` approved, `TS02` cancelled in full, `TS06` cancelled
+    /// in part, `TS12` voided by the wallet (network cancel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_cd: Option<String>,
+    /// `resDetailMsg`: WeChat's detailed message, URL-encoded (with `W002`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub res_detail_msg: Option<String>,
+    /// `amountInfo`, with `0000` only: the amount the wallet approved. If it is not the order's,
+    /// cancel the payment (KICC's integrity rule).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_info: Option<ResponseAmountInfo>,
 }

@@ -13,16 +13,29 @@ use crate::wechat::{Currency, ResponseAmountInfo};
 /// `reviseTypeCode`: WeChat accepts a full (`40`) or a partial (`32`) cancel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+// Variant docs stay out of the `schema` build: documented variants would turn the OpenAPI
+// document's `enum` list into a `oneOf`, which the gateway's reference page does not list.
+#[cfg_attr(feature = "schema", allow(missing_docs))]
 pub enum ReviseType {
+    #[cfg_attr(
+        not(feature = "schema"),
+        doc = "`40`: a full cancel: whatever remains of the payment is cancelled."
+    )]
     #[serde(rename = "40")]
     Full,
+    #[cfg_attr(
+        not(feature = "schema"),
+        doc = "`32`: a partial cancel of the amount the request states."
+    )]
     #[serde(rename = "32")]
     Partial,
 }
 
 impl ReviseType {
+    /// The wire values: `40`, `32`.
     pub const ALLOWED: &'static [&'static str] = &["40", "32"];
 
+    /// The wire value: `40` or `32`.
     pub fn as_str(self) -> &'static str {
         match self {
             ReviseType::Full => "40",
@@ -30,6 +43,7 @@ impl ReviseType {
         }
     }
 
+    /// `reviseTypeCode`: `40` or `32` (`V009`); KICC's other codes (refunds, escrow) do not apply.
     pub fn parse(path: &str, raw: &str) -> Result<Self, FieldError> {
         match raw {
             "40" => Ok(ReviseType::Full),
@@ -51,8 +65,10 @@ impl ReviseType {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelAmountInfo {
+    /// `currency`: `KRW` or `USD` (`V009`), required; it must be the payment's (`C010`).
     pub currency: Currency,
-    /// Required for a partial cancel (`32`).
+    /// `totAmount`: the amount to take back in the currency's minor unit, 1 … 999 999 999 999
+    /// (`V010`); required for a partial cancel (`32`). With `40` it must be what remains (`C008`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tot_amount: Option<Amount>,
 }
@@ -62,29 +78,45 @@ pub struct CancelAmountInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseWechatRequest {
+    /// `mallId`: the merchant ID KICC assigned; at most 8 bytes, required (`M001`, `M002`).
     pub mall_id: MallId,
+    /// `shopTransactionId`: this cancel's idempotency key; at most 60 bytes, required. A retry
+    /// with the same key replays the first answer and never cancels twice.
     pub shop_transaction_id: ShopTransactionId,
+    /// `pgCno`: the payment to cancel; at most 60 bytes, required; an unknown one is `F001`.
     pub pg_cno: PgCnoInput,
+    /// `reviseTypeCode`: `40` cancels whatever remains, `32` cancels `amountInfo.totAmount`;
+    /// required (`V009`).
     pub revise_type_code: ReviseType,
+    /// `cancelReqDate`: today in Seoul, `yyyyMMdd` (`V014`; another day is `V015`, yesterday's
+    /// accepted until 00:10), required. A retry keeps the first request's date.
     pub cancel_req_date: RequestDate,
-    /// HMAC-SHA256 of `pgCno|shopTransactionId` (decision 7).
+    /// `msgAuthValue`: hex HMAC-SHA256 of `pgCno|shopTransactionId` keyed with the merchant's
+    /// secret key, either case; at most 200 bytes, required; a wrong one is `C009`.
     #[cfg_attr(feature = "schema", schemars(length(max = 200)))]
     pub msg_auth_value: Text,
+    /// `notifyUrl`: where this cancel's notification goes instead of the order's `notifyUrl`;
+    /// absolute http(s) URL (`V011`), at most 1000 bytes, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 1000)))]
     pub notify_url: Option<HttpUrl>,
+    /// `memo`: the reason for the cancel; free text, at most 400 bytes, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 400)))]
     pub memo: Option<Text>,
+    /// `regId`: the ID of whoever asked for the cancel; free text, at most 40 bytes, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(max = 40)))]
     pub reg_id: Option<Text>,
-    /// Required for a partial cancel; for a full cancel, what remains is cancelled.
+    /// `amountInfo`: required for a partial cancel (`32`); optional for a full cancel (`40`),
+    /// which cancels what remains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_info: Option<CancelAmountInfo>,
 }
 
 impl ReviseWechatRequest {
+    /// Checks every field in the order of KICC's table; `cancelReqDate` must be today in Seoul at
+    /// `now`. The first broken rule is reported; `msgAuthValue` is verified later, with the key.
     pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         let root = ObjectReader::root(body);
         let mall_id = root.required("mallId", MallId::parse)?;
@@ -140,19 +172,29 @@ impl ReviseWechatRequest {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviseWechatResponse {
+    /// `resCd`: `0000` when the cancel was accepted; otherwise why not, e.g. `C007` (more than
+    /// remains), `C009` (`msgAuthValue`), `F001` (unknown `pgCno`).
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: this request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
+    /// `pgCno`: the payment, echoed.
     #[serde(default)]
     pub pg_cno: String,
+    /// `cancelPgCno`: the cancel's own transaction number (20 digits), on success always; `find`
+    /// takes it, and the cancel notification carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_pg_cno: Option<String>,
+    /// `reviseTypeCode`: `40` or `32`, echoed; on success always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revise_type_code: Option<String>,
+    /// `amountInfo`, on success always: what this cancel took back, in the payment's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_info: Option<ResponseAmountInfo>,
 }
@@ -163,27 +205,39 @@ pub struct ReviseWechatResponse {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FindWechatCancelResponse {
+    /// `resCd`: `0000` for a cancel of this payment; `F004` when none has this `cancelPgCno`,
+    /// `F001` when the payment is unknown.
     pub res_cd: String,
+    /// `resMsg`: what `resCd` means, in words.
     #[serde(default)]
     pub res_msg: String,
+    /// `shopTransactionId`: this request's key, echoed.
     #[serde(default)]
     pub shop_transaction_id: String,
+    /// `mallId`: the merchant, echoed.
     #[serde(default)]
     pub mall_id: String,
-    /// The payment's order number, when the payment is known.
+    /// `shopOrderNo`: the payment's order number, when the payment is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_order_no: Option<String>,
+    /// `pgCno`: the payment, echoed.
     #[serde(default)]
     pub pg_cno: String,
+    /// `cancelPgCno`: the cancel, echoed.
     #[serde(default)]
     pub cancel_pg_cno: String,
+    /// `transactionDate`: when the cancel was made, `yyyyMMddHHmmss` Seoul time; with `0000`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_date: Option<String>,
-    /// `TS02` when this cancel left nothing approved, `TS06` when part remains.
+    /// `cancelStatus`, with `0000`: `TS02` when this cancel left nothing approved, `TS06` when
+    /// part remains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_status: Option<String>,
+    /// `resDetailMsg`: WeChat's detailed message, URL-encoded; absent when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub res_detail_msg: Option<String>,
+    /// `amountInfo`, with `0000`: what this cancel took back (`totAmount`), in the payment's
+    /// currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_info: Option<ResponseAmountInfo>,
 }
