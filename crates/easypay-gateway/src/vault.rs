@@ -92,17 +92,13 @@ impl CardVault {
         key_file: Option<&Path>,
         database_url: &str,
     ) -> anyhow::Result<Self> {
-        if inline_key.is_none() {
-            let path = key_file.map_or_else(|| default_key_file(database_url), Path::to_path_buf);
-            if !path.exists() {
-                bail!(
-                    "no card key file at {}: give the current key with --card-key or \
-                     --card-key-file",
-                    path.display()
-                );
-            }
+        match KeySource::find(inline_key, key_file, database_url)? {
+            KeySource::Known(key) => Ok(CardVault::from_key(&key)),
+            KeySource::NewFile(path) => bail!(
+                "no card key file at {}: give the current key with --card-key or --card-key-file",
+                path.display()
+            ),
         }
-        Self::load(inline_key, key_file, database_url)
     }
 
     /// Seals `card` for the row named by `context` (e.g. `billing_key:{batchKey}`): ciphertext
