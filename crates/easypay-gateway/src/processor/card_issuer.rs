@@ -6,7 +6,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use easypay_api::values::Amount;
 use easypay_api::ResCode;
-use rand::rngs::OsRng;
 use rand::Rng;
 
 use super::card_bins::{self, CardProfile};
@@ -116,12 +115,12 @@ pub fn decide(card: &CardSecret, amount: Amount, now: DateTime<Utc>) -> Verdict 
 
 /// An approval number: 8 random digits.
 pub fn new_approval_no() -> String {
-    format!("{:08}", OsRng.gen_range(0..100_000_000u32))
+    format!("{:08}", rand::thread_rng().gen_range(0..100_000_000u32))
 }
 
 /// A VAN transaction number (`vanSno`): 12 random digits.
 pub fn new_van_sno() -> String {
-    format!("{:012}", OsRng.gen_range(0..1_000_000_000_000u64))
+    format!("{:012}", rand::thread_rng().gen_range(0..1_000_000_000_000u64))
 }
 
 #[cfg(test)]
