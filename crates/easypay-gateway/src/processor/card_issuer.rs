@@ -120,7 +120,10 @@ pub fn new_approval_no() -> String {
 
 /// A VAN transaction number (`vanSno`): 12 random digits.
 pub fn new_van_sno() -> String {
-    format!("{:012}", rand::thread_rng().gen_range(0..1_000_000_000_000u64))
+    format!(
+        "{:012}",
+        rand::thread_rng().gen_range(0..1_000_000_000_000u64)
+    )
 }
 
 #[cfg(test)]

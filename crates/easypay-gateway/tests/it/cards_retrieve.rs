@@ -1,14 +1,14 @@
 //! `POST /api/trades/retrieveTransaction` (kicc-api §3.7): the original answer of an issuance or
 //! a charge, without `msgAuthValue`; today and yesterday only.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use easypay_api::seoul_time;
 use serde_json::{json, Value};
 
 use crate::card_flow::{
     billing_key, charge, charge_body, execute, issue, issue_body, registered, today, GOOD_CARD,
 };
-use crate::helpers::{new_key, spawn_app, Backend, TestApp, MALL_ID};
+use crate::helpers::{new_key, spawn_app, today_in_seoul_at, Backend, TestApp, MALL_ID};
 use crate::on_both_backends;
 
 async fn retrieve(app: &TestApp, shop_transaction_id: &str, date: &str) -> (String, Value) {
@@ -94,17 +94,7 @@ async fn a_request_sent_just_after_midnight_is_found_under_both_dates(backend: B
     let body = charge_body(&key, 1000);
     let charged = charge(&app, &body).await;
     let id = body["shopTransactionId"].as_str().unwrap();
-    let today_at_0005 = seoul_time::seoul()
-        .from_local_datetime(
-            &Utc::now()
-                .with_timezone(&seoul_time::seoul())
-                .date_naive()
-                .and_hms_opt(0, 5, 0)
-                .unwrap(),
-        )
-        .single()
-        .unwrap()
-        .timestamp_millis();
+    let today_at_0005 = today_in_seoul_at(0, 5).timestamp_millis();
     execute(&app, &format!(
         "UPDATE idempotency_keys SET created_at = {today_at_0005} WHERE shop_transaction_id = '{id}'"
     )).await;

@@ -2,7 +2,7 @@
 //! judged by when its key was first used: a request first sent at 00:05 with yesterday's date and
 //! resent after 00:10 gets its first answer again (decision 10), not `V015` ("nothing was done").
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use easypay_api::card_batch::BatchApprovalRequest;
 use easypay_api::seoul_time;
 use easypay_api::wechat_revise::ReviseWechatRequest;
@@ -10,23 +10,13 @@ use easypay_gateway::service::idempotent::request_hash;
 use serde_json::{json, Value};
 
 use crate::card_flow::{billing_key, charge, charge_body, execute, GOOD_CARD};
-use crate::helpers::{create_body, spawn_app, Backend, TestApp};
+use crate::helpers::{create_body, spawn_app, today_in_seoul_at, Backend, TestApp};
 use crate::on_both_backends;
 use crate::wechat_cancel::cancel_body;
 
 /// Five past midnight today in Seoul, when yesterday's date was still accepted.
 fn today_at_0005() -> DateTime<Utc> {
-    seoul_time::seoul()
-        .from_local_datetime(
-            &Utc::now()
-                .with_timezone(&seoul_time::seoul())
-                .date_naive()
-                .and_hms_opt(0, 5, 0)
-                .unwrap(),
-        )
-        .single()
-        .unwrap()
-        .with_timezone(&Utc)
+    today_in_seoul_at(0, 5)
 }
 
 fn yesterday() -> String {

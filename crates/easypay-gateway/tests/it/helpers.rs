@@ -345,3 +345,15 @@ pub fn create_body(trade_type: &str) -> Value {
         }
     })
 }
+
+/// `hour:minute` today in Seoul, as a UTC time (to set a row's time around midnight).
+pub fn today_in_seoul_at(hour: u32, minute: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let seoul = easypay_api::seoul_time::seoul();
+    let today = chrono::Utc::now().with_timezone(&seoul).date_naive();
+    seoul
+        .from_local_datetime(&today.and_hms_opt(hour, minute, 0).expect("a valid time"))
+        .single()
+        .expect("a fixed offset has no ambiguous local times")
+        .with_timezone(&chrono::Utc)
+}
