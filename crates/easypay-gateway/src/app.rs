@@ -91,6 +91,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         &config.database_url,
     )?;
     let db = Db::connect(&config.database_url, config.lock_wait).await?;
+    if let KeySource::NewFile(path) = &key_source {
+        if crate::store::card_key_check::has_a_key(db.pool()).await? {
+            anyhow::bail!(
+                "no card key file at {}, but this database's card data is sealed with a card key: \
+                 give this process that key (--card-key, EASYPAY_CARD_KEY, --card-key-file, or a \
+                 copy of the key file the others use); no new key was made (docs/cards.md)",
+                path.display()
+            );
+        }
+    }
     let vault = key_source.open()?;
     if !crate::store::card_key_check::holds_the_key(db.pool(), &vault).await? {
         anyhow::bail!(

@@ -69,9 +69,10 @@ impl Config {
             );
         }
         if let Some(public_url) = &self.public_url {
-            let parsed =
-                url::Url::parse(public_url).context("--public-url is not an absolute URL")?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            url::Url::parse(public_url).context("--public-url is not an absolute URL")?;
+            // The rule of every URL a merchant sends (`http:/host` is a path to a browser).
+            if easypay_api::values::HttpUrl::parse("--public-url", public_url, usize::MAX).is_err()
+            {
                 bail!("--public-url must be an http:// or https:// URL with a host (got {public_url})");
             }
         }

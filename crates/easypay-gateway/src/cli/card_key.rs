@@ -61,18 +61,25 @@ pub async fn run(args: CardKeyArgs) -> anyhow::Result<()> {
             let url = &args.database.database_url;
             let current =
                 CardVault::load_existing(card_key.as_deref(), card_key_file.as_deref(), url)?;
-            let new = match (&new_card_key, &new_card_key_file) {
-                (Some(key), _) => decode_key(key)
-                    .context("--new-card-key (EASYPAY_NEW_CARD_KEY) must be base64 of 32 bytes")
-                    .map(|key| CardVault::from_key(&key))?,
-                // clap requires one of the two; a missing file is made here, before any change.
-                (None, file) => CardVault::load(None, file.as_deref(), url)?,
-            };
+            let new_inline = new_card_key
+                .as_deref()
+                .map(|key| {
+                    decode_key(key)
+                        .context("--new-card-key (EASYPAY_NEW_CARD_KEY) must be base64 of 32 bytes")
+                })
+                .transpose()?;
             let db = super::progress::step(
                 "opening the database",
                 Db::connect_existing(url, Duration::from_secs(10)),
             )
             .await?;
+            // Everything that can be refused is, before a new key file is made.
+            card_key_check::check_current(&db, &current).await?;
+            let new = match (new_inline, &new_card_key_file) {
+                (Some(key), _) => CardVault::from_key(&key),
+                // clap requires one of the two.
+                (None, file) => CardVault::load(None, file.as_deref(), url)?,
+            };
             let rotated = card_key_check::rotate(&db, &current, &new).await?;
             let start_with = match &new_card_key_file {
                 Some(file) => format!("--card-key-file {}", file.display()),

@@ -11,7 +11,7 @@ use easypay_api::ResCode;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::body::PathParams;
+use super::body::{JsonObject, PathParams};
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::domain::merchant::Merchant;
@@ -117,6 +117,8 @@ pub async fn resend(
     State(state): State<AppState>,
     headers: HeaderMap,
     PathParams(id): PathParams<String>,
+    // It takes no fields, but a body that is not a JSON object is refused as on every POST.
+    _no_fields: Option<JsonObject>,
 ) -> Result<Response, ApiError> {
     let merchant = authenticate(&state, &headers).await?;
     own_notification(&state, &merchant, &id).await?;

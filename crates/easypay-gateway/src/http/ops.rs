@@ -40,12 +40,13 @@ async fn healthz() -> Response {
         Health {
             status: "ok".into(),
             database: None,
+            card_key: None,
         },
     )
 }
 
-/// Ready when the database answers a query of its schema within 2 s, and the gateway is not
-/// stopping.
+/// Ready when the database answers a query of its schema within 2 s, this process holds the
+/// database's card key, and the gateway is not stopping.
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.stopping.load(Ordering::Relaxed) {
         return health(
@@ -53,37 +54,44 @@ async fn readyz(State(state): State<AppState>) -> Response {
             Health {
                 status: "stopping".into(),
                 database: None,
+                card_key: None,
             },
         );
     }
     // A table of the schema, not just `SELECT 1`: a database recreated empty under a running
-    // gateway answers, but serves nothing.
-    let probe = sqlx::query("SELECT 1 FROM merchants LIMIT 1").execute(state.db.pool());
+    // gateway answers, but serves nothing. The table records the card key: a process left on a
+    // rotated-out key can take no card request, and should be restarted.
+    let probe =
+        sqlx::query_as::<_, (String,)>("SELECT fingerprint FROM card_key_check WHERE id = 1")
+            .fetch_optional(state.db.pool());
+    let unavailable = |database: String, card_key: Option<&str>| {
+        health(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Health {
+                status: "unavailable".into(),
+                database: Some(database),
+                card_key: card_key.map(Into::into),
+            },
+        )
+    };
     match tokio::time::timeout(READY_TIMEOUT, probe).await {
+        Ok(Ok(Some((fingerprint,)))) if fingerprint != state.vault.fingerprint() => {
+            tracing::warn!("readiness: the card key was rotated; restart with the new key");
+            unavailable("ok".into(), Some("rotated"))
+        }
         Ok(Ok(_)) => health(
             StatusCode::OK,
             Health {
                 status: "ready".into(),
                 database: Some("ok".into()),
+                card_key: Some("ok".into()),
             },
         ),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness: the database did not answer");
-            health(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Health {
-                    status: "unavailable".into(),
-                    database: Some(format!("error: {error}")),
-                },
-            )
+            unavailable(format!("error: {error}"), None)
         }
-        Err(_) => health(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Health {
-                status: "unavailable".into(),
-                database: Some(format!("no answer within {READY_TIMEOUT:?}")),
-            },
-        ),
+        Err(_) => unavailable(format!("no answer within {READY_TIMEOUT:?}"), None),
     }
 }
 

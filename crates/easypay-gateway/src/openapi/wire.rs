@@ -167,4 +167,9 @@ pub struct Health {
     /// readyz: `ok`, or why the database did not answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// readyz: `ok`, or `rotated` when the database's card key was rotated
+    /// (`easypay card-key rotate`) and this process still holds the old one: restart it with
+    /// the new key.
+    #[serde(default, rename = "cardKey", skip_serializing_if = "Option::is_none")]
+    pub card_key: Option<String>,
 }

@@ -22,8 +22,9 @@ use super::origin::from_own_site;
 use crate::app::AppState;
 use crate::domain::billing_registration::{Registration, RegistrationState};
 use crate::http::error::ApiError;
-use crate::service::merchant_gate;
 use crate::service::registration::{self, WindowAction};
+use crate::service::{card_key_guard, merchant_gate};
+use crate::store::card_key_check;
 use crate::vault::CardSecret;
 
 /// The window as it stands; `?refused=cardNo.luhn,expiry.past` (where a refused card sends the
@@ -45,7 +46,7 @@ pub async fn page(
             show(&found, false, &refused_from_query(&refused)).into_response()
         }
         Ok(None) => not_found().into_response(),
-        Err(error) => failed(&error).into_response(),
+        Err(error) => failed(&error, LangFlag::Kor, DeviceType::Pc).into_response(),
     }
 }
 
@@ -132,7 +133,7 @@ async fn act(state: &AppState, current: Registration, action: WindowAction) -> R
         Err(error) if error.code() == ResCode::MerchantInactive => {
             not_accepting(lang, device).into_response()
         }
-        Err(error) => failed(&error).into_response(),
+        Err(error) => failed(&error, lang, device).into_response(),
     }
 }
 
@@ -142,14 +143,37 @@ async fn accepting(state: &AppState, registration: &Registration) -> Result<(), 
     let open = outcome(registration, registration.state_at(Utc::now())).is_none();
     let mall_id = registration.request.mall_id.as_str();
     match merchant_gate::is_taking_payments(&state.db, mall_id).await {
+        // A process left on a rotated-out card key could store no card: said before one is typed.
+        Ok(true) if open => match holds_the_card_key(state).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(failed(
+                &ApiError::internal(card_key_guard::ROTATED_AWAY),
+                registration.request.lang,
+                registration.request.device_type,
+            )),
+            Err(error) => Err(failed(
+                &error,
+                registration.request.lang,
+                registration.request.device_type,
+            )),
+        },
         Ok(true) => Ok(()),
         Ok(false) if !open => Ok(()),
         Ok(false) => Err(not_accepting(
             registration.request.lang,
             registration.request.device_type,
         )),
-        Err(error) => Err(failed(&error)),
+        Err(error) => Err(failed(
+            &error,
+            registration.request.lang,
+            registration.request.device_type,
+        )),
     }
+}
+
+async fn holds_the_card_key(state: &AppState) -> Result<bool, ApiError> {
+    let mut reader = state.db.read().await?;
+    Ok(card_key_check::holds_now(&mut reader, &state.vault).await?)
 }
 
 fn not_accepting(lang: LangFlag, device: DeviceType) -> WindowPage {
@@ -196,7 +220,7 @@ async fn checked(
     let current = match registration::load(state, token).await {
         Ok(Some(current)) => current,
         Ok(None) => return Err(not_found()),
-        Err(error) => return Err(failed(&error)),
+        Err(error) => return Err(failed(&error, LangFlag::Kor, DeviceType::Pc)),
     };
     let same_origin = from_own_site(&state.settings.public_url, headers);
     if !same_origin || !same_secret(form.get("formToken"), &current.form_token) {
@@ -258,11 +282,12 @@ fn not_found() -> WindowPage {
     )
 }
 
-fn failed(error: &ApiError) -> WindowPage {
+/// A fault of ours, in the window's language when the registration is known (Korean otherwise).
+fn failed(error: &ApiError, lang: LangFlag, device: DeviceType) -> WindowPage {
     tracing::error!(code = %error.code(), "the registration window failed");
     message_page(
-        LangFlag::Kor,
-        DeviceType::Pc,
+        lang,
+        device,
         |text: &WindowText| &text.failed,
         StatusCode::INTERNAL_SERVER_ERROR,
     )

@@ -263,7 +263,11 @@ fn parse_webhook_secret(path: &str, raw: &str) -> Result<String, ApiError> {
 
 /// `POST /_sandbox/notifications/flush`: attempts every undelivered notification now, whatever its
 /// schedule, and answers when done with how many were delivered and how many failed.
-async fn flush_notifications(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn flush_notifications(
+    State(state): State<AppState>,
+    // It takes no fields, but a body that is not a JSON object is refused as on every POST.
+    _no_fields: Option<JsonObject>,
+) -> Result<Response, ApiError> {
     let report = state.notifier.flush().await?;
     Ok(answer(&FlushAnswer {
         res_cd: ResCode::Success.as_str().into(),

@@ -69,6 +69,9 @@ async fn issue_key(
     merchant: &Merchant,
     now: DateTime<Utc>,
 ) -> Result<StoredResponse, ApiError> {
+    // Before any row of this section is locked: on PostgreSQL a rotation holds the key's row
+    // while it re-seals registrations, and waiting for it while holding one would deadlock.
+    card_key_guard::refuse_a_rotated_key(tx, state.db.backend(), &state.vault).await?;
     for _ in 0..ATTEMPTS {
         let found = registrations::find_by_authorization(
             &mut **tx,
@@ -128,7 +131,6 @@ async fn issue_key(
             .vault
             .open(sealed, &registration.seal_context())
             .map_err(ApiError::internal)?;
-        card_key_guard::refuse_a_rotated_key(tx, state.db.backend(), &state.vault).await?;
         let mut inserted = None;
         for pg_cno in ids::pg_cno_draws(now).take(ATTEMPTS) {
             let batch_key = billing_key::new_batch_key();

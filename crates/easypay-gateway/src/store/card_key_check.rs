@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use chrono::Utc;
 use sqlx::{Any, Executor};
 
-use super::{Backend, Conn, Db};
+use super::{Backend, Conn, Db, StoreError};
 use crate::domain::billing_key::BillingKey;
 use crate::domain::billing_registration::Registration;
 use crate::vault::{CardVault, SealedCard};
@@ -45,6 +45,21 @@ where
     Ok(recorded(db).await?.as_deref() == Some(vault.fingerprint()))
 }
 
+/// Whether this database already has a card key: a recorded fingerprint, or (from before the
+/// check) stored billing keys. A new random key could open none of its card data.
+pub async fn has_a_key<'e, E>(db: E) -> Result<bool, sqlx::Error>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    if recorded(db).await?.is_some() {
+        return Ok(true);
+    }
+    let stored: Option<(String,)> = sqlx::query_as("SELECT batch_key FROM billing_keys LIMIT 1")
+        .fetch_optional(db)
+        .await?;
+    Ok(stored.is_some())
+}
+
 async fn recorded<'e, E>(db: E) -> Result<Option<String>, sqlx::Error>
 where
     E: Executor<'e, Database = Any>,
@@ -70,6 +85,24 @@ pub async fn still_holds(
         // SQLite has one writer: this transaction already excludes a rotation.
         Backend::Sqlite => "SELECT fingerprint FROM card_key_check WHERE id = 1",
     };
+    holds_by(conn, statement, vault).await
+}
+
+/// [`still_holds`] as a plain read, for a page about to ask for a card (the write checks again).
+pub async fn holds_now(conn: &mut Conn, vault: &CardVault) -> Result<bool, sqlx::Error> {
+    holds_by(
+        conn,
+        "SELECT fingerprint FROM card_key_check WHERE id = 1",
+        vault,
+    )
+    .await
+}
+
+async fn holds_by(
+    conn: &mut Conn,
+    statement: &str,
+    vault: &CardVault,
+) -> Result<bool, sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as(statement).fetch_optional(&mut *conn).await?;
     Ok(row.is_some_and(|(fingerprint,)| fingerprint == vault.fingerprint()))
 }
@@ -81,18 +114,60 @@ pub struct Rotated {
     pub registrations: usize,
 }
 
+/// A rotation that met card traffic in a deadlock or a lock wait (PostgreSQL) is tried again this
+/// many times in all.
+const ROTATION_ATTEMPTS: u32 = 5;
+
+/// Whether `vault` can be rotated away from: it is this database's key.
+pub async fn check_current(db: &Db, current: &CardVault) -> anyhow::Result<()> {
+    if !holds_the_key(db.pool(), current).await? {
+        bail!(
+            "the current card key given (--card-key, --card-key-file or the default file) is not \
+             this database's key, so its cards cannot be opened; nothing was changed"
+        );
+    }
+    Ok(())
+}
+
 /// Re-seals every stored card under `new` and records `new` as the database's key, in one
 /// transaction: it commits whole or not at all, and a card that `current` cannot open stops it.
+/// On PostgreSQL the transaction may meet card requests in a deadlock (it locks every key and
+/// registration): the database then aborts one side, and a rotation aborted so is tried again.
 pub async fn rotate(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::Result<Rotated> {
     if current.fingerprint() == new.fingerprint() {
         bail!("the new card key is the current one");
     }
-    if !holds_the_key(db.pool(), current).await? {
-        bail!(
-            "the current card key given (--card-key, --card-key-file or the default file) is not \
-             this database's key, so its cards cannot be opened"
-        );
+    check_current(db, current).await?;
+    let mut attempt = 1;
+    loop {
+        match rotate_once(db, current, new).await {
+            Err(error) if attempt < ROTATION_ATTEMPTS && met_card_traffic(&error) => {
+                tracing::warn!(attempt, error = %format!("{error:#}"), "rotation met card traffic; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(250 * u64::from(attempt)))
+                    .await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
     }
+}
+
+/// A deadlock, or a lock waited for too long: nothing was changed, and another try may pass.
+fn met_card_traffic(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let database_code = cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(sqlx::Error::as_database_error)
+            .and_then(|database| database.code().map(|code| code.into_owned()));
+        matches!(database_code.as_deref(), Some("40P01" | "55P03"))
+            || matches!(
+                cause.downcast_ref::<StoreError>(),
+                Some(StoreError::LockWaitExceeded)
+            )
+    })
+}
+
+async fn rotate_once(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::Result<Rotated> {
     let mut tx = db.begin_write().await?;
     // First the fingerprint: from here on (PostgreSQL row lock, SQLite's one writer) no gateway
     // can store card data under the old key; one that did before has committed and is re-sealed.
@@ -154,4 +229,24 @@ fn reseal(
 ) -> anyhow::Result<SealedCard> {
     let card = current.open(&SealedCard::from_stored(sealed.to_owned()), context)?;
     Ok(new.seal(&card, context))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_lock_conflicts_send_a_rotation_round_again() {
+        assert!(met_card_traffic(&anyhow::Error::new(
+            StoreError::LockWaitExceeded
+        )));
+        let wrapped = anyhow::Error::new(StoreError::LockWaitExceeded).context("billing key k");
+        assert!(met_card_traffic(&wrapped));
+        assert!(!met_card_traffic(&anyhow::anyhow!(
+            "the new card key is the current one"
+        )));
+        assert!(!met_card_traffic(&anyhow::Error::new(
+            sqlx::Error::RowNotFound
+        )));
+    }
 }

@@ -5,8 +5,8 @@
 use std::process::Command;
 
 use crate::card_flow::{
-    billing_key, charge, charge_body, issue, issue_body, open_window, registered, submit_card,
-    webpay_body, FAR_EXPIRY, GOOD_CARD,
+    billing_key, charge, charge_body, hidden, issue, issue_body, open_window, registered,
+    submit_card, submit_card_with, webpay_body, window_page, FAR_EXPIRY, GOOD_CARD,
 };
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
@@ -41,6 +41,10 @@ async fn rotating_the_card_key_reseals_every_stored_card(backend: Backend) {
     let key = billing_key(&app, GOOD_CARD).await;
     // A completed registration whose key is not issued yet holds the card too.
     let (order, authorization) = registered(&app, GOOD_CARD).await;
+    // A window shown before the rotation, whose card is posted after it.
+    let shown_before = open_window(&app, &webpay_body("https://shop.example/return")).await;
+    let (_, page) = window_page(&app, &shown_before).await;
+    let form_token = hidden(&page, "formToken").unwrap();
     let keys_dir = tempfile::tempdir().unwrap();
     let new_key_file = keys_dir.path().join("new.key");
 
@@ -78,9 +82,27 @@ async fn rotating_the_card_key_reseals_every_stored_card(backend: Backend) {
         (500, Some("E500")),
         "{stale}"
     );
-    let token = open_window(&app, &webpay_body("https://shop.example/return")).await;
-    let (status, _) = submit_card(&app, &token, GOOD_CARD, FAR_EXPIRY).await;
-    assert_eq!(status, 500, "the window stores no card under the old key");
+    let mut english = webpay_body("https://shop.example/return");
+    english["langFlag"] = serde_json::json!("ENG");
+    let token = open_window(&app, &english).await;
+    let (status, page) = window_page(&app, &token).await;
+    assert_eq!(
+        status, 500,
+        "the window asks for no card it could not store"
+    );
+    assert!(
+        page.contains("Something went wrong"),
+        "in the window's language: {page}"
+    );
+    let (status, _) =
+        submit_card_with(&app, &shown_before, &form_token, GOOD_CARD, FAR_EXPIRY).await;
+    assert_eq!(status, 500, "no card is stored under the old key");
+
+    // Its readiness says so, so a load balancer takes it out.
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready["cardKey"], "rotated", "{ready}");
 
     // Rotating again from the old key is refused and changes nothing.
     let (ok, _, stderr) = rotate(
@@ -96,6 +118,7 @@ async fn rotating_the_card_key_reseals_every_stored_card(backend: Backend) {
 
     app.restart_with(|config| config.card_key_file = Some(new_key_file.clone()))
         .await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
     let charged = charge(&app, &charge_body(&key, 1000)).await;
     assert_eq!(charged["resCd"], "0000", "{charged}");
     let issued = issue(&app, &issue_body(&order, &authorization)).await;
@@ -147,6 +170,18 @@ async fn rotation_refuses_a_missing_or_same_key(backend: Backend) {
     assert!(!ok);
     assert!(stderr.contains("no card key file at"), "{stderr}");
     assert!(!missing.exists(), "the current key is never made up");
+    // A current key that is not the database's: refused before the new key file is made.
+    let wrong = old_key_file.with_file_name("wrong.key");
+    std::fs::write(&wrong, "bmV3ZXItY2FyZC1rZXktb2YtMzItYnl0ZXMhISEhISE=\n").unwrap();
+    let new_file = old_key_file.with_file_name("never-made.key");
+    let (ok, _, stderr) = rotate(
+        &app,
+        &wrong,
+        &["--new-card-key-file", new_file.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("is not this database's key"), "{stderr}");
+    assert!(!new_file.exists(), "refused before any change");
     let (ok, _, stderr) = rotate(&app, &old_key_file, &[]);
     assert!(!ok);
     assert!(stderr.contains("--new-card-key"), "{stderr}");

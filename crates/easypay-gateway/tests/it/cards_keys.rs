@@ -278,6 +278,25 @@ async fn a_gateway_with_another_card_key_refuses_to_start(backend: Backend) {
         format!("{refused:#}").contains("sealed with another card key"),
         "{refused:#}"
     );
+    // No key file where one is expected, on a database whose cards are sealed: a new random key
+    // could open none of them, so none is made.
+    let mut missing_file = app.config().clone();
+    let missing = app
+        .config()
+        .card_key_file
+        .as_ref()
+        .unwrap()
+        .with_file_name("missing.key");
+    missing_file.card_key_file = Some(missing.clone());
+    let refused = easypay_gateway::app::start(missing_file)
+        .await
+        .err()
+        .expect("a missing key file is refused");
+    assert!(
+        format!("{refused:#}").contains("no card key file at"),
+        "{refused:#}"
+    );
+    assert!(!missing.exists(), "no new key was made");
     let same_key = app.beside().await;
     let charged = charge(&same_key, &charge_body(&key, 1000)).await;
     assert_eq!(charged["resCd"], "0000", "{charged}");

@@ -112,6 +112,10 @@ fn a_bad_file_is_refused_with_its_reason() {
             "public-url = \"ftp://pay.example\"",
             "--public-url must be an http",
         ),
+        (
+            "public-url = \"http:/pay.example\"",
+            "--public-url must be an http",
+        ),
     ] {
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, text).unwrap();

@@ -332,6 +332,11 @@ async fn flush_attempts_everything_now(backend: Backend) {
     let pg_cno = paid_order(&app, &receiver.url).await;
     wait_until(&app, &pg_cno, |n| n["attemptCount"] == 1).await;
     receiver.set_mode(Mode::Ack);
+    // It takes no fields, but a body that is not a JSON object is refused, as on every POST.
+    let (status, refused) = app
+        .post_raw("/_sandbox/notifications/flush", "{\"a\":1,\"a\":2}")
+        .await;
+    assert_eq!((status, refused["resCd"].as_str()), (400, Some("V001")));
     let (status, report) = app.post("/_sandbox/notifications/flush", &json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(

@@ -199,7 +199,7 @@ async fn health_and_readiness(backend: Backend) {
     assert_eq!(ready.status(), 200);
     assert_eq!(
         ready.json::<Value>().await.unwrap(),
-        json!({"status": "ready", "database": "ok"})
+        json!({"status": "ready", "database": "ok", "cardKey": "ok"})
     );
     // A database that does not answer makes the gateway unready, but still alive.
     app.gateway().db.close().await;
