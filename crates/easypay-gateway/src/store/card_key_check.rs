@@ -147,6 +147,13 @@ pub async fn rotate(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::Re
                     .await;
                 attempt += 1;
             }
+            Err(error) if met_card_traffic(&error) => {
+                return Err(error.context(format!(
+                    "the rotation met card requests holding the rows it must re-seal, \
+                     {ROTATION_ATTEMPTS} times; nothing was changed: try again when card traffic \
+                     is lower"
+                )))
+            }
             outcome => return outcome,
         }
     }
