@@ -140,34 +140,24 @@ async fn act(state: &AppState, current: Registration, action: WindowAction) -> R
 /// An open window of a deactivated merchant takes no card: the page says so (HTTP 403, as the
 /// other refusals), in the window's language.
 async fn accepting(state: &AppState, registration: &Registration) -> Result<(), WindowPage> {
-    let open = outcome(registration, registration.state_at(Utc::now())).is_none();
+    // A closed window only shows its outcome.
+    if outcome(registration, registration.state_at(Utc::now())).is_some() {
+        return Ok(());
+    }
+    let (lang, device) = (registration.request.lang, registration.request.device_type);
+    let fail = |error: &ApiError| failed(error, lang, device);
     let mall_id = registration.request.mall_id.as_str();
-    match merchant_gate::is_taking_payments(&state.db, mall_id).await {
-        // A process left on a rotated-out card key could store no card: said before one is typed.
-        Ok(true) if open => match holds_the_card_key(state).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(failed(
-                &ApiError::internal(card_key_guard::ROTATED_AWAY),
-                registration.request.lang,
-                registration.request.device_type,
-            )),
-            Err(error) => Err(failed(
-                &error,
-                registration.request.lang,
-                registration.request.device_type,
-            )),
-        },
+    if !merchant_gate::is_taking_payments(&state.db, mall_id)
+        .await
+        .map_err(|error| fail(&error))?
+    {
+        return Err(not_accepting(lang, device));
+    }
+    // A process left on a rotated-out card key could store no card: said before one is typed.
+    match holds_the_card_key(state).await {
         Ok(true) => Ok(()),
-        Ok(false) if !open => Ok(()),
-        Ok(false) => Err(not_accepting(
-            registration.request.lang,
-            registration.request.device_type,
-        )),
-        Err(error) => Err(failed(
-            &error,
-            registration.request.lang,
-            registration.request.device_type,
-        )),
+        Ok(false) => Err(fail(&ApiError::internal(card_key_guard::ROTATED_AWAY))),
+        Err(error) => Err(fail(&error)),
     }
 }
 
