@@ -9,7 +9,8 @@ use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::service::merchant_gate;
-use crate::store::{batch, payments, Db, WriteTx};
+use crate::store::batch::{self, LockedRow};
+use crate::store::{payments, Db, WriteTx};
 
 /// Optimistic updates retried this many times when another event changed the order first.
 const ATTEMPTS: usize = 5;
@@ -49,7 +50,13 @@ pub async fn apply(
         page_token,
         decide: Box::new(event),
     };
-    batch::write(db, event, |tx, event| Box::pin(apply_in(tx, event))).await
+    // An order found by its page token is locked all the same, only not in the batch's order:
+    // the rare cycle that leaves is ended by the shared lock bound.
+    let locks = event
+        .pg_cno
+        .as_deref()
+        .map(|pg_cno| LockedRow::new("payments", pg_cno));
+    batch::write(db, locks, event, |tx, event| Box::pin(apply_in(tx, event))).await
 }
 
 async fn apply_in(tx: &mut WriteTx, event: &Event) -> Result<WechatPayment, ApiError> {

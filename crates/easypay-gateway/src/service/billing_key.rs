@@ -17,6 +17,7 @@ use crate::domain::ids;
 use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::processor::{card_bins, card_issuer};
+use crate::store::batch::LockedRow;
 use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::{billing_keys, registrations, WriteTx};
 
@@ -206,7 +207,8 @@ pub async fn remove(
         Endpoint::BillingKeyRemove,
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
-    );
+    )
+    .locking(LockedRow::new("billing_keys", request.batch_key.as_str()));
     idempotent::perform(state, key, hash, request, |state, tx, request, now| {
         Box::pin(remove_key(state, tx, request, now))
     })

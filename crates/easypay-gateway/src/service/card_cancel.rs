@@ -17,6 +17,7 @@ use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::processor::card_issuer::new_approval_no;
+use crate::store::batch::LockedRow;
 use crate::store::cancels::{self, Cancel, Method};
 use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::{billing_keys, card_payments, WriteTx};
@@ -42,7 +43,8 @@ pub async fn revise(
         Endpoint::CardRevise,
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
-    );
+    )
+    .locking(LockedRow::new("card_payments", request.pg_cno.as_str()));
     idempotent::perform(
         state,
         key,

@@ -20,6 +20,7 @@ use crate::domain::merchant::Merchant;
 use crate::http::error::ApiError;
 use crate::notify::outbox;
 use crate::processor::card_issuer;
+use crate::store::batch::LockedRow;
 use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::order_numbers::{self, Scope};
 use crate::store::{billing_keys, card_payments, WriteTx};
@@ -51,7 +52,8 @@ pub async fn charge(
         Endpoint::CardBatchApproval,
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
-    );
+    )
+    .locking(LockedRow::new("billing_keys", request.batch_key.as_str()));
     idempotent::perform(
         state,
         key,

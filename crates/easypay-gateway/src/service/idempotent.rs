@@ -11,7 +11,7 @@ use super::retrieve;
 use crate::app::AppState;
 use crate::config::IdempotencyMode;
 use crate::http::error::ApiError;
-use crate::store::batch::{BatchJob, Ran, SectionFuture};
+use crate::store::batch::{BatchJob, LockedRow, Ran, SectionFuture};
 use crate::store::idempotency::{self, Claim, Endpoint, KeyScope, StoredResponse};
 use crate::store::{StoreError, WriteTx};
 
@@ -37,6 +37,8 @@ pub struct Key {
     mall_id: String,
     endpoint: Endpoint,
     shop_transaction_id: String,
+    /// The row the effect locks, if any (see [`LockedRow`]).
+    locks: Option<LockedRow>,
 }
 
 impl Key {
@@ -45,6 +47,15 @@ impl Key {
             mall_id: mall_id.to_owned(),
             endpoint,
             shop_transaction_id: shop_transaction_id.to_owned(),
+            locks: None,
+        }
+    }
+
+    /// The key of a request whose effect locks `row` (`SELECT … FOR UPDATE`).
+    pub fn locking(self, row: LockedRow) -> Key {
+        Key {
+            locks: Some(row),
+            ..self
         }
     }
 
@@ -176,6 +187,10 @@ impl<I: Send + Sync + 'static> BatchJob for KeyedJob<I> {
             self.outcome = Some(outcome);
             ran
         })
+    }
+
+    fn locks(&self) -> Option<&LockedRow> {
+        self.key.locks.as_ref()
     }
 
     fn deliver(self: Box<Self>, committed: Result<(), StoreError>) {

@@ -17,6 +17,7 @@ use crate::domain::ids;
 use crate::domain::wechat_payment::{PaymentState, TransitionRefused, WalletEvent, WechatPayment};
 use crate::http::error::ApiError;
 use crate::notify::outbox;
+use crate::store::batch::LockedRow;
 use crate::store::cancels::{self, Cancel, Method};
 use crate::store::idempotency::{Endpoint, StoredResponse};
 use crate::store::payments;
@@ -43,7 +44,8 @@ pub async fn revise(
         Endpoint::WechatRevise,
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
-    );
+    )
+    .locking(LockedRow::new("payments", request.pg_cno.as_str()));
     idempotent::perform(state, key, hash, request, |state, tx, request, now| {
         Box::pin(cancel_payment(state, tx, request, now))
     })

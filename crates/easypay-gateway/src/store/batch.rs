@@ -45,10 +45,34 @@ pub enum Ran {
 /// A section is run at most this many times alone (`Again` is for a rare second path, not a loop).
 const RUNS_ALONE: usize = 3;
 
+/// A row a section locks until its transaction ends (on PostgreSQL: a billing key charged or
+/// removed, a payment cancelled or paid), named by its table and its unique key (`batchKey`,
+/// `pgCno`). A batch runs its sections in ascending order of these, so every transaction takes such
+/// rows in one order, in every gateway process: two batches never wait for each other's rows in a
+/// cycle (which only the shared lock bound, or PostgreSQL's deadlock check, would end); one waits
+/// for the other's commit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LockedRow {
+    table: &'static str,
+    key: String,
+}
+
+impl LockedRow {
+    pub fn new(table: &'static str, key: &str) -> LockedRow {
+        LockedRow {
+            table,
+            key: key.to_owned(),
+        }
+    }
+}
+
 /// One request's writes, as the batcher sees them.
 pub trait BatchJob: Send {
     /// Runs the section in `tx` and keeps its outcome.
     fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran>;
+
+    /// The row the section locks, if any (at most one: see [`LockedRow`]).
+    fn locks(&self) -> Option<&LockedRow>;
 
     /// Answers the request: its kept outcome once `committed` is `Ok`, otherwise the commit's error.
     fn deliver(self: Box<Self>, committed: Result<(), StoreError>);
@@ -59,8 +83,13 @@ pub trait BatchJob: Send {
 pub type Section<I, T, E> = for<'a> fn(&'a mut WriteTx, &'a I) -> SectionFuture<'a, Result<T, E>>;
 
 /// Runs `section` on `input` in the next batch and returns its result once its commit is on disk
-/// (an error writes nothing).
-pub async fn write<I, T, E>(db: &Db, input: I, section: Section<I, T, E>) -> Result<T, E>
+/// (an error writes nothing); `locks` is the row it locks, if any.
+pub async fn write<I, T, E>(
+    db: &Db,
+    locks: Option<LockedRow>,
+    input: I,
+    section: Section<I, T, E>,
+) -> Result<T, E>
 where
     I: Send + Sync + 'static,
     T: Send + 'static,
@@ -68,6 +97,7 @@ where
 {
     let (reply, answer) = oneshot::channel();
     db.run(Box::new(FnJob {
+        locks,
         input,
         section,
         outcome: None,
@@ -80,6 +110,7 @@ where
 }
 
 struct FnJob<I, T, E> {
+    locks: Option<LockedRow>,
     input: I,
     section: Section<I, T, E>,
     outcome: Option<Result<T, E>>,
@@ -105,6 +136,10 @@ where
         })
     }
 
+    fn locks(&self) -> Option<&LockedRow> {
+        self.locks.as_ref()
+    }
+
     fn deliver(self: Box<Self>, committed: Result<(), StoreError>) {
         let answer = match (committed, self.outcome) {
             (Ok(()), Some(outcome)) => outcome,
@@ -125,6 +160,10 @@ impl BatchJob for InRequest {
     fn run<'a>(&'a mut self, tx: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
         let request_id = self.request_id.clone();
         Box::pin(crate::observe::within_request(request_id, self.job.run(tx)))
+    }
+
+    fn locks(&self) -> Option<&LockedRow> {
+        self.job.locks()
     }
 
     fn deliver(self: Box<Self>, committed: Result<(), StoreError>) {
@@ -257,6 +296,9 @@ impl Executor {
                     return;
                 }
             }
+            // Sections that lock no row first, then the locked rows in one order (see
+            // [`LockedRow`]); the sort is stable, so arrival order stands among equals.
+            jobs.sort_by(|a, b| a.locks().cmp(&b.locks()));
             self.run_batch(jobs).await;
         }
     }

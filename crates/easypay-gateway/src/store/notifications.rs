@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Executor, FromRow};
 
-use super::{batch, Backend, Db, StoreError, WriteTx};
+use super::batch::{self, LockedRow};
+use super::{Backend, Db, StoreError, WriteTx};
 
 /// Where a notification is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +193,8 @@ pub async fn finish_attempt(
         after,
         now,
     };
-    batch::write(db, finished, |tx, finished| {
+    let locks = Some(LockedRow::new("notifications", &claimed.id));
+    batch::write(db, locks, finished, |tx, finished| {
         Box::pin(record_attempt(tx, finished))
     })
     .await

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use easypay_gateway::store::batch::{BatchJob, Ran, SectionFuture};
+use easypay_gateway::store::batch::{BatchJob, LockedRow, Ran, SectionFuture};
 use easypay_gateway::store::{Db, StoreError, WriteTx};
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, Notify};
@@ -298,6 +298,10 @@ impl BatchJob for Section {
         })
     }
 
+    fn locks(&self) -> Option<&LockedRow> {
+        None
+    }
+
     fn deliver(mut self: Box<Self>, committed: Result<(), StoreError>) {
         let outcome = committed
             .map(|()| self.ran.expect("delivered after running"))
@@ -360,6 +364,8 @@ async fn a_failing_section_is_set_aside_and_the_others_commit_together() {
 /// its update met.
 struct Locker {
     row: String,
+    /// The row as declared to the batcher (`None`: locked without saying so).
+    declared: Option<LockedRow>,
     entered: Option<Arc<Notify>>,
     wait: Option<Arc<Notify>>,
     locked: Option<Arc<Notify>>,
@@ -376,6 +382,7 @@ impl Locker {
         let (answer, receiver) = oneshot::channel();
         let locker = Locker {
             row: row.to_owned(),
+            declared: None,
             entered: None,
             wait: None,
             locked: None,
@@ -422,6 +429,10 @@ impl BatchJob for Locker {
                 }
             }
         })
+    }
+
+    fn locks(&self) -> Option<&LockedRow> {
+        self.declared.as_ref()
     }
 
     fn deliver(mut self: Box<Self>, committed: Result<(), StoreError>) {
@@ -520,6 +531,77 @@ async fn batches_that_lock_rows_in_opposite_orders_give_up_within_the_shared_bou
     assert!(errors.contains(&"55P03".to_owned()), "{errors:?}");
     assert!(!errors.contains(&"40P01".to_owned()), "{errors:?}");
     // Each row was updated once by each batch, each update committed once.
+    let stamps: Vec<(i64,)> = sqlx::query_as(
+        "SELECT created_at FROM order_numbers WHERE mall_id = 'BATCHTEST' \
+         AND shop_order_no IN ('R1', 'R2') ORDER BY shop_order_no",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stamps, [(2,), (2,)]);
+}
+
+/// The same two batches (A: R1 then R2; B: R2 then R1), but each section declares the row it locks,
+/// as the charges, removals and cancels do: B runs its sections in the rows' order (R1 first), so it
+/// waits for A's commit instead of holding R2. No section gives up on a lock, none runs again, and
+/// every section commits once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_take_declared_rows_in_one_order_and_never_wait_in_a_cycle() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let db = &app.gateway().db;
+    for row in ["R1", "R2", "G0", "G1", "G2", "G3"] {
+        sqlx::query(
+            "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at) \
+             VALUES ('BATCHTEST', 'payment', $1, 0)",
+        )
+        .bind(row)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (gates, gated) = hold_executors_with(db, 4, |index, gate, entered| {
+        let (mut blocker, answer) = Locker::new(&format!("G{index}"), &errors);
+        blocker.wait = Some(gate);
+        blocker.entered = Some(entered);
+        (blocker, answer)
+    })
+    .await;
+    let declared = |row: &str| {
+        let (mut locker, answer) = Locker::new(row, &errors);
+        locker.declared = Some(LockedRow::new("order_numbers", row));
+        (locker, answer)
+    };
+    let (a_holds_r1, b_started) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (mut a1, a1_answer) = declared("R1");
+    a1.locked = Some(a_holds_r1.clone());
+    // A takes R2 only once B has begun: without the order, B would hold R2 by then.
+    let (mut a2, a2_answer) = declared("R2");
+    a2.wait = Some(b_started.clone());
+    let (mut b1, b1_answer) = declared("R2");
+    b1.entered = Some(b_started.clone());
+    let (mut b2, b2_answer) = declared("R1");
+    b2.entered = Some(b_started);
+    let before = db.batch_counts().unwrap();
+    assert!(db.submit(a1).is_ok() && db.submit(a2).is_ok());
+    gates[0].notify_one();
+    a_holds_r1.notified().await;
+    assert!(db.submit(b1).is_ok() && db.submit(b2).is_ok());
+    gates[1].notify_one();
+    for answer in [a1_answer, a2_answer, b1_answer, b2_answer] {
+        assert_eq!(answer.await.unwrap(), Ok(true));
+    }
+    for gate in &gates[2..] {
+        gate.notify_one();
+    }
+    for answer in gated {
+        assert_eq!(answer.await.unwrap(), Ok(true));
+    }
+    assert_eq!(errors.lock().unwrap().clone(), Vec::<String>::new());
+    assert_eq!(db.batch_counts().unwrap().reruns, before.reruns);
     let stamps: Vec<(i64,)> = sqlx::query_as(
         "SELECT created_at FROM order_numbers WHERE mall_id = 'BATCHTEST' \
          AND shop_order_no IN ('R1', 'R2') ORDER BY shop_order_no",
