@@ -161,16 +161,18 @@ async fn order_page(State(shop): State<Shop>, Path(no): Path<String>) -> Respons
     let Some(order) = shop.order(&no) else {
         return (StatusCode::NOT_FOUND, "no such order").into_response();
     };
+    // Only a WeChat order has a status query ("Check status"); a card charge is answered at once.
     let link = match order.what {
         "green tea" => format!(
-            "<p><a href=\"{0}\" target=_blank>Open the WeChat QR page</a> and pay there.</p>",
-            escape(&order.detail)
+            "<p><a href=\"{0}\" target=_blank>Open the WeChat QR page</a> and pay there.</p>\
+             <form method=post action=\"/orders/{1}/check\"><button>Check status</button></form>",
+            escape(&order.detail),
+            escape(&order.no)
         ),
         _ => format!("<p>Card {}</p>", escape(&order.detail)),
     };
     page(format!(
         "<meta http-equiv=refresh content=2><h1>Order {}</h1><p>{}: <b>{}</b> (pgCno {})</p>{link}\
-         <form method=post action=\"/orders/{0}/check\"><button>Check status</button></form>\
          <p><a href=/>Back to the shop</a></p>",
         escape(&order.no),
         order.what,
@@ -182,7 +184,7 @@ async fn order_page(State(shop): State<Shop>, Path(no): Path<String>) -> Respons
 
 /// Recovery when no notification came: the same settlement, started by the customer's click.
 async fn check(State(shop): State<Shop>, Path(no): Path<String>) -> Response {
-    if let Some(order) = shop.order(&no) {
+    if let Some(order) = shop.order(&no).filter(|order| order.what == "green tea") {
         shop.settle(&order.pg_cno).await;
     }
     Redirect::to(&format!("/orders/{no}")).into_response()
@@ -268,13 +270,14 @@ async fn billing_return(State(shop): State<Shop>, body: Bytes) -> Response {
             });
             Redirect::to(&format!("/orders/{first_month}")).into_response()
         }
-        // The card may have been charged (no answer, still in progress…): never call it
-        // declined. Keep the order with the key to resend or look it up with.
+        // The card may have been charged (no answer, still in progress, a cancel of another
+        // amount that failed…): never call it declined. Keep the order with the key to resend
+        // or look it up with, and the charge to cancel when the error names one.
         Err(error) if error.outcome_unknown() => {
             shop.save(Order {
                 no: first_month.clone(),
                 what: "monthly plan",
-                pg_cno: String::new(),
+                pg_cno: error.pg_cno().unwrap_or_default().to_owned(),
                 detail: key.card_mask_no,
                 state: format!(
                     "outcome unknown ({error}); look it up under shopTransactionId {}",
@@ -328,7 +331,13 @@ impl Shop {
                 return true
             }
             Err(SettleError::NotApproved(status)) => format!("not paid: {status:?}"),
-            Err(other) => other.to_string(),
+            Err(other) => {
+                // A cancel KICC requires failed: have the notification sent again, which
+                // settles (and cancels) again.
+                let again = other.must_run_again();
+                self.update(&order.no, other.to_string());
+                return !again;
+            }
         };
         self.update(&order.no, state);
         true

@@ -158,7 +158,8 @@ impl Charge<'_> {
     /// Checks and sends, retrying with the same key; if no answer comes, recovers it through
     /// `retrieveTransaction`. Verifies `msgAuthValue` and that the approved amount is the
     /// requested one; a charge approved for another amount is cancelled at once
-    /// ([`Integrity::AmountMismatch`]).
+    /// ([`Integrity::AmountMismatch`]; if that cancel fails, the error's
+    /// [`Error::outcome_unknown`] is true and its `pg_cno` is the charge to cancel again).
     ///
     /// A decline is [`Error::Refused`]. Any error for which [`Error::outcome_unknown`] holds
     /// (no answer, still in progress, an answer that failed its check) means the card **may have
@@ -234,7 +235,9 @@ impl Charge<'_> {
                     requested: self.amount,
                     approved: charge.amount,
                     pg_cno: charge.pg_cno.clone(),
-                    cancel_pg_cno: cancel.ok().map(|cancel| cancel.cancel_pg_cno),
+                    cancel: cancel
+                        .map(|cancel| cancel.cancel_pg_cno)
+                        .map_err(|failure| failure.to_string()),
                 },
                 shop_transaction_id: Some(key),
                 pg_cno: Some(charge.pg_cno),

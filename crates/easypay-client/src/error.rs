@@ -11,8 +11,9 @@ use easypay_api::{FieldError, ResCode};
 /// Whether the payment happened is *unknown* after [`Error::Transport`], [`Error::InProgress`],
 /// [`Error::DuplicateOnRetry`],
 /// [`Error::HttpStatus`] with a 5xx status, an unreadable answer ([`Error::Decode`]) and an answer
-/// that failed its integrity check (except [`Integrity::AmountMismatch`], which the SDK settled by
-/// cancelling): [`Error::outcome_unknown`] says so. Never treat those as a decline. Send the call
+/// that failed its integrity check (except an [`Integrity::AmountMismatch`] that the SDK settled by
+/// cancelling; one whose cancel failed is charged and not settled): [`Error::outcome_unknown`]
+/// says so. Never treat those as a decline. Send the call
 /// again later with the same `shopTransactionId` ([`Error::shop_transaction_id`]) to get its
 /// answer without doing anything twice, or look it up (`find`, `retrieveTransaction`).
 ///
@@ -142,6 +143,15 @@ fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+fn cancel_outcome(pg_cno: &str, cancel: &Result<String, String>) -> String {
+    match cancel {
+        Ok(cancel_pg_cno) => format!("cancelled (cancelPgCno {cancel_pg_cno})"),
+        Err(failure) => {
+            format!("the cancel FAILED ({failure}): pgCno {pg_cno} is charged, cancel it again")
+        }
+    }
+}
+
 fn describe(res_cd: &Option<String>, res_msg: &Option<String>) -> String {
     match (res_cd, res_msg) {
         (Some(code), Some(message)) => format!(": {code} {message}"),
@@ -183,7 +193,7 @@ impl Error {
             Error::HttpStatus { status, .. } => *status >= 500,
             Error::Decode { status, .. } => *status == 200,
             Error::Integrity { problem, .. } => {
-                !matches!(problem, Integrity::AmountMismatch { .. })
+                !matches!(problem, Integrity::AmountMismatch { cancel: Ok(_), .. })
             }
             Error::InvalidRequest(_) | Error::Config(_) | Error::Refused(_) => false,
         }
@@ -222,6 +232,22 @@ impl Error {
                 .get("shopTransactionId")
                 .and_then(serde_json::Value::as_str),
             Error::InvalidRequest(_) | Error::Config(_) => None,
+        }
+    }
+
+    /// The transaction the failed call's answer named, when it named one: after an
+    /// [`Error::Integrity`] failure, the payment to look at (and cancel if need be).
+    pub fn pg_cno(&self) -> Option<&str> {
+        match self {
+            Error::Integrity { pg_cno, .. } => pg_cno.as_deref(),
+            Error::InvalidRequest(_)
+            | Error::Config(_)
+            | Error::Transport { .. }
+            | Error::HttpStatus { .. }
+            | Error::InProgress { .. }
+            | Error::DuplicateOnRetry { .. }
+            | Error::Refused(_)
+            | Error::Decode { .. } => None,
         }
     }
 
@@ -332,12 +358,15 @@ pub enum Integrity {
     #[error("a success answer has no {0}")]
     MissingField(&'static str),
     /// A charge was approved for another amount than requested. KICC requires such a payment
-    /// to be cancelled at once, and the SDK did: `cancel_pg_cno` is that cancel, or `None` if
-    /// the cancel itself failed (then cancel `pg_cno` yourself, e.g. with [`Client::cancel_card`]).
+    /// to be cancelled at once, and the SDK did: `cancel` is that cancel's `cancelPgCno`, or why
+    /// it failed. On `Err` the card **is charged**: the error's [`Error::outcome_unknown`] is
+    /// true, and `pg_cno` must be cancelled again ([`Client::cancel_card`]) until a cancel is
+    /// answered.
     ///
     /// [`Client::cancel_card`]: crate::Client::cancel_card
     #[error(
-        "{approved} was approved, but {requested} was requested; cancelled: {cancel_pg_cno:?}"
+        "{approved} was approved, but {requested} was requested; {}",
+        cancel_outcome(pg_cno, cancel)
     )]
     AmountMismatch {
         /// The amount of the request.
@@ -346,7 +375,7 @@ pub enum Integrity {
         approved: u64,
         /// The charge that was approved.
         pg_cno: String,
-        /// The SDK's cancel of it, if the cancel succeeded.
-        cancel_pg_cno: Option<String>,
+        /// The SDK's cancel of it: its `cancelPgCno`, or why it failed.
+        cancel: Result<String, String>,
     },
 }

@@ -82,6 +82,28 @@ impl<E: std::error::Error + 'static> std::error::Error for SettleError<E> {
     }
 }
 
+impl<E> SettleError<E> {
+    /// Whether the payment still needs this settlement to run again: the status query failed, or
+    /// a cancel that KICC requires (another amount approved, a payment not recorded) did not go
+    /// through. Answer the approval notification with
+    /// [`resend_body`](crate::webhook::resend_body) then, so that EasyPay sends it again and the
+    /// settlement (and its cancel) runs again; or run it again yourself.
+    ///
+    /// ```
+    /// # use easypay_client::{SettleError, WechatStatus};
+    /// let settled: SettleError = SettleError::NotApproved(WechatStatus::Pending);
+    /// assert!(!settled.must_run_again());
+    /// ```
+    pub fn must_run_again(&self) -> bool {
+        match self {
+            SettleError::Client(_) => true,
+            SettleError::NotApproved(_) => false,
+            SettleError::AmountMismatch { cancel, .. }
+            | SettleError::RecordFailed { cancel, .. } => cancel.is_err(),
+        }
+    }
+}
+
 impl<E> From<Error> for SettleError<E> {
     fn from(error: Error) -> Self {
         SettleError::Client(error)

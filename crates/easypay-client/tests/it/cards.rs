@@ -401,7 +401,7 @@ async fn a_charge_approved_for_another_amount_is_cancelled_at_once() {
                 requested,
                 approved,
                 pg_cno,
-                cancel_pg_cno,
+                cancel,
             },
         ..
     } = error
@@ -409,7 +409,7 @@ async fn a_charge_approved_for_another_amount_is_cancelled_at_once() {
         panic!("{error}");
     };
     assert_eq!((requested, approved), (10_000, 9_000));
-    assert!(cancel_pg_cno.is_some());
+    assert!(cancel.is_ok(), "{cancel:?}");
     let again = gateway
         .client()
         .cancel_card(&pg_cno)
@@ -420,4 +420,35 @@ async fn a_charge_approved_for_another_amount_is_cancelled_at_once() {
         matches!(&again, Error::Refused(refusal) if refusal.is(ResCode::AlreadyCancelled)),
         "{again}"
     );
+}
+
+/// The charge of another amount is approved, and the SDK's cancel of it is refused: the card is
+/// charged, so the error is an unknown outcome that names the charge, and a cancel of it succeeds.
+#[tokio::test]
+async fn a_charge_of_another_amount_whose_cancel_failed_is_not_settled() {
+    let gateway = start().await;
+    let key = billing_key(&gateway.client()).await;
+    let refuse_the_cancel = Fault::Reply(r#"{"resCd":"E500","resMsg":"internal error"}"#);
+    let faults = vec![Fault::TamperRequest(charge_less), refuse_the_cancel];
+    let proxy = FaultProxy::start(&gateway.url, faults).await;
+    let error = client_for(&proxy.url)
+        .charge(&key, &order_no("SUB"), "Monthly plan", 10_000)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.outcome_unknown(), "charged, not cancelled: {error}");
+    let charged = error.pg_cno().expect("the charge is named").to_owned();
+    assert!(error.to_string().contains("the cancel FAILED"), "{error}");
+    assert!(
+        matches!(
+            &error,
+            Error::Integrity {
+                problem: Integrity::AmountMismatch { cancel: Err(_), .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let cancelled = gateway.client().cancel_card(&charged).send().await.unwrap();
+    assert_eq!(cancelled.cancel_amount, 9_000);
 }

@@ -4,7 +4,8 @@
 use easypay_client::{Client, Money, SettleError, TradeType, WechatOrder, WechatStatus};
 use serde_json::json;
 
-use crate::gateway::{order_no, start};
+use crate::gateway::{client_for, order_no, start};
+use crate::proxy::{Fault, FaultProxy};
 
 async fn order(client: &Client, amount: Money) -> WechatOrder {
     client
@@ -49,6 +50,43 @@ async fn an_approval_of_another_amount_is_cancelled_at_once() {
         client.confirm_wechat(&order.pg_cno, Money::krw(1000)).await,
         Err(SettleError::NotApproved(WechatStatus::Cancelled(_)))
     ));
+    assert_eq!(gateway.count("cancels").await, 1);
+}
+
+/// The cancel of another amount is refused (here by a proxy that never forwards it): the payment is
+/// still approved, so the settlement must run again (a notification answered with a resend), and
+/// run again it cancels.
+#[tokio::test]
+async fn a_mismatch_whose_cancel_failed_must_be_settled_again() {
+    let gateway = start().await;
+    let order = order(&gateway.client(), Money::krw(1000)).await;
+    gateway
+        .wallet(&order.pg_cno, "approve", Some(json!({"amount": 900})))
+        .await;
+    let refuse_the_cancel = Fault::Reply(r#"{"resCd":"E500","resMsg":"internal error"}"#);
+    let proxy = FaultProxy::start(&gateway.url, vec![Fault::Pass, refuse_the_cancel]).await;
+
+    let error = client_for(&proxy.url)
+        .confirm_wechat(&order.pg_cno, Money::krw(1000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, SettleError::AmountMismatch { cancel: Err(_), .. }),
+        "{error}"
+    );
+    assert!(error.must_run_again(), "{error}");
+    assert!(error.to_string().contains("the cancel FAILED"), "{error}");
+    assert_eq!(gateway.count("cancels").await, 0);
+
+    let again = client_for(&proxy.url)
+        .confirm_wechat(&order.pg_cno, Money::krw(1000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&again, SettleError::AmountMismatch { cancel: Ok(_), .. }),
+        "{again}"
+    );
+    assert!(!again.must_run_again());
     assert_eq!(gateway.count("cancels").await, 1);
 }
 
