@@ -47,8 +47,10 @@ pub enum MerchantCommand {
     Show { mall_id: String },
     /// Change a merchant's name, notification URL or secrets.
     ///
-    /// What is not named stays as it is. Takes effect at once, also for a running gateway: notifications already queued are signed
-    /// with the new webhook secret from their next try, and keep their URL until resent.
+    /// What is not named stays as it is. Takes effect at once, also for a running gateway:
+    /// notifications already queued are signed with the new webhook secret from their next try,
+    /// and card notifications go to the new notiUrl from their next try (WeChat notifications go
+    /// to their order's notifyUrl).
     Update {
         mall_id: String,
         /// A new display name.
@@ -269,6 +271,10 @@ async fn set_active(database: &DatabaseArg, mall_id: &str, active: bool) -> anyh
         let Some(merchant) = merchants::find(db.pool(), mall_id).await? else {
             bail!("no merchant {mall_id}");
         };
+        if merchant.active {
+            println!("merchant {mall_id} is already active");
+            return Ok(());
+        }
         // The CLI administers real gateways: a public secret would let anyone sign requests or
         // forge notifications. (Sandbox mode makes its own merchant; it never needs this.)
         let public = PublicSecrets::of(&merchant);

@@ -88,7 +88,7 @@ pub fn main() -> ExitCode {
         return match args.clone().config().validate() {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!("error: {error:#}");
+                eprintln!("error: {}", with_causes(&error));
                 ExitCode::FAILURE
             }
         };
@@ -117,10 +117,27 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", with_causes(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes, `: `-joined, leaving out a cause its error already said (sqlx writes
+/// its cause into its own text: "error communicating with database: Connection refused").
+fn with_causes(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
 }
 
 /// `easypay merchant list | head -3`: once the reader is gone the command ends (killed by SIGPIPE,
@@ -131,5 +148,25 @@ fn end_quietly_when_stdout_closes() {
     // of ours is involved.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_causes;
+
+    #[test]
+    fn a_cause_already_said_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        #[derive(Debug, thiserror::Error)]
+        #[error("error communicating with database: {0}")]
+        struct Wrapped(#[source] std::io::Error);
+        let error = anyhow::Error::new(Wrapped(io)).context("cannot open the database at x");
+        assert_eq!(
+            with_causes(&error),
+            "cannot open the database at x: error communicating with database: Connection refused"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(with_causes(&plain), "outer: inner");
     }
 }

@@ -107,7 +107,7 @@ async fn find<'e>(
     found.ok_or_else(|| match order {
         OrderRef::PgCno(pg_cno) => ApiError::new(
             ResCode::TransactionNotFound,
-            format!("pgCno: no WeChat order {pg_cno}"),
+            format!("pgCno: no WeChat order {pg_cno:?}"),
         )
         .echo("pgCno", pg_cno),
         OrderRef::PageToken(_) => ApiError::new(

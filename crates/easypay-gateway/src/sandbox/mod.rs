@@ -32,7 +32,9 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::pages::dashboard::routes())
 }
 
-/// Creates the sandbox merchant on first start; an existing one is left as it is.
+/// Creates the sandbox merchant on first start; an existing one is left as it is, and the log
+/// says so when it can no longer be used as the README shows (deactivated, or its secret key
+/// rotated), rather than let its first request's `M002` or 401 be the news.
 pub async fn ensure_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
     merchants::insert(
         state.db.pool(),
@@ -47,6 +49,23 @@ pub async fn ensure_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
         },
     )
     .await?;
+    let Some(merchant) = merchants::find(state.db.pool(), SANDBOX_MALL_ID).await? else {
+        return Ok(());
+    };
+    if !merchant.active {
+        tracing::warn!(
+            mall_id = SANDBOX_MALL_ID,
+            "the sandbox merchant {SANDBOX_MALL_ID} is deactivated on this database (by a \
+             --no-sandbox start, or `easypay merchant deactivate`): its requests get M002 and its \
+             customers cannot pay. Serve a fresh database to use it with its public secrets"
+        );
+    } else if !PublicSecrets::of(&merchant).secret_key {
+        tracing::warn!(
+            mall_id = SANDBOX_MALL_ID,
+            "the sandbox merchant {SANDBOX_MALL_ID}'s secret key was rotated on this database: \
+             requests signed with the public key {SANDBOX_SECRET_KEY:?} are refused"
+        );
+    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{create_body, spawn_app, Backend, MALL_ID};
+use crate::helpers::{create_body, spawn_app, spawn_with, Backend, MALL_ID};
 use crate::on_both_backends;
 use crate::process::{cancel_signed_with, easypay, stdout};
 use easypay_gateway::sandbox::SANDBOX_SECRET_KEY;
@@ -92,7 +92,79 @@ async fn a_public_webhook_secret_alone_is_retired_outside_sandbox_mode(backend: 
     assert!(stdout(&easypay(&["merchant", "show", MALL_ID], &db)).contains("inactive"));
 }
 
+/// `merchant activate` of the active sandbox merchant (a sandbox database) changes nothing and
+/// says so, instead of asking for a rotation.
+async fn activating_the_active_sandbox_merchant_says_it_is_active(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let said = stdout(&easypay(
+        &["merchant", "activate", MALL_ID],
+        &app.database_url,
+    ));
+    assert_eq!(said.trim(), "merchant T5102001 is already active");
+    app.create_ok(&create_body("native")).await;
+}
+
+/// A sandbox start on a database whose sandbox merchant a `--no-sandbox` start deactivated says
+/// so in its log, before it listens.
+async fn a_sandbox_start_warns_of_a_deactivated_sandbox_merchant(backend: Backend) {
+    let mut app = spawn_with(backend, |config| {
+        config.card_key = Some(CARD_KEY.into());
+        config.card_key_file = None;
+    })
+    .await;
+    app.restart_with(|config| config.sandbox = false).await;
+    let log = serve_log_until_listening(&app.database_url);
+    assert!(
+        log.contains("the sandbox merchant T5102001 is deactivated on this database")
+            && log.contains("Serve a fresh database"),
+        "{log}"
+    );
+}
+
+/// The card key of the test gateway and of the `easypay serve` started on its database.
+const CARD_KEY: &str = "ZWFzeXBheS10ZXN0LWNhcmQta2V5LTMyLWJ5dGVzISE=";
+
+/// What `easypay serve` (sandbox mode, any free port) logs until it says it is listening.
+fn serve_log_until_listening(database_url: &str) -> String {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_easypay"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .env(
+            "EASYPAY_CARD_KEY",
+            "ZWFzeXBheS10ZXN0LWNhcmQta2V5LTMyLWJ5dGVzISE=",
+        )
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("easypay serve starts");
+    let mut log = String::new();
+    // Bounded: the start logs a few lines, then "listening" (or fails and closes stderr).
+    for line in std::io::BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .take(200)
+    {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("easypay gateway listening") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    log
+}
+
 on_both_backends!(
     the_sandbox_merchant_is_activated_only_with_both_secrets_rotated,
     a_public_webhook_secret_alone_is_retired_outside_sandbox_mode,
+    activating_the_active_sandbox_merchant_says_it_is_active,
+    a_sandbox_start_warns_of_a_deactivated_sandbox_merchant,
 );
