@@ -11,6 +11,7 @@
 //! after [`LEASE`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,9 +27,17 @@ pub const LEASE: Duration = Duration::from_secs(120);
 
 type Scope = (String, Endpoint, String);
 
+/// Lapsed marks are swept at a gateway's first removal of a mark and at every this many after it:
+/// a lapsed mark answers no lookup (they look at live marks only), it only takes room.
+const SWEEP_EVERY: u64 = 1024;
+
 /// How many requests of each (`mallId`, endpoint, `shopTransactionId`) this process is working on.
 #[derive(Clone, Default)]
-pub struct InFlight(Arc<Mutex<HashMap<Scope, usize>>>);
+pub struct InFlight {
+    requests: Arc<Mutex<HashMap<Scope, usize>>>,
+    /// Marks removed so far (PostgreSQL), which sets when lapsed marks are swept.
+    removals: Arc<AtomicU64>,
+}
 
 impl InFlight {
     /// Counts a request in flight until the returned guard is dropped; on PostgreSQL the first
@@ -44,7 +53,7 @@ impl InFlight {
     ) -> Entered {
         let (mut entered, first) = self.enter_here(mall_id, endpoint, shop_transaction_id);
         if first && matches!(db.backend(), Backend::Postgres) {
-            entered.mark = SharedMark::write(db, &entered.scope).await;
+            entered.mark = SharedMark::write(db, &entered.scope, &self.removals).await;
         }
         entered
     }
@@ -102,7 +111,7 @@ impl InFlight {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, usize>> {
         // A panic while holding the lock leaves the counts consistent (each change is one step).
-        self.0
+        self.requests
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -137,10 +146,15 @@ impl Drop for Entered {
 struct SharedMark {
     db: Db,
     entry_id: String,
+    removals: Arc<AtomicU64>,
 }
 
 impl SharedMark {
-    async fn write(db: &Db, (mall_id, endpoint, shop_transaction_id): &Scope) -> Option<Self> {
+    async fn write(
+        db: &Db,
+        (mall_id, endpoint, shop_transaction_id): &Scope,
+        removals: &Arc<AtomicU64>,
+    ) -> Option<Self> {
         let entry_id = ids::new_token();
         let lapses_at = Utc::now() + LEASE;
         let written = sqlx::query(
@@ -159,6 +173,7 @@ impl SharedMark {
             Ok(_) => Some(SharedMark {
                 db: db.clone(),
                 entry_id,
+                removals: removals.clone(),
             }),
             Err(error) => {
                 tracing::warn!(%error, "could not mark a request in flight for other processes");
@@ -167,16 +182,24 @@ impl SharedMark {
         }
     }
 
-    /// Removes the mark, and any that lapsed (their processes died).
+    /// Removes the mark (by its key: one index look-up); every [`SWEEP_EVERY`]th removal also
+    /// removes the marks that lapsed (their processes died), which takes a scan of the table.
     async fn remove(self) {
-        let removed =
-            sqlx::query("DELETE FROM requests_in_flight WHERE entry_id = $1 OR lapses_at < $2")
-                .bind(&self.entry_id)
+        let removed = sqlx::query("DELETE FROM requests_in_flight WHERE entry_id = $1")
+            .bind(&self.entry_id)
+            .execute(self.db.pool())
+            .await;
+        if let Err(error) = removed {
+            tracing::warn!(%error, "could not remove a request's in-flight mark; it lapses");
+        }
+        if self.removals.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+            let swept = sqlx::query("DELETE FROM requests_in_flight WHERE lapses_at < $1")
                 .bind(Utc::now().timestamp_millis())
                 .execute(self.db.pool())
                 .await;
-        if let Err(error) = removed {
-            tracing::warn!(%error, "could not remove a request's in-flight mark; it lapses");
+            if let Err(error) = swept {
+                tracing::warn!(%error, "could not remove lapsed in-flight marks");
+            }
         }
     }
 }

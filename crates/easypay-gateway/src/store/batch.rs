@@ -11,6 +11,7 @@
 //! orders part within it instead of after PostgreSQL's one-second deadlock check.
 
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -51,7 +52,7 @@ const RUNS_ALONE: usize = 3;
 /// rows in one order, in every gateway process: two batches never wait for each other's rows in a
 /// cycle (which only the shared lock bound, or PostgreSQL's deadlock check, would end); one waits
 /// for the other's commit.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LockedRow {
     table: &'static str,
     key: String,
@@ -171,10 +172,19 @@ impl BatchJob for InRequest {
     }
 }
 
-/// The queue of write sections and its counters.
+type Queue = mpsc::UnboundedSender<Box<dyn BatchJob>>;
+type Receiver = mpsc::UnboundedReceiver<Box<dyn BatchJob>>;
+
+/// The queues of write sections and their counters.
 #[derive(Clone)]
 pub struct Batcher {
-    queue: mpsc::UnboundedSender<Box<dyn BatchJob>>,
+    /// Sections any executor may take.
+    queue: Queue,
+    /// With several executors, one queue each: a section that locks a row goes to the executor
+    /// its row names, so that every section locking one row (a billing key charged by many
+    /// requests at once) runs on one connection, in one batch or the next, and never waits for
+    /// another executor's commit to get the row.
+    routed: Arc<[Queue]>,
     counts: Arc<Counts>,
 }
 
@@ -203,12 +213,13 @@ pub struct BatchCounts {
 }
 
 impl Batcher {
-    /// Starts the executors taking batches from one queue (see [`Executors`]).
+    /// Starts the executors taking batches from the queues (see [`Executors`]).
     pub fn start(db: &Db, executors: Executors) -> Batcher {
         let (queue, receiver) = mpsc::unbounded_channel();
-        let receiver = Arc::new(Mutex::new(receiver));
+        let shared = Arc::new(Mutex::new(receiver));
         let counts = Arc::new(Counts::default());
         let runtime = tokio::runtime::Handle::current();
+        let mut routed = Vec::new();
         match executors {
             Executors::Tasks(count) => {
                 let max_batch = if count > 1 {
@@ -223,7 +234,12 @@ impl Batcher {
                         answers: runtime.clone(),
                         max_batch,
                     };
-                    tokio::spawn(executor.run(receiver.clone()));
+                    let own = (count > 1).then(|| {
+                        let (queue, receiver) = mpsc::unbounded_channel();
+                        routed.push(queue);
+                        receiver
+                    });
+                    tokio::spawn(executor.run(shared.clone(), own));
                 }
             }
             Executors::OwnThread => {
@@ -239,11 +255,15 @@ impl Batcher {
                     .expect("the writer's runtime starts");
                 std::thread::Builder::new()
                     .name("sqlite-writer".into())
-                    .spawn(move || own.block_on(executor.run(receiver)))
+                    .spawn(move || own.block_on(executor.run(shared, None)))
                     .expect("the writer thread starts");
             }
         }
-        Batcher { queue, counts }
+        Batcher {
+            queue,
+            routed: routed.into(),
+            counts,
+        }
     }
 
     /// Queues a section, to run within the current request (see [`crate::observe`]); `Err` gives
@@ -253,7 +273,15 @@ impl Batcher {
             request_id: crate::observe::current_request_id(),
             job,
         });
-        self.queue.send(job).map_err(|refused| refused.0)
+        let queue = match job.locks() {
+            Some(row) if !self.routed.is_empty() => {
+                let mut hasher = std::hash::DefaultHasher::new();
+                row.hash(&mut hasher);
+                &self.routed[(hasher.finish() % self.routed.len() as u64) as usize]
+            }
+            _ => &self.queue,
+        };
+        queue.send(job).map_err(|refused| refused.0)
     }
 
     pub fn counts(&self) -> BatchCounts {
@@ -286,20 +314,70 @@ struct Executor {
 }
 
 impl Executor {
-    async fn run(self, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn BatchJob>>>>) {
+    /// Takes batches until every queue is closed (the database handle was dropped): what was
+    /// routed to this executor (`own`) first, then what is waiting in the shared queue.
+    async fn run(self, shared: Arc<Mutex<Receiver>>, mut own: Option<Receiver>) {
         loop {
             let mut jobs = Vec::new();
-            {
-                let mut receiver = receiver.lock().await;
-                // Ends when every sender is gone: the database handle was dropped.
-                if receiver.recv_many(&mut jobs, self.max_batch).await == 0 {
-                    return;
+            if let Some(receiver) = &mut own {
+                while jobs.len() < self.max_batch {
+                    match receiver.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                if let Ok(mut receiver) = shared.try_lock() {
+                    while jobs.len() < self.max_batch {
+                        match receiver.try_recv() {
+                            Ok(job) => jobs.push(job),
+                            Err(_) => break,
+                        }
+                    }
                 }
             }
-            // Sections that lock no row first, then the locked rows in one order (see
-            // [`LockedRow`]); the sort is stable, so arrival order stands among equals.
-            jobs.sort_by(|a, b| a.locks().cmp(&b.locks()));
+            if jobs.is_empty() && !self.wait_for_jobs(&shared, &mut own, &mut jobs).await {
+                return;
+            }
+            in_lock_order(&mut jobs);
             self.run_batch(jobs).await;
+        }
+    }
+
+    /// Waits until either queue has sections and takes them; `false` once both are closed.
+    async fn wait_for_jobs(
+        &self,
+        shared: &Mutex<Receiver>,
+        own: &mut Option<Receiver>,
+        jobs: &mut Vec<Box<dyn BatchJob>>,
+    ) -> bool {
+        let from_shared = || async {
+            let mut receiver = shared.lock().await;
+            let mut taken = Vec::new();
+            let count = receiver.recv_many(&mut taken, self.max_batch).await;
+            (count, taken)
+        };
+        let Some(receiver) = own else {
+            let (count, taken) = from_shared().await;
+            jobs.extend(taken);
+            return count > 0;
+        };
+        // Both waits are cancel safe: the one that loses the race has taken nothing.
+        tokio::select! {
+            count = receiver.recv_many(jobs, self.max_batch) => {
+                if count == 0 {
+                    // Closed: the shared queue may still hold sections.
+                    *own = None;
+                    let (count, taken) = from_shared().await;
+                    jobs.extend(taken);
+                    return count > 0;
+                }
+                true
+            }
+            (count, taken) = from_shared() => {
+                jobs.extend(taken);
+                // Closed with nothing left: the own queue closes with it (one handle holds both).
+                count > 0 || receiver.recv_many(jobs, self.max_batch).await > 0
+            }
         }
     }
 
@@ -357,6 +435,12 @@ impl Executor {
             }
         }
     }
+}
+
+/// Sections that lock no row first, then the locked rows in one order (see [`LockedRow`]); the
+/// sort is stable, so arrival order stands among equals.
+fn in_lock_order(jobs: &mut [Box<dyn BatchJob>]) {
+    jobs.sort_by(|a, b| a.locks().cmp(&b.locks()));
 }
 
 enum Together {
@@ -423,4 +507,55 @@ pub(super) async fn run_alone(db: &Db, mut job: Box<dyn BatchJob>) -> bool {
     }
     job.deliver(Err(StoreError::Unsettled(RUNS_ALONE)));
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Locking(Option<LockedRow>);
+
+    impl BatchJob for Locking {
+        fn run<'a>(&'a mut self, _: &'a mut WriteTx) -> SectionFuture<'a, Ran> {
+            Box::pin(async { Ran::Succeeded })
+        }
+
+        fn locks(&self) -> Option<&LockedRow> {
+            self.0.as_ref()
+        }
+
+        fn deliver(self: Box<Self>, _: Result<(), StoreError>) {}
+    }
+
+    /// Every batch takes its rows in one order, whatever order its sections came in: two batches
+    /// (of this process or another) cannot each hold a row the other waits for.
+    #[test]
+    fn a_batch_runs_unlocked_sections_first_then_its_rows_in_order() {
+        let row = |table, key| Some(LockedRow::new(table, key));
+        let arrived = [
+            row("payments", "P2"),
+            None,
+            row("billing_keys", "K2"),
+            row("billing_keys", "K1"),
+            None,
+            row("billing_keys", "K1"),
+        ];
+        let mut jobs: Vec<Box<dyn BatchJob>> = arrived
+            .into_iter()
+            .map(|row| Box::new(Locking(row)) as Box<dyn BatchJob>)
+            .collect();
+        in_lock_order(&mut jobs);
+        let order: Vec<Option<&LockedRow>> = jobs.iter().map(|job| job.locks()).collect();
+        assert_eq!(
+            order,
+            [
+                None,
+                None,
+                row("billing_keys", "K1").as_ref(),
+                row("billing_keys", "K1").as_ref(),
+                row("billing_keys", "K2").as_ref(),
+                row("payments", "P2").as_ref(),
+            ]
+        );
+    }
 }

@@ -366,6 +366,8 @@ struct Locker {
     row: String,
     /// The row as declared to the batcher (`None`: locked without saying so).
     declared: Option<LockedRow>,
+    /// Holds the section after its update (the row locked) until notified, on its first run.
+    hold: Option<Arc<Notify>>,
     entered: Option<Arc<Notify>>,
     wait: Option<Arc<Notify>>,
     locked: Option<Arc<Notify>>,
@@ -383,6 +385,7 @@ impl Locker {
         let locker = Locker {
             row: row.to_owned(),
             declared: None,
+            hold: None,
             entered: None,
             wait: None,
             locked: None,
@@ -415,6 +418,9 @@ impl BatchJob for Locker {
             .await;
             if let (Some(signal), 1) = (&self.locked, self.runs) {
                 signal.notify_one();
+            }
+            if let (Some(hold), 1) = (&self.hold, self.runs) {
+                hold.notified().await;
             }
             match locked {
                 Ok(_) => Ran::Succeeded,
@@ -541,73 +547,52 @@ async fn batches_that_lock_rows_in_opposite_orders_give_up_within_the_shared_bou
     assert_eq!(stamps, [(2,), (2,)]);
 }
 
-/// The same two batches (A: R1 then R2; B: R2 then R1), but each section declares the row it locks,
-/// as the charges, removals and cancels do: B runs its sections in the rows' order (R1 first), so it
-/// waits for A's commit instead of holding R2. No section gives up on a lock, none runs again, and
-/// every section commits once.
+/// Sections that lock one row go to one executor: while a batch holds a billing key's row, the next
+/// section for it waits in that executor's queue (it does not start), instead of on another
+/// executor's connection, blocked in the database for the row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn batches_take_declared_rows_in_one_order_and_never_wait_in_a_cycle() {
+async fn sections_locking_one_row_wait_in_one_executors_queue() {
     let Some(backend) = Backend::postgres() else {
         return;
     };
     let app = spawn_app(backend).await;
     let db = &app.gateway().db;
-    for row in ["R1", "R2", "G0", "G1", "G2", "G3"] {
-        sqlx::query(
-            "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at) \
-             VALUES ('BATCHTEST', 'payment', $1, 0)",
-        )
-        .bind(row)
-        .execute(db.pool())
-        .await
-        .unwrap();
-    }
+    sqlx::query(
+        "INSERT INTO order_numbers (mall_id, scope, shop_order_no, created_at) \
+         VALUES ('BATCHTEST', 'payment', 'R1', 0)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
     let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (gates, gated) = hold_executors_with(db, 4, |index, gate, entered| {
-        let (mut blocker, answer) = Locker::new(&format!("G{index}"), &errors);
-        blocker.wait = Some(gate);
-        blocker.entered = Some(entered);
-        (blocker, answer)
-    })
-    .await;
     let declared = |row: &str| {
         let (mut locker, answer) = Locker::new(row, &errors);
         locker.declared = Some(LockedRow::new("order_numbers", row));
         (locker, answer)
     };
-    let (a_holds_r1, b_started) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    let (mut a1, a1_answer) = declared("R1");
-    a1.locked = Some(a_holds_r1.clone());
-    // A takes R2 only once B has begun: without the order, B would hold R2 by then.
-    let (mut a2, a2_answer) = declared("R2");
-    a2.wait = Some(b_started.clone());
-    let (mut b1, b1_answer) = declared("R2");
-    b1.entered = Some(b_started.clone());
-    let (mut b2, b2_answer) = declared("R1");
-    b2.entered = Some(b_started);
-    let before = db.batch_counts().unwrap();
-    assert!(db.submit(a1).is_ok() && db.submit(a2).is_ok());
-    gates[0].notify_one();
-    a_holds_r1.notified().await;
-    assert!(db.submit(b1).is_ok() && db.submit(b2).is_ok());
-    gates[1].notify_one();
-    for answer in [a1_answer, a2_answer, b1_answer, b2_answer] {
-        assert_eq!(answer.await.unwrap(), Ok(true));
-    }
-    for gate in &gates[2..] {
-        gate.notify_one();
-    }
-    for answer in gated {
-        assert_eq!(answer.await.unwrap(), Ok(true));
-    }
-    assert_eq!(errors.lock().unwrap().clone(), Vec::<String>::new());
-    assert_eq!(db.batch_counts().unwrap().reruns, before.reruns);
-    let stamps: Vec<(i64,)> = sqlx::query_as(
-        "SELECT created_at FROM order_numbers WHERE mall_id = 'BATCHTEST' \
-         AND shop_order_no IN ('R1', 'R2') ORDER BY shop_order_no",
+    let (first_holds_r1, release_first) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (mut first, first_answer) = declared("R1");
+    first.locked = Some(first_holds_r1.clone());
+    first.hold = Some(release_first.clone());
+    assert!(db.submit(first).is_ok());
+    first_holds_r1.notified().await;
+
+    let second_started = Arc::new(Notify::new());
+    let (mut second, second_answer) = declared("R1");
+    second.entered = Some(second_started.clone());
+    assert!(db.submit(second).is_ok());
+    let started = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        second_started.notified(),
     )
-    .fetch_all(db.pool())
-    .await
-    .unwrap();
-    assert_eq!(stamps, [(2,), (2,)]);
+    .await;
+    assert!(
+        started.is_err(),
+        "the second section started while R1 was held"
+    );
+
+    release_first.notify_one();
+    assert_eq!(first_answer.await.unwrap(), Ok(true));
+    assert_eq!(second_answer.await.unwrap(), Ok(true));
+    assert_eq!(errors.lock().unwrap().clone(), Vec::<String>::new());
 }

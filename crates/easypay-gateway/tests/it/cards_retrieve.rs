@@ -215,6 +215,50 @@ async fn another_process_on_the_same_postgres_answers_d003_too() {
     d003_while_charging_then_found(&working, &working.beside().await).await;
 }
 
+/// A mark left by a process that died (lapsed) answers no lookup, and the gateway's first removal
+/// of a mark sweeps it; the charge's own mark is gone once it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lapsed_in_flight_marks_answer_nothing_and_are_swept() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let pool = app.gateway().db.pool();
+    let lapsed = (Utc::now() - Duration::seconds(1)).timestamp_millis();
+    sqlx::query(
+        "INSERT INTO requests_in_flight \
+         (entry_id, mall_id, endpoint, shop_transaction_id, lapses_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind("died-with-its-process")
+    .bind(MALL_ID)
+    .bind("card.batch")
+    .bind("key-of-a-dead-process")
+    .bind(lapsed)
+    .execute(pool)
+    .await
+    .unwrap();
+    let (_, answer) = retrieve(&app, "key-of-a-dead-process", &today()).await;
+    assert_eq!(answer["resCd"], "F003", "{answer}");
+
+    let key = billing_key(&app, GOOD_CARD).await;
+    let charged = charge(&app, &charge_body(&key, 1000)).await;
+    assert_eq!(charged["resCd"], "0000", "{charged}");
+    let mut left = i64::MAX;
+    // The removal runs in the background once the answer is sent: wait for it, bounded.
+    for _ in 0..100 {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM requests_in_flight")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        left = count;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "marks left behind");
+}
+
 /// One key on an issuance and then on a charge the same day: the lookup answers the issuance,
 /// whose billing key a later reuse must not hide.
 async fn a_key_reused_on_another_card_operation_still_finds_the_first(backend: Backend) {
