@@ -11,7 +11,7 @@ use easypay_api::card_revise::ReviseCardRequest;
 use easypay_api::retrieve::RetrieveRequest;
 
 use super::body::{refused, JsonObject};
-use super::dated::parse_dated;
+use super::dated::{parse_dated, Dated};
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::service::{billing_key, card_cancel, card_charge, registration, retrieve};
@@ -33,13 +33,17 @@ pub async fn issue_key(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = parse_dated(
+    let request = match parse_dated(
         &state,
         &body,
         Endpoint::BillingKeyIssue,
         IssueKeyRequest::parse,
     )
-    .await?;
+    .await?
+    {
+        Dated::Request(request) => request,
+        Dated::Answered(answer) => return Ok(send(answer)),
+    };
     Ok(send(billing_key::issue(&state, request).await?))
 }
 
@@ -47,13 +51,17 @@ pub async fn batch_approval(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = parse_dated(
+    let request = match parse_dated(
         &state,
         &body,
         Endpoint::CardBatchApproval,
         BatchApprovalRequest::parse,
     )
-    .await?;
+    .await?
+    {
+        Dated::Request(request) => request,
+        Dated::Answered(answer) => return Ok(send(answer)),
+    };
     Ok(send(card_charge::charge(&state, request).await?))
 }
 
@@ -61,13 +69,17 @@ pub async fn remove_key(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = parse_dated(
+    let request = match parse_dated(
         &state,
         &body,
         Endpoint::BillingKeyRemove,
         RemoveKeyRequest::parse,
     )
-    .await?;
+    .await?
+    {
+        Dated::Request(request) => request,
+        Dated::Answered(answer) => return Ok(send(answer)),
+    };
     Ok(send(billing_key::remove(&state, request).await?))
 }
 
@@ -75,13 +87,17 @@ pub async fn revise(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = parse_dated(
+    let request = match parse_dated(
         &state,
         &body,
         Endpoint::CardRevise,
         ReviseCardRequest::parse,
     )
-    .await?;
+    .await?
+    {
+        Dated::Request(request) => request,
+        Dated::Answered(answer) => return Ok(send(answer)),
+    };
     Ok(send(card_cancel::revise(&state, request).await?))
 }
 

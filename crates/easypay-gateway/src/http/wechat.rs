@@ -6,7 +6,7 @@ use easypay_api::wechat::{CreateWechatRequest, FindWechatRequest};
 use easypay_api::wechat_revise::ReviseWechatRequest;
 
 use super::body::{refused, JsonObject};
-use super::dated::parse_dated;
+use super::dated::{parse_dated, Dated};
 use super::error::{json_response, ApiError};
 use crate::app::AppState;
 use crate::service::{wechat, wechat_cancel};
@@ -36,13 +36,17 @@ pub async fn revise(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let request = parse_dated(
+    let request = match parse_dated(
         &state,
         &body,
         Endpoint::WechatRevise,
         ReviseWechatRequest::parse,
     )
-    .await?;
+    .await?
+    {
+        Dated::Request(request) => request,
+        Dated::Answered(answer) => return Ok(send(answer)),
+    };
     Ok(send(wechat_cancel::revise(&state, request).await?))
 }
 

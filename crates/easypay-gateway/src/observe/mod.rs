@@ -11,6 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use tracing::Instrument;
 
 use crate::http::error::ApiError;
@@ -22,6 +23,16 @@ pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    static RECEIVED_AT: DateTime<Utc>;
+}
+
+/// When the request being handled on this task arrived (now, outside a request): the one clock
+/// reading its request date is judged by and its idempotency key is first used at, however long
+/// it then waits (a slow issuer, a lock, the write queue), so that both agree at 00:10 Seoul time.
+pub fn received_at() -> DateTime<Utc> {
+    RECEIVED_AT
+        .try_with(|at| *at)
+        .unwrap_or_else(|_| Utc::now())
 }
 
 /// The id of the request being handled on this task, if any: stored with the notifications a
@@ -112,9 +123,13 @@ pub async fn observe(
         route = %route,
     );
     let in_flight = InFlight::start(metrics.clone());
+    let received_at = Utc::now();
     let handled = tokio::spawn(async move {
         let response = REQUEST_ID
-            .scope(request_id.clone(), next.run(request))
+            .scope(
+                request_id.clone(),
+                RECEIVED_AT.scope(received_at, next.run(request)),
+            )
             .instrument(span.clone())
             .await;
         drop(in_flight);

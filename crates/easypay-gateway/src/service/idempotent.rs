@@ -39,6 +39,9 @@ pub struct Key {
     shop_transaction_id: String,
     /// The row the effect locks, if any (see [`LockedRow`]).
     locks: Option<LockedRow>,
+    /// When the request arrived: the key's first use if it is new, which its day (and
+    /// retrieveTransaction's date) follows, not the later moment its write runs.
+    received_at: DateTime<Utc>,
 }
 
 impl Key {
@@ -48,6 +51,7 @@ impl Key {
             endpoint,
             shop_transaction_id: shop_transaction_id.to_owned(),
             locks: None,
+            received_at: crate::observe::received_at(),
         }
     }
 
@@ -230,7 +234,8 @@ async fn write_then_record<I>(
     now: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, ApiError> {
     let response = (job.effect)(&job.state, tx, &job.input, now).await?;
-    let expires_at = seoul_time::key_expiry(now);
+    let first_used = job.key.received_at;
+    let expires_at = seoul_time::key_expiry(first_used);
     let scope = job.key.scope();
     if tx.defers_inserts() {
         // A key in use turns up when the batch inserts its keys, and sends this section back.
@@ -239,14 +244,20 @@ async fn write_then_record<I>(
             &scope,
             &job.request_hash,
             &response,
-            now,
+            first_used,
             expires_at,
         );
         return Ok(Some(response));
     }
-    let recorded =
-        idempotency::insert_answered(tx, &scope, &job.request_hash, &response, now, expires_at)
-            .await?;
+    let recorded = idempotency::insert_answered(
+        tx,
+        &scope,
+        &job.request_hash,
+        &response,
+        first_used,
+        expires_at,
+    )
+    .await?;
     Ok(recorded.then_some(response))
 }
 
@@ -257,12 +268,13 @@ async fn claim_then_write<I>(
     now: DateTime<Utc>,
 ) -> Result<StoredResponse, ApiError> {
     let scope = job.key.scope();
+    let first_used = job.key.received_at;
     let claim = idempotency::claim(
         tx,
         &scope,
         &job.request_hash,
-        now,
-        seoul_time::key_expiry(now),
+        first_used,
+        seoul_time::key_expiry(first_used),
     )
     .await?;
     let duplicate = |message: &str| {

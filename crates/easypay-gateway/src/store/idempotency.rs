@@ -219,24 +219,43 @@ pub async fn record(
     Ok(())
 }
 
-/// When a key still in its day was first used, and its request's fingerprint, if it holds an answer.
+/// A key that holds an answer: when it was first used, its request's fingerprint, its answer, and
+/// whether its day (with the grace after it) is over at `now`.
+pub struct FirstUse {
+    pub at: DateTime<Utc>,
+    pub request_hash: String,
+    pub answer: StoredResponse,
+    pub expired: bool,
+}
+
+/// The key's first use, if it holds an answer, its day over or not.
 pub async fn first_use(
     conn: &mut Conn,
     scope: &KeyScope<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<(DateTime<Utc>, String)>, sqlx::Error> {
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "SELECT created_at, request_hash FROM idempotency_keys \
+) -> Result<Option<FirstUse>, sqlx::Error> {
+    let row: Option<(i64, String, i64, i64, String)> = sqlx::query_as(
+        "SELECT created_at, request_hash, expires_at, response_status, response_body \
+         FROM idempotency_keys \
          WHERE mall_id = $1 AND endpoint = $2 AND shop_transaction_id = $3 \
-         AND expires_at > $4 AND response_status <> 0",
+         AND response_status <> 0",
     )
     .bind(scope.mall_id)
     .bind(scope.endpoint.as_str())
     .bind(scope.shop_transaction_id)
-    .bind(now.timestamp_millis())
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.and_then(|(created_at, hash)| {
-        DateTime::from_timestamp_millis(created_at).map(|at| (at, hash))
-    }))
+    Ok(
+        row.and_then(|(created_at, request_hash, expires_at, status, body)| {
+            DateTime::from_timestamp_millis(created_at).map(|at| FirstUse {
+                at,
+                request_hash,
+                answer: StoredResponse {
+                    response_status: status,
+                    response_body: body,
+                },
+                expired: expires_at <= now.timestamp_millis(),
+            })
+        }),
+    )
 }

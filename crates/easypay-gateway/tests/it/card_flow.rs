@@ -183,6 +183,31 @@ pub fn remove_body(batch_key: &str) -> Value {
     })
 }
 
+/// How many rows `table` of the test's database has.
+pub async fn count(app: &TestApp, table: &str) -> i64 {
+    scalar(app, &format!("SELECT COUNT(*) FROM {table}")).await
+}
+
+/// When the key of `body` was first used (milliseconds since the epoch).
+pub async fn key_created_at(app: &TestApp, body: &Value) -> i64 {
+    let key = body["shopTransactionId"].as_str().unwrap();
+    scalar(
+        app,
+        &format!("SELECT created_at FROM idempotency_keys WHERE shop_transaction_id = '{key}'"),
+    )
+    .await
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let (value,): (i64,) = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
+    value
+}
+
 /// Runs one SQL statement on the test's database (to move time for a row).
 pub async fn execute(app: &TestApp, sql: &str) {
     use sqlx::Connection;
