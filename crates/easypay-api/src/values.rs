@@ -203,13 +203,21 @@ impl EnglishText {
 }
 
 impl HttpUrl {
-    /// No whitespace or control characters, at most `max` bytes (`V004`), an absolute URL whose
-    /// scheme is `http` or `https`, written with `://`, with a host (`V011`). Kept exactly as sent.
+    /// No whitespace or control characters, none of KICC's blocked characters that a URL must
+    /// percent-encode anyway (`'` `"` `<` `>` `\` `|`), at most `max` bytes (`V004`), an absolute
+    /// URL whose scheme is `http` or `https`, written with `://`, with a host (`V011`). Kept
+    /// exactly as sent.
     pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
         let bad = |reason| FieldError::new(path, Rule::BadUrl { reason });
         // The URL parser silently strips whitespace and tabs; a merchant should hear about them.
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("contains whitespace or control characters"));
+        }
+        // KICC refuses these in any request value (kicc-api §1.7); a browser reads `\` as `/`.
+        if raw.contains(['\'', '"', '<', '>', '\\', '|']) {
+            return Err(bad(
+                "contains one of ' \" < > \\ | (percent-encode them: %27 %22 %3C %3E %5C %7C)",
+            ));
         }
         within_bytes(path, raw, max)?;
         let url = url::Url::parse(raw).map_err(|_| bad("not a valid absolute URL"))?;
@@ -255,14 +263,13 @@ impl Digits {
 impl Email {
     /// Free text of at most `max` bytes as in [`Text::parse`], then an address shaped
     /// `local@domain` (`V012`): ASCII, no spaces, one `@`, a non-empty local part and a domain
-    /// with a `.` that neither starts nor ends it.
+    /// of two labels or more, none of them empty (`b..com` is not a domain).
     pub fn parse(path: &str, raw: &str, max: usize) -> Result<Self, FieldError> {
         let text = free_text(path, raw, max)?;
         let shaped = text.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
+                && domain.split('.').all(|label| !label.is_empty())
                 && !domain.contains('@')
                 && text.is_ascii()
                 && !text.contains(' ')
@@ -415,8 +422,8 @@ mod schema {
         "description": "Printable ASCII only (V007), none of ' \" < > \\ ; | (V006)."
     });
     schema_of!(HttpUrl, {
-        "type": "string", "format": "uri", "pattern": "^https?://[^\\s]+$",
-        "description": "An absolute http or https URL with a host and no whitespace (V011).",
+        "type": "string", "format": "uri", "pattern": "^https?://[^\\s'\"<>\\\\|]+$",
+        "description": "An absolute http or https URL with a host, no whitespace and none of ' \" < > \\ | (V011).",
         "examples": ["https://shop.example/return"]
     });
     schema_of!(Digits, {
@@ -520,6 +527,7 @@ mod tests {
         assert!(HttpUrl::parse("returnUrl", "https://shop.example/return?x=1", 256).is_ok());
         assert!(HttpUrl::parse("returnUrl", "http://127.0.0.1:9000/r", 256).is_ok());
         assert!(HttpUrl::parse("returnUrl", "HTTPS://shop.example/r", 256).is_ok());
+        assert!(HttpUrl::parse("returnUrl", "https://shop.example/r?a=%22x%22&b=%7C", 256).is_ok());
         for bad in [
             "/relative",
             "ftp://x.example/",
@@ -529,6 +537,11 @@ mod tests {
             "http:/127.0.0.1:18201/return",
             "https:shop.example/return",
             "http:\\\\shop.example\\return",
+            "http://127.0.0.1:18099\\@evil.example/",
+            "https://shop.example/r?name=\"x\"",
+            "https://shop.example/<script>",
+            "https://shop.example/it's",
+            "https://shop.example/a|b",
         ] {
             assert!(
                 matches!(
@@ -570,6 +583,8 @@ mod tests {
             "@email.com",
             "a@b",
             "a@.com",
+            "a@b..com",
+            "a@b.com.",
             "a b@c.com",
             "홍@c.com",
         ] {

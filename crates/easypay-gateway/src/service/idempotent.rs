@@ -261,6 +261,9 @@ async fn write_then_record<I>(
     Ok(recorded.then_some(response))
 }
 
+/// How long a key counts, as `D002`'s message says it: "today" would be wrong from 00:00 to 00:10.
+const KEY_LIFE: &str = "a key counts until 00:10 Seoul time after the day of its first use";
+
 /// A key seen before: claimed first, then replayed, refused, or (its day over) used again.
 async fn claim_then_write<I>(
     job: &KeyedJob<I>,
@@ -292,13 +295,13 @@ async fn claim_then_write<I>(
             Ok(response)
         }
         (Claim::SameRequest(stored), IdempotencyMode::Standard) => Ok(stored),
-        (Claim::SameRequest(_), IdempotencyMode::Strict) => Err(duplicate(
-            "duplicate request: this key was already used today (strict idempotency)",
-        )),
+        (Claim::SameRequest(_), IdempotencyMode::Strict) => Err(duplicate(&format!(
+            "duplicate request: this key was already used ({KEY_LIFE}; strict idempotency)"
+        ))),
         (Claim::DifferentRequest, IdempotencyMode::Standard | IdempotencyMode::Strict) => {
-            Err(duplicate(
-                "already used today for a different request; use a new key for a new request",
-            ))
+            Err(duplicate(&format!(
+                "already used for a different request ({KEY_LIFE}); use a new key for a new request"
+            )))
         }
     }
 }

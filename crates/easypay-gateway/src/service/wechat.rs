@@ -253,7 +253,24 @@ fn describe_status(
     }
 }
 
-/// KICC sends `resDetailMsg` URL-encoded.
+/// KICC sends `resDetailMsg` URL-encoded: percent-encoded, a space as `%20` (which every decoder
+/// reads, `decodeURIComponent` as well as a form decoder), never `+`.
 fn url_encoded(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    // A `+` of the text is `%2B` here, so every `+` left is a space.
+    url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_encoded;
+
+    #[test]
+    fn detail_messages_are_percent_encoded_with_spaces_as_percent_20() {
+        assert_eq!(
+            url_encoded("PAYMENT_DECLINED: a+b declined"),
+            "PAYMENT_DECLINED%3A%20a%2Bb%20declined"
+        );
+    }
 }
