@@ -208,7 +208,7 @@ pub async fn remove(
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
     )
-    .locking(LockedRow::new("billing_keys", request.batch_key.as_str()));
+    .locking(LockedRow::hot("billing_keys", request.batch_key.as_str()));
     idempotent::perform(state, key, hash, request, |state, tx, request, now| {
         Box::pin(remove_key(state, tx, request, now))
     })

@@ -53,7 +53,7 @@ pub async fn charge(
         request.mall_id.as_str(),
         request.shop_transaction_id.as_str(),
     )
-    .locking(LockedRow::new("billing_keys", request.batch_key.as_str()));
+    .locking(LockedRow::hot("billing_keys", request.batch_key.as_str()));
     idempotent::perform(
         state,
         key,

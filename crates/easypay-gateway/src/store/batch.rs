@@ -56,13 +56,26 @@ const RUNS_ALONE: usize = 3;
 pub struct LockedRow {
     table: &'static str,
     key: String,
+    /// Locked by many requests at once: its sections go to one executor (see [`Batcher`]). Last,
+    /// so that the order is the table's and the key's.
+    hot: bool,
 }
 
 impl LockedRow {
+    /// A row one request at a time locks, as a rule (a payment's approval, then its cancels).
     pub fn new(table: &'static str, key: &str) -> LockedRow {
         LockedRow {
             table,
             key: key.to_owned(),
+            hot: false,
+        }
+    }
+
+    /// A row many requests lock at once (a billing key: every charge of a plan, and its retries).
+    pub fn hot(table: &'static str, key: &str) -> LockedRow {
+        LockedRow {
+            hot: true,
+            ..LockedRow::new(table, key)
         }
     }
 }
@@ -180,10 +193,11 @@ type Receiver = mpsc::UnboundedReceiver<Box<dyn BatchJob>>;
 pub struct Batcher {
     /// Sections any executor may take.
     queue: Queue,
-    /// With several executors, one queue each: a section that locks a row goes to the executor
-    /// its row names, so that every section locking one row (a billing key charged by many
-    /// requests at once) runs on one connection, in one batch or the next, and never waits for
-    /// another executor's commit to get the row.
+    /// With several executors, one queue each: a section that locks a hot row goes to the
+    /// executor its row names, so that every section locking one billing key runs on one
+    /// connection, in one batch or the next, and never waits for another executor's commit to get
+    /// the row. Other rows are not routed: an executor stalled on a row the other process holds
+    /// would hold up every section routed to it.
     routed: Arc<[Queue]>,
     counts: Arc<Counts>,
 }
@@ -274,7 +288,7 @@ impl Batcher {
             job,
         });
         let queue = match job.locks() {
-            Some(row) if !self.routed.is_empty() => {
+            Some(row) if row.hot && !self.routed.is_empty() => {
                 let mut hasher = std::hash::DefaultHasher::new();
                 row.hash(&mut hasher);
                 &self.routed[(hasher.finish() % self.routed.len() as u64) as usize]

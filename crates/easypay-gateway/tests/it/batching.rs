@@ -547,9 +547,9 @@ async fn batches_that_lock_rows_in_opposite_orders_give_up_within_the_shared_bou
     assert_eq!(stamps, [(2,), (2,)]);
 }
 
-/// Sections that lock one row go to one executor: while a batch holds a billing key's row, the next
-/// section for it waits in that executor's queue (it does not start), instead of on another
-/// executor's connection, blocked in the database for the row.
+/// Sections that lock one hot row (a billing key) go to one executor: while a batch holds the row,
+/// the next section for it waits in that executor's queue (it does not start), instead of on
+/// another executor's connection, blocked in the database for the row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sections_locking_one_row_wait_in_one_executors_queue() {
     let Some(backend) = Backend::postgres() else {
@@ -567,7 +567,7 @@ async fn sections_locking_one_row_wait_in_one_executors_queue() {
     let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     let declared = |row: &str| {
         let (mut locker, answer) = Locker::new(row, &errors);
-        locker.declared = Some(LockedRow::new("order_numbers", row));
+        locker.declared = Some(LockedRow::hot("order_numbers", row));
         (locker, answer)
     };
     let (first_holds_r1, release_first) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
