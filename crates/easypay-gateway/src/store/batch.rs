@@ -334,19 +334,9 @@ impl Executor {
         loop {
             let mut jobs = Vec::new();
             if let Some(receiver) = &mut own {
-                while jobs.len() < self.max_batch {
-                    match receiver.try_recv() {
-                        Ok(job) => jobs.push(job),
-                        Err(_) => break,
-                    }
-                }
+                self.take_waiting(receiver, &mut jobs);
                 if let Ok(mut receiver) = shared.try_lock() {
-                    while jobs.len() < self.max_batch {
-                        match receiver.try_recv() {
-                            Ok(job) => jobs.push(job),
-                            Err(_) => break,
-                        }
-                    }
+                    self.take_waiting(&mut receiver, &mut jobs);
                 }
             }
             if jobs.is_empty() && !self.wait_for_jobs(&shared, &mut own, &mut jobs).await {
@@ -354,6 +344,16 @@ impl Executor {
             }
             in_lock_order(&mut jobs);
             self.run_batch(jobs).await;
+        }
+    }
+
+    /// Takes the sections already waiting in `receiver`, without waiting, up to a full batch.
+    fn take_waiting(&self, receiver: &mut Receiver, jobs: &mut Vec<Box<dyn BatchJob>>) {
+        while jobs.len() < self.max_batch {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
         }
     }
 

@@ -198,13 +198,12 @@ pub async fn key_created_at(app: &TestApp, body: &Value) -> i64 {
     .await
 }
 
+/// One number read through the gateway's own pool (as `idempotency::count_orders` does).
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+    let (value,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(app.gateway().db.pool())
         .await
         .unwrap();
-    let (value,): (i64,) = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
     value
 }
 
