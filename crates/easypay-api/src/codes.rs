@@ -78,6 +78,9 @@ pub enum ResCode {
     /// `S001`: A sandbox action does not apply to the order's current state (e.g. approving a
     /// declined order).
     TransitionNotAllowed,
+    /// `S002`: This notification was withdrawn, and is not sent again: its payment was voided
+    /// (TS12) before the notification was delivered, so the approval it tells of no longer stands.
+    NotificationWithdrawn,
     /// `C001`: The payment is not approved yet (still pending): there is nothing to cancel.
     CancelNotPaid,
     /// `C002`: The payment was declined: there is nothing to cancel.
@@ -151,7 +154,7 @@ pub enum ResCode {
 
 impl ResCode {
     /// Every code, in the order of the README's *Response codes* table.
-    pub const ALL: [ResCode; 59] = [
+    pub const ALL: [ResCode; 60] = [
         ResCode::Success,
         ResCode::MalformedBody,
         ResCode::FieldMissing,
@@ -183,6 +186,7 @@ impl ResCode {
         ResCode::OrderExpired,
         ResCode::CancelledByCustomer,
         ResCode::TransitionNotAllowed,
+        ResCode::NotificationWithdrawn,
         ResCode::CancelNotPaid,
         ResCode::CancelDeclined,
         ResCode::CancelExpired,
@@ -245,6 +249,7 @@ impl ResCode {
             ResCode::OrderExpired => "W003",
             ResCode::CancelledByCustomer => "W004",
             ResCode::TransitionNotAllowed => "S001",
+            ResCode::NotificationWithdrawn => "S002",
             ResCode::CancelNotPaid => "C001",
             ResCode::CancelDeclined => "C002",
             ResCode::CancelExpired => "C003",
@@ -313,6 +318,7 @@ impl ResCode {
             | ResCode::OrderExpired
             | ResCode::CancelledByCustomer
             | ResCode::TransitionNotAllowed
+            | ResCode::NotificationWithdrawn
             | ResCode::CancelNotPaid
             | ResCode::CancelDeclined
             | ResCode::CancelExpired
@@ -375,6 +381,7 @@ impl ResCode {
             ResCode::OrderExpired => "The WeChat order expired before it was paid (2 hours by default).",
             ResCode::CancelledByCustomer => "The customer cancelled the payment in the WeChat cashier.",
             ResCode::TransitionNotAllowed => "A sandbox action does not apply to the order's current state (e.g. approving a declined order).",
+            ResCode::NotificationWithdrawn => "This notification was withdrawn, and is not sent again: its payment was voided (TS12) before the notification was delivered, so the approval it tells of no longer stands.",
             ResCode::CancelNotPaid => "The payment is not approved yet (still pending): there is nothing to cancel.",
             ResCode::CancelDeclined => "The payment was declined: there is nothing to cancel.",
             ResCode::CancelExpired => "The payment expired unpaid: there is nothing to cancel.",

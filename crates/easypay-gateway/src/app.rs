@@ -101,8 +101,17 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
             );
         }
     }
+    let new_key_file = match &key_source {
+        KeySource::NewFile(path) => Some(path.clone()),
+        KeySource::Known(_) => None,
+    };
     let vault = key_source.open()?;
     if !crate::store::card_key_check::holds_the_key(db.pool(), &vault).await? {
+        // Another process recorded its key first: the file made just now seals nothing, and left
+        // in place it would refuse every later start from this directory the same way.
+        if let Some(path) = new_key_file {
+            let _ = std::fs::remove_file(path);
+        }
         anyhow::bail!(
             "this database's card data is sealed with another card key: give this process the \
              key the others use (--card-key, EASYPAY_CARD_KEY, or a copy of their key file); \
@@ -136,9 +145,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         seen_active: SeenActive::default(),
     }));
     if config.sandbox {
+        refuse_sandbox_on_a_production_database(&db).await?;
         crate::sandbox::ensure_sandbox_merchant(&state).await?;
     } else {
         crate::sandbox::retire_public_secrets(&state).await?;
+        crate::store::production_mark::record(db.pool(), chrono::Utc::now()).await?;
     }
     let (stop_worker, worker_stopped) = watch::channel(false);
     let worker = notifier.spawn(worker_stopped);
@@ -163,6 +174,22 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         stopping,
         shutdown_timeout: config.shutdown_timeout,
     })
+}
+
+/// Sandbox mode's control plane answers anyone: on a database a gateway has served outside
+/// sandbox mode, it would let anyone approve real merchants' orders and replace their keys.
+async fn refuse_sandbox_on_a_production_database(db: &Db) -> anyhow::Result<()> {
+    let Some(since) = crate::store::production_mark::first_served(db.pool()).await? else {
+        return Ok(());
+    };
+    let since = since.with_timezone(&easypay_api::seoul_time::seoul());
+    anyhow::bail!(
+        "this database has been served outside sandbox mode (--no-sandbox) since {} Seoul time: \
+         sandbox mode would open its unauthenticated control plane (/_sandbox/) on its merchants, \
+         letting anyone approve their orders and replace their keys; start with --no-sandbox \
+         (EASYPAY_NO_SANDBOX=true), or give the sandbox a database of its own",
+        since.format("%Y-%m-%d %H:%M:%S")
+    )
 }
 
 impl RunningGateway {

@@ -86,6 +86,16 @@ impl Config {
         if self.notify.concurrency == 0 {
             bail!("--notify-concurrency must be at least 1");
         }
+        if self.notify.timeout.is_zero() {
+            bail!(
+                "--notify-timeout must be more than 0s: no merchant answers in no time, so every \
+                 notification would end failed"
+            );
+        }
+        // PostgreSQL reads a lock timeout of 0 as no bound at all.
+        if self.lock_wait < Duration::from_millis(1) {
+            bail!("--lock-wait must be at least 1ms (0 would let a write wait for a lock forever)");
+        }
         Ok(())
     }
 }

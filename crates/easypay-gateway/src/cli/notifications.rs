@@ -9,7 +9,7 @@ use clap::Subcommand;
 
 use super::DatabaseArg;
 use crate::store::merchants::from_millis;
-use crate::store::notifications::{self, DeliveryStatus};
+use crate::store::notifications::{self, DeliveryStatus, Resent};
 use crate::store::Db;
 
 #[derive(clap::Args)]
@@ -27,7 +27,7 @@ pub enum NotificationsCommand {
         /// Only this merchant's.
         #[arg(long)]
         mall_id: Option<String>,
-        /// Only those with this status: pending, delivered or failed.
+        /// Only those with this status: pending, delivered, failed or withdrawn.
         #[arg(long, value_parser = parse_status)]
         status: Option<DeliveryStatus>,
         /// How many (1–500, as the notifications API allows).
@@ -82,7 +82,8 @@ impl ResendTarget {
 }
 
 fn parse_status(raw: &str) -> Result<DeliveryStatus, String> {
-    DeliveryStatus::parse(raw).ok_or_else(|| format!("{raw:?}: use pending, delivered or failed"))
+    DeliveryStatus::parse(raw)
+        .ok_or_else(|| format!("{raw:?}: use pending, delivered, failed or withdrawn"))
 }
 
 async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
@@ -192,8 +193,13 @@ async fn show(db: &Db, id: &str) -> anyhow::Result<()> {
 async fn resend(db: &Db, target: ResendTarget) -> anyhow::Result<()> {
     match target {
         ResendTarget::One(id) => {
-            if !notifications::resend(db.pool(), &id, Utc::now()).await? {
-                bail!("no notification {id}");
+            match notifications::resend(db.pool(), &id, Utc::now()).await? {
+                Resent::Queued => {}
+                Resent::NoSuchNotification => bail!("no notification {id}"),
+                Resent::Withdrawn => bail!(
+                    "notification {id} was withdrawn (its payment was voided before it was \
+                     delivered): it is not sent again"
+                ),
             }
             println!("notification {id} will be sent again now");
         }

@@ -19,7 +19,7 @@ use crate::openapi::wire::{
     AttemptView, NotificationAnswer, NotificationListAnswer, NotificationView, ResendAnswer,
 };
 use crate::store::merchants::{self, from_millis};
-use crate::store::notifications::{self, DeliveryStatus, NotificationRecord};
+use crate::store::notifications::{self, DeliveryStatus, NotificationRecord, Resent};
 
 const MAX_LIMIT: i64 = 500;
 
@@ -58,7 +58,7 @@ pub async fn list(
             ApiError::new(
                 ResCode::FieldNotAllowedValue,
                 format!(
-                    "status: must be one of \"pending\", \"delivered\", \"failed\" (got {raw:?})"
+                    "status: must be one of \"pending\", \"delivered\", \"failed\", \"withdrawn\" (got {raw:?})"
                 ),
             )
         })?),
@@ -122,7 +122,26 @@ pub async fn resend(
 ) -> Result<Response, ApiError> {
     let merchant = authenticate(&state, &headers).await?;
     own_notification(&state, &merchant, &id).await?;
-    notifications::resend(state.db.pool(), &id, Utc::now()).await?;
+    match notifications::resend(state.db.pool(), &id, Utc::now()).await? {
+        Resent::Queued => {}
+        Resent::Withdrawn => {
+            return Err(ApiError::new(
+                ResCode::NotificationWithdrawn,
+                format!(
+                    "id: notification {id:?} was withdrawn (its payment was voided before it was \
+                     delivered) and is not sent again"
+                ),
+            ))
+        }
+        // Deleted between the look-up and the resend: nothing deletes notifications, but the
+        // answer is the look-up's.
+        Resent::NoSuchNotification => {
+            return Err(ApiError::new(
+                ResCode::NotificationNotFound,
+                format!("id: no notification {id:?}"),
+            ))
+        }
+    }
     state.db.outbox_written().notify_one();
     Ok(success(&ResendAnswer {
         res_cd: ResCode::Success.as_str().into(),

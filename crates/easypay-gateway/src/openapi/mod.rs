@@ -202,7 +202,7 @@ fn operations(g: &mut SchemaGenerator, sandbox: bool) -> Vec<Op> {
             )
             .query_param(
                 "status",
-                json!({"type": "string", "enum": ["pending", "delivered", "failed"]}),
+                json!({"type": "string", "enum": ["pending", "delivered", "failed", "withdrawn"]}),
                 "Only notifications with this status (V009 otherwise).",
             )
             .query_param(

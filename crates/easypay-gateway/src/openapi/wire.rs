@@ -96,7 +96,7 @@ pub struct NotificationView {
     pub kind: String,
     pub pg_cno: String,
     pub target_url: String,
-    /// pending, delivered or failed.
+    /// pending, delivered, failed or withdrawn (its payment voided before it was delivered).
     pub status: String,
     pub attempt_count: i64,
     /// RFC 3339.

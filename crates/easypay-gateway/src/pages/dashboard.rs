@@ -26,7 +26,7 @@ use crate::http::error::ApiError;
 use crate::processor::wechat_wallet::{self, OrderRef};
 use crate::store::dashboard::{self, PaymentFilter, PaymentRow};
 use crate::store::merchants::from_millis;
-use crate::store::notifications::{self, NotificationRecord};
+use crate::store::notifications::{self, NotificationRecord, Resent};
 
 /// The most rows a list shows.
 const LIST_LIMIT: i64 = 200;
@@ -352,7 +352,7 @@ async fn notifications_page(State(state): State<AppState>, RawQuery(raw): RawQue
     let form = format!(
         "<form class=\"filters\" method=\"get\" action=\"notifications\">{}{}{}<label>pgCno <input name=\"pgCno\" id=\"filter-pgCno\" value=\"{}\"></label><button type=\"submit\">Filter</button></form>",
         select("mallId", "merchant", &mall_id, &malls),
-        select("status", "status", &status, &plain(&["pending", "delivered", "failed"])),
+        select("status", "status", &status, &plain(&["pending", "delivered", "failed", "withdrawn"])),
         select("kind", "kind", &kind, &plain(&kinds)),
         escape(&pg_cno)
     );
@@ -757,14 +757,20 @@ async fn resend_notification(
     }
     let back = path_segment(&id);
     match notifications::resend(state.db.pool(), &id, Utc::now()).await {
-        Ok(true) => {
+        Ok(Resent::Queued) => {
             state.db.outbox_written().notify_one();
             see_other(&format!(
                 "../{back}?done={}",
                 encode("resent: a new cycle of tries starts now")
             ))
         }
-        Ok(false) => see_other(&format!(
+        Ok(Resent::Withdrawn) => see_other(&format!(
+            "../{back}?error={}",
+            encode(
+                "withdrawn: its payment was voided before it was delivered; it is not sent again"
+            )
+        )),
+        Ok(Resent::NoSuchNotification) => see_other(&format!(
             "../{back}?error={}",
             encode("no such notification")
         )),

@@ -7,10 +7,10 @@ use sqlx::{Any, Executor};
 
 use crate::domain::wechat_payment::{PaymentState, WalletEvent, WechatPayment};
 use crate::http::error::ApiError;
-use crate::notify::outbox;
+use crate::notify::{outbox, Kind};
 use crate::service::merchant_gate;
 use crate::store::batch::{self, LockedRow};
-use crate::store::{payments, Db, WriteTx};
+use crate::store::{notifications, payments, Db, WriteTx};
 
 /// Optimistic updates retried this many times when another event changed the order first.
 const ATTEMPTS: usize = 5;
@@ -81,8 +81,24 @@ async fn apply_in(tx: &mut WriteTx, event: &Event) -> Result<WechatPayment, ApiE
         })?;
         // Another connection's event came first (PostgreSQL): read the order again.
         if payments::update_state(tx, &next).await? {
-            if next.state == PaymentState::Approved {
-                outbox::wechat_approval(tx, &next, now).await?;
+            match next.state {
+                PaymentState::Approved => outbox::wechat_approval(tx, &next, now).await?,
+                // An approval notification not delivered yet would tell of money that was given
+                // back: it is withdrawn, in the same transaction.
+                PaymentState::Voided => {
+                    notifications::withdraw_undelivered(
+                        tx,
+                        Kind::WechatApproval.as_str(),
+                        &next.pg_cno,
+                    )
+                    .await?;
+                }
+                PaymentState::Pending
+                | PaymentState::Declined
+                | PaymentState::CancelledByCustomer
+                | PaymentState::Expired
+                | PaymentState::PartiallyCancelled
+                | PaymentState::Cancelled => {}
             }
             return Ok(next);
         }

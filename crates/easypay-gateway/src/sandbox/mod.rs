@@ -55,9 +55,9 @@ pub async fn ensure_sandbox_merchant(state: &AppState) -> anyhow::Result<()> {
     if !merchant.active {
         tracing::warn!(
             mall_id = SANDBOX_MALL_ID,
-            "the sandbox merchant {SANDBOX_MALL_ID} is deactivated on this database (by a \
-             --no-sandbox start, or `easypay merchant deactivate`): its requests get M002 and its \
-             customers cannot pay. Serve a fresh database to use it with its public secrets"
+            "the sandbox merchant {SANDBOX_MALL_ID} is deactivated on this database (`easypay \
+             merchant deactivate`): its requests get M002 and its customers cannot pay. Activate \
+             it with `easypay merchant activate {SANDBOX_MALL_ID}`, or serve a fresh database"
         );
     } else if !PublicSecrets::of(&merchant).secret_key {
         tracing::warn!(

@@ -18,8 +18,10 @@ mod migrations;
 pub mod notifications;
 pub mod order_numbers;
 pub mod payments;
+pub mod production_mark;
 pub mod registrations;
 pub mod retrieval;
+mod sqlite_file;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -334,19 +336,8 @@ impl Db {
             Backend::Sqlite => group_sync::database_file(&url),
             Backend::Postgres => None,
         };
-        // Said in the log: a database that went missing is not recreated silently.
-        if let Some(path) = file.as_deref().filter(|path| !path.exists()) {
-            let directory = path
-                .parent()
-                .filter(|parent| !parent.as_os_str().is_empty());
-            if let Some(directory) = directory.filter(|directory| !directory.is_dir()) {
-                anyhow::bail!(
-                    "cannot create the SQLite database {}: the directory {} does not exist",
-                    path.display(),
-                    directory.display()
-                );
-            }
-            tracing::info!(path = %path.display(), "creating a new, empty SQLite database");
+        if let Some(path) = file.as_deref() {
+            sqlite_file::prepare(path)?;
         }
         let group_sync = file.as_deref().map(GroupSync::start);
         let sqlite_synchronous = if group_sync.is_some() {
@@ -395,8 +386,9 @@ impl Db {
         // cause (connection refused, no such database, authentication, a file that is not a
         // SQLite database), where the pool would retry for 10 s and then only say it timed out.
         let probe = match backend {
-            // Reads the file's header.
-            Backend::Sqlite => "PRAGMA schema_version",
+            // Reads the file's header, and writes it as every connection of the pool will (a
+            // file or directory this user cannot write fails here, with its reason).
+            Backend::Sqlite => "PRAGMA journal_mode = WAL",
             Backend::Postgres => "SELECT 1",
         };
         let first = tokio::time::timeout(Duration::from_secs(10), async {
@@ -406,9 +398,20 @@ impl Db {
         })
         .await;
         let opening = || format!("cannot open the database at {}", redact(&url));
+        // SQLite's own messages name neither the file nor its directory.
+        let cannot_open = |error: sqlx::Error| {
+            let hint = file
+                .as_deref()
+                .and_then(|path| sqlite_file::hint_for(path, &error));
+            let context = match hint {
+                Some(hint) => format!("{}: {hint}", opening()),
+                None => opening(),
+            };
+            anyhow::Error::new(error).context(context)
+        };
         match first {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(anyhow::Error::new(error).context(opening())),
+            Ok(Err(error)) => return Err(cannot_open(error)),
             Err(_) => anyhow::bail!("{}: no answer within 10 s", opening()),
         }
         // SQLite connections are in-process and never go stale: no ping at all.
@@ -417,10 +420,18 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
-            .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
-        migrations::run(&pool, backend)
-            .await
-            .context("cannot apply the database migrations")?;
+            .map_err(cannot_open)?;
+        match migrations::run(&pool, backend).await {
+            Ok(()) => {}
+            Err(sqlx::migrate::MigrateError::Execute(error)) => {
+                return Err(cannot_open(error).context("cannot apply the database migrations"))
+            }
+            Err(error) => {
+                return Err(
+                    anyhow::Error::new(error).context("cannot apply the database migrations")
+                )
+            }
+        }
         let sqlite_inline = match &file {
             Some(file) => Some(
                 InlineSqlite::open(file, sqlite_synchronous, lock_wait)
@@ -458,6 +469,12 @@ impl Db {
                 "no database at {}: `easypay serve` creates it; pass the --database-url (or \
                  EASYPAY_DATABASE_URL) the gateway runs with",
                 file.display()
+            );
+        } else if normalise_url(url)?.0 == Backend::Postgres && !has_a_schema(url).await {
+            anyhow::bail!(
+                "no easypay tables in the database at {}: `easypay serve` creates them; pass the \
+                 --database-url (or EASYPAY_DATABASE_URL) the gateway runs with",
+                redact(url)
             );
         }
         Db::connect(url, lock_wait).await
@@ -593,6 +610,22 @@ impl Db {
 }
 
 /// Recognises the backend and makes a bare SQLite path creatable (`mode=rwc`).
+/// Whether a PostgreSQL database has had the gateway's migrations. A database that cannot be
+/// reached counts as having them: [`Db::connect`] then says why it cannot be reached.
+async fn has_a_schema(url: &str) -> bool {
+    sqlx::any::install_default_drivers();
+    let looked = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut connection = sqlx::AnyConnection::connect(url).await?;
+        let found: (bool,) = sqlx::query_as("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&mut connection)
+            .await?;
+        sqlx::Connection::close(connection).await?;
+        Ok::<bool, sqlx::Error>(found.0)
+    })
+    .await;
+    !matches!(looked, Ok(Ok(false)))
+}
+
 fn normalise_url(url: &str) -> anyhow::Result<(Backend, String)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Backend::Postgres, url.to_owned()));

@@ -14,6 +14,9 @@ pub enum DeliveryStatus {
     Delivered,
     /// Every try of the schedule failed; a resend starts a new cycle.
     Failed,
+    /// Not to be sent (again): its payment was voided before it was delivered, so the approval it
+    /// tells of no longer stands. Nothing resends it.
+    Withdrawn,
 }
 
 impl DeliveryStatus {
@@ -22,6 +25,7 @@ impl DeliveryStatus {
             DeliveryStatus::Pending => "pending",
             DeliveryStatus::Delivered => "delivered",
             DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Withdrawn => "withdrawn",
         }
     }
 
@@ -30,6 +34,7 @@ impl DeliveryStatus {
             DeliveryStatus::Pending,
             DeliveryStatus::Delivered,
             DeliveryStatus::Failed,
+            DeliveryStatus::Withdrawn,
         ]
         .into_iter()
         .find(|status| status.as_str() == raw)
@@ -256,7 +261,8 @@ async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), Sto
     .await?;
     if settled.rows_affected() == 0 {
         // A resend came during the attempt: the new cycle stands as the resend set it (its first
-        // try due at once); the attempt only counts, and gives the lease back.
+        // try due at once); or a void withdrew it, and it stays withdrawn. The attempt only
+        // counts, and gives the lease back.
         sqlx::query(
             "UPDATE notifications SET attempts_total = attempts_total + 1, \
              lease_owner = NULL, lease_until = NULL WHERE id = $1",
@@ -333,25 +339,59 @@ pub async fn attempts<'e>(
     .await
 }
 
-/// Starts a new delivery cycle now (KICC's manual resend). `false` if there is no such notification.
+/// What [`resend`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resent {
+    /// A new cycle starts now.
+    Queued,
+    NoSuchNotification,
+    /// It was withdrawn (see [`DeliveryStatus::Withdrawn`]) and stays so.
+    Withdrawn,
+}
+
+/// Starts a new delivery cycle now (KICC's manual resend), unless the notification was withdrawn.
 /// An attempt in flight keeps its lease: it ends (within the delivery timeout), is recorded, and
 /// the new cycle's first try follows it at once (see [`record_attempt`]).
-pub async fn resend<'e>(
-    db: impl Executor<'e, Database = Any>,
-    id: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
+pub async fn resend<'e, E>(db: E, id: &str, now: DateTime<Utc>) -> Result<Resent, sqlx::Error>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
     // Where the new cycle's tries go is decided at each try ([`CURRENT_TARGET`]): a card
     // notification follows the merchant's notiUrl as it is then.
     let updated = sqlx::query(
         "UPDATE notifications SET status = 'pending', attempts_in_cycle = 0, next_attempt_at = $1, \
-         cycle = cycle + 1, delivered_at = NULL WHERE id = $2",
+         cycle = cycle + 1, delivered_at = NULL WHERE id = $2 AND status <> 'withdrawn'",
     )
     .bind(now.timestamp_millis())
     .bind(id)
     .execute(db)
     .await?;
-    Ok(updated.rows_affected() == 1)
+    if updated.rows_affected() == 1 {
+        return Ok(Resent::Queued);
+    }
+    Ok(match find(db, id).await? {
+        Some(_) => Resent::Withdrawn,
+        None => Resent::NoSuchNotification,
+    })
+}
+
+/// Withdraws the notifications of `kind` for `pg_cno` that were not delivered (pending or failed),
+/// inside the transaction that makes what they say untrue. A new cycle number makes an attempt
+/// already under way only count when it ends (see [`record_attempt`]), not reschedule it.
+pub async fn withdraw_undelivered(
+    tx: &mut WriteTx,
+    kind: &str,
+    pg_cno: &str,
+) -> Result<u64, sqlx::Error> {
+    let withdrawn = sqlx::query(
+        "UPDATE notifications SET status = 'withdrawn', cycle = cycle + 1 \
+         WHERE pg_cno = $1 AND kind = $2 AND status IN ('pending', 'failed')",
+    )
+    .bind(pg_cno)
+    .bind(kind)
+    .execute(&mut **tx)
+    .await?;
+    Ok(withdrawn.rows_affected())
 }
 
 /// How many notifications wait: pending (to be tried) and failed (every try of the cycle failed).

@@ -69,3 +69,35 @@ fn resend_names_its_valid_forms() {
         assert!(!stderr.contains("no database"), "checked first: {stderr}");
     }
 }
+
+/// The administration commands on a PostgreSQL database the gateway never served (a mistyped
+/// database name) refuse, as they do for a SQLite path, and create no tables there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administration_of_an_empty_postgres_database_is_refused() {
+    let Some(crate::helpers::Backend::Postgres { admin_url }) = Backend::postgres() else {
+        return;
+    };
+    let empty = crate::helpers::fresh_postgres_database(&admin_url).await;
+    for args in [
+        &["merchant", "list"][..],
+        &["merchant", "add", "T0000091"][..],
+        &["notifications", "list", "--status", "failed"][..],
+    ] {
+        let refused = refusal(&easypay(args, &empty));
+        assert!(
+            refused.contains("no easypay tables in the database at")
+                && refused.contains("`easypay serve` creates them"),
+            "{args:?}: {refused}"
+        );
+    }
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&empty)
+        .await
+        .unwrap();
+    let (tables,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0);
+}

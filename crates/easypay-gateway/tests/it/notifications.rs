@@ -229,6 +229,58 @@ async fn a_notification_that_used_all_its_tries_is_failed_then_resent(backend: B
     assert_eq!(delivered["attemptCount"], 5);
 }
 
+/// A void gives the money back: an approval notification not delivered by then would tell the
+/// merchant of a payment that no longer stands, so it is withdrawn, and nothing sends it again.
+async fn a_void_withdraws_the_approval_notification_not_yet_delivered(backend: Backend) {
+    let app = spawn_with(backend, fast_retries).await;
+    let receiver = Receiver::start().await;
+    receiver.set_mode(Mode::Status(503));
+    let pg_cno = paid_order(&app, &receiver.url).await;
+    receiver.wait_for(1, WAIT).await;
+    assert_eq!(app.sandbox(&pg_cno, "void").await.0, 200);
+    let withdrawn = wait_until(&app, &pg_cno, |n| n["status"] == "withdrawn").await;
+    // A try already under way when the void committed ends within the delivery timeout.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let tried = receiver.received().len();
+    receiver.set_mode(Mode::Ack);
+    let (status, flushed) = app.post("/_sandbox/notifications/flush", &json!({})).await;
+    assert_eq!(status, 200, "{flushed}");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        receiver.received().len(),
+        tried,
+        "nothing sent after the void"
+    );
+    let id = withdrawn["id"].as_str().unwrap();
+    let (status, refused) = merchant_api(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/notifications/{id}/resend"),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["resCd"].as_str()),
+        (200, Some("S002")),
+        "{refused}"
+    );
+    assert_eq!(notification_of(&app, &pg_cno).await["status"], "withdrawn");
+    let (_, listed) = merchant_api(
+        &app,
+        reqwest::Method::GET,
+        "/api/notifications?status=withdrawn",
+    )
+    .await;
+    assert_eq!(listed["notifications"][0]["id"], id, "{listed}");
+    // A void of a payment whose approval was delivered changes nothing of it.
+    let delivered = paid_order(&app, &receiver.url).await;
+    wait_until(&app, &delivered, |n| n["status"] == "delivered").await;
+    assert_eq!(app.sandbox(&delivered, "void").await.0, 200);
+    assert_eq!(
+        notification_of(&app, &delivered).await["status"],
+        "delivered"
+    );
+}
+
 async fn a_resend_during_an_attempt_starts_a_new_cycle_after_it(backend: Backend) {
     // The first try is still waiting for its answer (it times out after 3 s) when the merchant
     // resends.
@@ -424,6 +476,7 @@ on_both_backends!(
     each_kind_of_failure_is_retried_until_acknowledged,
     a_notification_that_used_all_its_tries_is_failed_then_resent,
     a_resend_during_an_attempt_starts_a_new_cycle_after_it,
+    a_void_withdraws_the_approval_notification_not_yet_delivered,
     the_notification_api_is_the_merchants_own,
     flush_attempts_everything_now,
     a_slow_receiver_does_not_delay_the_others,

@@ -2,6 +2,7 @@
 //! merchant holding one takes payments, and `easypay merchant activate` refuses until both are
 //! rotated.
 
+use easypay_gateway::app;
 use serde_json::json;
 
 use crate::helpers::{create_body, spawn_app, spawn_with, Backend, MALL_ID};
@@ -104,21 +105,65 @@ async fn activating_the_active_sandbox_merchant_says_it_is_active(backend: Backe
     app.create_ok(&create_body("native")).await;
 }
 
-/// A sandbox start on a database whose sandbox merchant a `--no-sandbox` start deactivated says
-/// so in its log, before it listens.
+/// A sandbox start on a database whose sandbox merchant was deactivated says so in its log,
+/// before it listens.
 async fn a_sandbox_start_warns_of_a_deactivated_sandbox_merchant(backend: Backend) {
+    let app = spawn_with(backend, |config| {
+        config.card_key = Some(CARD_KEY.into());
+        config.card_key_file = None;
+    })
+    .await;
+    stdout(&easypay(
+        &["merchant", "deactivate", MALL_ID],
+        &app.database_url,
+    ));
+    let log = serve_log_until_listening(&app.database_url);
+    assert!(
+        log.contains("the sandbox merchant T5102001 is deactivated on this database")
+            && log.contains("easypay merchant activate T5102001"),
+        "{log}"
+    );
+}
+
+/// Once a database has been served outside sandbox mode, a sandbox-mode start on it is refused:
+/// its control plane answers anyone, and would approve real merchants' orders and replace their
+/// keys. Nothing is changed by the refused start, and production starts go on.
+async fn a_database_served_in_production_is_never_served_in_sandbox_mode(backend: Backend) {
     let mut app = spawn_with(backend, |config| {
         config.card_key = Some(CARD_KEY.into());
         config.card_key_file = None;
     })
     .await;
     app.restart_with(|config| config.sandbox = false).await;
-    let log = serve_log_until_listening(&app.database_url);
-    assert!(
-        log.contains("the sandbox merchant T5102001 is deactivated on this database")
-            && log.contains("Serve a fresh database"),
-        "{log}"
+    let db = app.database_url.clone();
+    stdout(&easypay(
+        &["merchant", "add", "P0000001", "--name", "Real shop"],
+        &db,
+    ));
+    let mut sandbox = app.config().clone();
+    sandbox.sandbox = true;
+    sandbox.addr = "127.0.0.1:0".parse().unwrap();
+    let refused = format!(
+        "{:#}",
+        app::start(sandbox)
+            .await
+            .err()
+            .expect("a sandbox start is refused")
     );
+    assert!(
+        refused.contains("this database has been served outside sandbox mode (--no-sandbox) since")
+            && refused.contains("start with --no-sandbox"),
+        "{refused}"
+    );
+    // The sandbox merchant the production start deactivated stays so.
+    assert!(stdout(&easypay(&["merchant", "show", MALL_ID], &db)).contains("inactive"));
+    // `easypay serve` says the same and exits non-zero.
+    let log = serve_log_until_listening(&db);
+    assert!(log.contains("served outside sandbox mode"), "{log}");
+    app.restart().await;
+    let mut body = create_body("native");
+    body["mallId"] = json!("T5102001");
+    assert_eq!(app.create(&body).await["resCd"], "M002");
 }
 
 /// The card key of the test gateway and of the `easypay serve` started on its database.
@@ -167,4 +212,5 @@ on_both_backends!(
     a_public_webhook_secret_alone_is_retired_outside_sandbox_mode,
     activating_the_active_sandbox_merchant_says_it_is_active,
     a_sandbox_start_warns_of_a_deactivated_sandbox_merchant,
+    a_database_served_in_production_is_never_served_in_sandbox_mode,
 );
