@@ -2,7 +2,7 @@
 //! against a local gateway (`cargo run -- serve` in another terminal), then:
 //!
 //! ```sh
-//! cargo run -p easypay-client --example shop      # http://127.0.0.1:3000
+//! cargo run --release -p easypay-client --example shop      # http://127.0.0.1:3000
 //! ```
 //!
 //! Settings (environment): `EASYPAY_URL` (default `http://127.0.0.1:8080`), `SHOP_ADDR`
@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use easypay_client::return_url::{BillingReturn, WechatReturn};
 use easypay_client::webhook::{ack_body, resend_body, Notification, WebhookVerifier};
-use easypay_client::{Client, Money, SettleError, TradeType, WechatStatus};
+use easypay_client::{Client, Error, Money, SettleError, TradeType, WechatStatus};
 
 const TEA_PRICE: Money = Money::krw(1000);
 const PLAN_PRICE: u64 = 9_900;
@@ -244,6 +244,13 @@ async fn billing_return(State(shop): State<Shop>, body: Bytes) -> Response {
         ))
         .into_response();
     };
+    // In a real shop the key is stored with the customer and charged every month.
+    let first_month = format!("{}-1", back.shop_order_no);
+    // The same return again (a reload, the back button): its authorizationId is used up (B002),
+    // and the first month was charged or refused already.
+    if shop.order(&first_month).is_some() {
+        return Redirect::to(&format!("/orders/{first_month}")).into_response();
+    }
     let key = match shop
         .client
         .issue_billing_key(authorization, &back.shop_order_no)
@@ -252,8 +259,6 @@ async fn billing_return(State(shop): State<Shop>, body: Bytes) -> Response {
         Ok(key) => key,
         Err(error) => return failed(error),
     };
-    // In a real shop the key is stored with the customer and charged every month.
-    let first_month = format!("{}-1", back.shop_order_no);
     match shop
         .client
         .charge(&key.batch_key, &first_month, "Monthly plan", PLAN_PRICE)
@@ -286,6 +291,17 @@ async fn billing_return(State(shop): State<Shop>, body: Bytes) -> Response {
             });
             Redirect::to(&format!("/orders/{first_month}")).into_response()
         }
+        // A decline (8521 limit, 8035 balance…) is the card's answer, not a failure of the shop.
+        Err(Error::Refused(refusal)) => {
+            shop.save(Order {
+                no: first_month.clone(),
+                what: "monthly plan",
+                pg_cno: String::new(),
+                detail: key.card_mask_no,
+                state: format!("declined: {} {}", refusal.res_cd, refusal.res_msg),
+            });
+            Redirect::to(&format!("/orders/{first_month}")).into_response()
+        }
         Err(error) => failed(error),
     }
 }
@@ -310,7 +326,7 @@ impl Shop {
             .find(|o| o.pg_cno == pg_cno)
             .cloned()
         else {
-            return true;
+            return self.cancel_unknown(pg_cno).await;
         };
         let settled = self
             .client
@@ -343,6 +359,30 @@ impl Shop {
         true
     }
 
+    /// A payment of no order this shop knows (its orders are in memory: a restart forgets them)
+    /// cannot be recorded, so KICC's rule cancels it: the SDK cancels what `record` refuses.
+    async fn cancel_unknown(&self, pg_cno: &str) -> bool {
+        let settled = self
+            .client
+            .settle_wechat(pg_cno, TEA_PRICE, |_| async {
+                Err::<(), _>("no order of this shop has this payment")
+            })
+            .await;
+        match settled {
+            Ok(()) => true,
+            Err(SettleError::Client(error)) => {
+                println!("status query failed: {error}");
+                false
+            }
+            // Not paid (yet), or cancelled already by an earlier copy of this notification.
+            Err(SettleError::NotApproved(_)) => true,
+            Err(other) => {
+                println!("payment {pg_cno} of no known order: {other}");
+                !other.must_run_again()
+            }
+        }
+    }
+
     fn update(&self, no: &str, state: String) {
         if let Some(order) = self.orders.lock().unwrap().get_mut(no) {
             order.state = state;
@@ -350,7 +390,7 @@ impl Shop {
     }
 }
 
-fn failed(error: easypay_client::Error) -> Response {
+fn failed(error: Error) -> Response {
     (
         StatusCode::BAD_GATEWAY,
         page(format!("<p>EasyPay: {}</p>", escape(&error.to_string()))),

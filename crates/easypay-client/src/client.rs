@@ -99,7 +99,9 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// How long one attempt may take, from connecting to the end of the answer (default 30 s).
+    /// How long one attempt may take, from connecting to the end of the answer (default 30 s,
+    /// KICC's). A call makes up to [`RetryPolicy::max_attempts`] attempts, so the longest a call
+    /// can take is about that many timeouts plus the backoff between them.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

@@ -1,9 +1,9 @@
 //! `easypay card-key rotate`: moves every stored card to a new card key (docs/cards.md §9).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Subcommand;
 
 use super::DatabaseArg;
@@ -59,8 +59,6 @@ pub async fn run(args: CardKeyArgs) -> anyhow::Result<()> {
             new_card_key_file,
         } => {
             let url = &args.database.database_url;
-            let current =
-                CardVault::load_existing(card_key.as_deref(), card_key_file.as_deref(), url)?;
             let new_inline = new_card_key
                 .as_deref()
                 .map(|key| {
@@ -68,11 +66,25 @@ pub async fn run(args: CardKeyArgs) -> anyhow::Result<()> {
                         .context("--new-card-key (EASYPAY_NEW_CARD_KEY) must be base64 of 32 bytes")
                 })
                 .transpose()?;
+            if let Some(directory) = new_card_key_file
+                .as_deref()
+                .and_then(Path::parent)
+                .filter(|parent| !parent.as_os_str().is_empty() && !parent.is_dir())
+            {
+                bail!(
+                    "--new-card-key-file: cannot create the new card key file there: the \
+                     directory {} does not exist",
+                    directory.display()
+                );
+            }
+            // The database first: without one there is no current key to look for.
             let db = super::progress::step(
                 "opening the database",
                 Db::connect_existing(url, Duration::from_secs(10)),
             )
             .await?;
+            let current =
+                CardVault::load_existing(card_key.as_deref(), card_key_file.as_deref(), url)?;
             // Everything that can be refused is, before a new key file is made.
             card_key_check::check_current(&db, &current).await?;
             let new = match (new_inline, &new_card_key_file) {

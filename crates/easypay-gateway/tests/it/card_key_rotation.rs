@@ -185,6 +185,18 @@ async fn rotation_refuses_a_missing_or_same_key(backend: Backend) {
     let (ok, _, stderr) = rotate(&app, &old_key_file, &[]);
     assert!(!ok);
     assert!(stderr.contains("--new-card-key"), "{stderr}");
+    // A new key file in a missing directory is named by its own flag.
+    let nowhere = old_key_file.with_file_name("missing-dir").join("new.key");
+    let (ok, _, stderr) = rotate(
+        &app,
+        &old_key_file,
+        &["--new-card-key-file", nowhere.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("--new-card-key-file: cannot create the new card key file there"),
+        "{stderr}"
+    );
     // Nothing changed: the gateway still charges with its key.
     let key = billing_key(&app, GOOD_CARD).await;
     assert_eq!(

@@ -110,6 +110,10 @@ fn a_bad_file_is_refused_with_its_reason() {
             "notify-timeout = \"0s\"",
             "--notify-timeout must be more than 0s",
         ),
+        (
+            "card-key-file = \"/nonexistent/dir/k.key\"",
+            "the directory /nonexistent/dir does not exist",
+        ),
         ("lock-wait = \"0ms\"", "--lock-wait must be at least 1ms"),
         ("wechat-notify-schedule = \"10s,,5m\"", "an empty delay"),
         ("card-notify-schedule = \"3m*0\"", "1 to 100 repeats"),
