@@ -15,6 +15,13 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// RFC 3339 in Seoul time (`2026-12-08T09:15:02.123+09:00`): the times the gateway's own APIs and
+/// tools show, beside KICC's `yyyyMMddHHmmss` ones.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.with_timezone(&seoul())
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
 /// `yyyyMMdd` in Seoul time.
 pub fn date(at: DateTime<Utc>) -> String {
     at.with_timezone(&seoul()).format("%Y%m%d").to_string()

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::bail;
 use chrono::Utc;
 use clap::Subcommand;
+use easypay_api::seoul_time;
 use easypay_api::values::{HttpUrl, MallId, Text};
 
 use super::DatabaseArg;
@@ -262,7 +263,10 @@ fn print_merchant(merchant: &Merchant) {
         "notiUrl:       {}",
         merchant.noti_url.as_deref().unwrap_or("-")
     );
-    println!("created:       {}", merchant.created_at.to_rfc3339());
+    println!(
+        "created:       {}",
+        seoul_time::rfc3339(merchant.created_at)
+    );
 }
 
 async fn set_active(database: &DatabaseArg, mall_id: &str, active: bool) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::bail;
 use chrono::Utc;
 use clap::Subcommand;
+use easypay_api::seoul_time;
 
 use super::DatabaseArg;
 use crate::store::merchants::from_millis;
@@ -142,7 +143,7 @@ async fn list(
             row.kind,
             row.status,
             row.attempts_total,
-            from_millis(row.created_at).to_rfc3339()
+            seoul_time::rfc3339(from_millis(row.created_at))
         );
     }
     Ok(())
@@ -158,11 +159,14 @@ async fn show(db: &Db, id: &str) -> anyhow::Result<()> {
     println!("pgCno:     {}", row.pg_cno);
     println!("target:    {}", row.target_url);
     println!("status:    {}", row.status);
-    println!("created:   {}", from_millis(row.created_at).to_rfc3339());
+    println!(
+        "created:   {}",
+        seoul_time::rfc3339(from_millis(row.created_at))
+    );
     if row.status == DeliveryStatus::Pending.as_str() {
         println!(
             "next try:  {}",
-            from_millis(row.next_attempt_at).to_rfc3339()
+            seoul_time::rfc3339(from_millis(row.next_attempt_at))
         );
     }
     println!("body:      {}", row.body);
@@ -171,7 +175,7 @@ async fn show(db: &Db, id: &str) -> anyhow::Result<()> {
         println!(
             "  #{:<3} {}  {:<18} http {:<4} {:>6} ms  {}",
             attempt.attempt,
-            from_millis(attempt.started_at).to_rfc3339(),
+            seoul_time::rfc3339(from_millis(attempt.started_at)),
             attempt.outcome,
             attempt
                 .http_status

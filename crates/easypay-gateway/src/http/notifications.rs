@@ -7,7 +7,7 @@ use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Utc;
-use easypay_api::ResCode;
+use easypay_api::{seoul_time, ResCode};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
@@ -97,7 +97,7 @@ pub async fn show(
         .map(|attempt| AttemptView {
             attempt: attempt.attempt,
             target_url: attempt.target_url,
-            started_at: from_millis(attempt.started_at).to_rfc3339(),
+            started_at: seoul_time::rfc3339(from_millis(attempt.started_at)),
             latency_ms: attempt.latency_ms,
             http_status: attempt.http_status,
             outcome: attempt.outcome,
@@ -176,9 +176,11 @@ fn describe(record: &NotificationRecord) -> NotificationView {
         target_url: record.target_url.clone(),
         status: record.status.clone(),
         attempt_count: record.attempts_total,
-        created_at: from_millis(record.created_at).to_rfc3339(),
-        next_attempt_at: pending.then(|| from_millis(record.next_attempt_at).to_rfc3339()),
-        delivered_at: record.delivered_at.map(|at| from_millis(at).to_rfc3339()),
+        created_at: seoul_time::rfc3339(from_millis(record.created_at)),
+        next_attempt_at: pending.then(|| seoul_time::rfc3339(from_millis(record.next_attempt_at))),
+        delivered_at: record
+            .delivered_at
+            .map(|at| seoul_time::rfc3339(from_millis(at))),
         body: RawValue::from_string(record.body.clone())
             .unwrap_or_else(|_| RawValue::NULL.to_owned()),
         attempts: None,
