@@ -111,26 +111,27 @@ async fn charge_key(
         }
         Some(Ok(key)) => key,
     };
+    let duplicate_order = || {
+        let message = format!(
+            "shopOrderNo: {} was already used by this merchant",
+            request.shop_order_no
+        );
+        Ok(answer(&refusal(request, ResCode::DuplicateOrder, &message)))
+    };
+    // A number used already is the merchant's mistake whatever the card would say: D001, before
+    // the issuer is asked (a decline does not use the number up, so it is claimed only below).
+    let (mall_id, order_no) = (request.mall_id.as_str(), request.shop_order_no.as_str());
+    if order_numbers::is_taken(tx, mall_id, Scope::Payment, order_no).await? {
+        return duplicate_order();
+    }
     let card = open_card(state, &key)?;
     let verdict = card_issuer::decide(&card, request.amount, now);
     if let Err(decline) = verdict.outcome {
         let response = refusal(request, decline.code(), decline.message());
         return Ok(answer(&response));
     }
-    let order_number_free = order_numbers::claim(
-        tx,
-        request.mall_id.as_str(),
-        Scope::Payment,
-        request.shop_order_no.as_str(),
-        now,
-    )
-    .await?;
-    if !order_number_free {
-        let message = format!(
-            "shopOrderNo: {} was already used by this merchant",
-            request.shop_order_no
-        );
-        return Ok(answer(&refusal(request, ResCode::DuplicateOrder, &message)));
+    if !order_numbers::claim(tx, mall_id, Scope::Payment, order_no, now).await? {
+        return duplicate_order();
     }
     let mut inserted = None;
     for pg_cno in ids::pg_cno_draws(now).take(ID_ATTEMPTS) {

@@ -109,9 +109,12 @@ async fn select<'e>(
 }
 
 /// Stores a transition of `next` from version `next.version - 1`; `false` if it changed meanwhile.
+/// A removal erases the sealed card (`''`): nothing charges a removed key, and its answers (`B006`)
+/// need only the row.
 pub async fn update(conn: &mut Conn, next: &BillingKey) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
-        "UPDATE billing_keys SET state = $1, removed_at = $2, version = $3 \
+        "UPDATE billing_keys SET state = $1, removed_at = $2, version = $3, \
+         card_sealed = CASE WHEN $1 = 'removed' THEN '' ELSE card_sealed END \
          WHERE batch_key = $4 AND version = $5",
     )
     .bind(next.state.as_str())

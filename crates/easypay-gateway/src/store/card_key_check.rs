@@ -20,10 +20,11 @@ where
     if let Some(fingerprint) = recorded(db).await? {
         return Ok(fingerprint == vault.fingerprint());
     }
-    let stored: Option<(String, String)> =
-        sqlx::query_as("SELECT batch_key, card_sealed FROM billing_keys LIMIT 1")
-            .fetch_optional(db)
-            .await?;
+    let stored: Option<(String, String)> = sqlx::query_as(
+        "SELECT batch_key, card_sealed FROM billing_keys WHERE card_sealed <> '' LIMIT 1",
+    )
+    .fetch_optional(db)
+    .await?;
     if let Some((batch_key, sealed)) = stored {
         let opened = vault.open(
             &SealedCard::from_stored(sealed),
@@ -191,7 +192,11 @@ async fn rotate_once(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::R
         bail!("the database's card key changed meanwhile (another rotation?); nothing was changed");
     }
     let keys: Vec<(String, String)> =
-        sqlx::query_as("SELECT batch_key, card_sealed FROM billing_keys ORDER BY batch_key")
+        // A removed key's card is erased: nothing to re-seal.
+        sqlx::query_as(
+            "SELECT batch_key, card_sealed FROM billing_keys WHERE card_sealed <> '' \
+             ORDER BY batch_key",
+        )
             .fetch_all(&mut *tx)
             .await?;
     for (batch_key, sealed) in &keys {

@@ -51,6 +51,24 @@ pub async fn claim(
     Ok(claimed.rows_affected() == 1)
 }
 
+/// Whether `shop_order_no` is taken already, read inside the transaction that would claim it.
+pub async fn is_taken(
+    tx: &mut WriteTx,
+    mall_id: &str,
+    scope: Scope,
+    shop_order_no: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM order_numbers WHERE mall_id = $1 AND scope = $2 AND shop_order_no = $3",
+    )
+    .bind(mall_id)
+    .bind(scope.as_str())
+    .bind(shop_order_no)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Leaves the claim for the batch to insert with others' before it commits (see
 /// [`WriteTx::defers_inserts`]); a taken number sends this section back to run alone, where
 /// [`claim`] tells.

@@ -174,6 +174,18 @@ async fn order_numbers_are_unique_among_payments(backend: Backend) {
     let answer = charge(&app, &again).await;
     assert_eq!(answer["resCd"], "D001", "{answer}");
     assert_eq!(count_charges(&app).await, 1);
+    // The number is the merchant's mistake whatever the card would say: D001, not the issuer's
+    // decline, on a card that declines and for an amount over the limit.
+    let declining = billing_key(&app, DECLINING_CARDS[0].0).await;
+    let mut on_a_declining_card = charge_body(&declining, 1000);
+    on_a_declining_card["shopOrderNo"] = body["shopOrderNo"].clone();
+    let answer = charge(&app, &on_a_declining_card).await;
+    assert_eq!(answer["resCd"], "D001", "{answer}");
+    let mut over_the_limit = charge_body(&key, 20_000_000);
+    over_the_limit["shopOrderNo"] = body["shopOrderNo"].clone();
+    let answer = charge(&app, &over_the_limit).await;
+    assert_eq!(answer["resCd"], "D001", "{answer}");
+    assert_eq!(count_charges(&app).await, 1);
 }
 
 async fn the_slow_card_answers_after_three_seconds(backend: Backend) {

@@ -200,6 +200,25 @@ async fn a_removed_key_cannot_be_charged_or_removed_again(backend: Backend) {
         charged["resMsg"],
         "payMethodInfo.billKeyMethodInfo.batchKey: the billing key was removed"
     );
+    // The customer withdrew the card: its sealed number and expiry are gone from the database.
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let (sealed,): (String,) =
+        sqlx::query_as("SELECT card_sealed FROM billing_keys WHERE batch_key = $1")
+            .bind(&key)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(sealed, "");
+    // A gateway still starts on the database, and other keys still charge.
+    let mut app = app;
+    app.restart().await;
+    let other = billing_key(&app, GOOD_CARD).await;
+    assert_eq!(
+        charge(&app, &charge_body(&other, 1000)).await["resCd"],
+        "0000"
+    );
 }
 
 async fn unknown_keys_are_b005(backend: Backend) {
