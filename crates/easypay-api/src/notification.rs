@@ -129,6 +129,13 @@ pub struct CardApprovalNotification {
     /// `subCardCd`: BC cards' affiliate code; empty for other issuers.
     #[serde(default)]
     pub sub_card_cd: String,
+    /// `cardnoHash`: the same card number gives the same value (44 characters, base64), so one
+    /// card behind several billing keys can be told; the number cannot be read back from it.
+    #[serde(default)]
+    pub cardno_hash: String,
+    /// `vanTid`: the VAN terminal; empty in the sandbox, whose issuer has none.
+    #[serde(default)]
+    pub van_tid: String,
     /// `vanSno`: the VAN's transaction number.
     #[serde(default)]
     pub van_sno: String,
@@ -141,6 +148,12 @@ pub struct CardApprovalNotification {
     /// `escrowUsed`: `N`, no escrow.
     #[serde(default)]
     pub escrow_used: String,
+    /// `complexUsed`: `N`, one means of payment (no card and points together).
+    #[serde(default)]
+    pub complex_used: String,
+    /// `basketUsed`: `N`, no basket of several sellers' products.
+    #[serde(default)]
+    pub basket_used: String,
 }
 
 /// Card cancel notification (`notiType` `20`), POSTed to the merchant's registered URL

@@ -52,6 +52,8 @@ pub struct CardVault {
     cipher: Aes256Gcm,
     /// Names the key without revealing it: SHA-256 over a fixed label and the key.
     fingerprint: String,
+    /// Keys the card numbers' hashes (`cardnoHash`): derived from the card key with its own label.
+    number_hash_key: [u8; 32],
 }
 
 impl std::fmt::Debug for CardVault {
@@ -65,10 +67,26 @@ impl CardVault {
         let mut hasher = Sha256::new();
         hasher.update(b"easypay card key fingerprint v1\0");
         hasher.update(key);
+        let mut number_hash_key = Sha256::new();
+        number_hash_key.update(b"easypay card number hash key v1\0");
+        number_hash_key.update(key);
         CardVault {
             cipher: Aes256Gcm::new(key.into()),
             fingerprint: hex::encode(hasher.finalize()),
+            number_hash_key: number_hash_key.finalize().into(),
         }
+    }
+
+    /// `cardnoHash` (KICC's card notification, 44 characters): the same card number always gives
+    /// the same value under one card key, so a merchant can tell one card behind several billing
+    /// keys, and the number cannot be read back from it. Base64 of HMAC-SHA256 of the digits, keyed
+    /// (PCI DSS asks a hashed card number to be keyed), so it changes when the card key is rotated.
+    pub fn card_number_hash(&self, number: &CardNumber) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.number_hash_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(number.digits().as_bytes());
+        STANDARD.encode(mac.finalize().into_bytes())
     }
 
     /// The key's fingerprint, to check that every process on one database has the same key.

@@ -54,6 +54,7 @@ pub async fn card_approval(
     tx: &mut WriteTx,
     payment: &CardPayment,
     answer: &BatchApprovalResponse,
+    cardno_hash: String,
     noti_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -89,10 +90,14 @@ pub async fn card_approval(
         card_biz_gubun: card.card_biz_gubun.clone(),
         card_mask_no: card.card_mask_no.clone(),
         sub_card_cd: card.sub_card_cd.clone(),
+        cardno_hash,
+        van_tid: String::new(),
         van_sno: card.van_sno.clone(),
         customer_id: text(customer.and_then(|c| c.customer_id.as_ref())),
         customer_name: text(customer.and_then(|c| c.customer_name.as_ref())),
         escrow_used: answer.escrow_used.clone().unwrap_or_else(|| "N".into()),
+        complex_used: "N".into(),
+        basket_used: "N".into(),
     };
     write(
         tx,

@@ -198,7 +198,8 @@ async fn charge_key(
     };
     // Card notifications go to the URL registered for the merchant; without one, none is sent.
     if let Some(noti_url) = merchant.noti_url.as_deref() {
-        outbox::card_approval(tx, &payment, &response, noti_url, now).await?;
+        let cardno_hash = state.vault.card_number_hash(&card.number);
+        outbox::card_approval(tx, &payment, &response, cardno_hash, noti_url, now).await?;
     }
     Ok(answer(&response))
 }

@@ -328,8 +328,28 @@ async fn an_approval_notifies_the_merchants_registered_url(backend: Backend) {
         charge(&app, &charge_body(&lost, 1000)).await["resCd"],
         "8350"
     );
-    let received = receiver.wait_for(1, Duration::from_secs(15)).await;
-    let sent: Value = serde_json::from_str(&received[0].body).unwrap();
+    // A second key of the same card, charged too: its notification has the same cardnoHash.
+    let same_card = billing_key(&app, "9409150000000019").await;
+    let again = charge(&app, &charge_body(&same_card, 1000)).await;
+    assert_eq!(again["resCd"], "0000", "{again}");
+    let other_card = billing_key(&app, GOOD_CARD).await;
+    let other = charge(&app, &charge_body(&other_card, 1000)).await;
+    assert_eq!(other["resCd"], "0000", "{other}");
+    let received = receiver.wait_for(3, Duration::from_secs(15)).await;
+    let mut sent: Vec<Value> = received
+        .iter()
+        .map(|got| serde_json::from_str(&got.body).unwrap())
+        .collect();
+    sent.sort_by_key(|body| body["pgCno"] != answer["pgCno"]);
+    let hash = sent[0]["cardnoHash"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 44, "{hash}");
+    assert!(!hash.contains("9409150000000019"));
+    let hash_of = |pg_cno: &Value| {
+        sent.iter().find(|body| body["pgCno"] == *pg_cno).unwrap()["cardnoHash"].clone()
+    };
+    assert_eq!(hash_of(&again["pgCno"]), json!(hash), "the same card");
+    assert_ne!(hash_of(&other["pgCno"]), json!(hash), "another card");
+    let sent = sent.swap_remove(0);
     let card = &answer["paymentInfo"]["cardInfo"];
     assert_eq!(
         sent,
@@ -341,13 +361,15 @@ async fn an_approval_notifies_the_merchants_registered_url(backend: Backend) {
             "acquirerCode": "026", "acquirerName": "비씨카드", "installmentMonth": "00",
             "freeInstallmentTypeCode": "00", "statusCode": "TS03", "statusMessage": "매입요청",
             "payMethodTypeCode": "11", "partCancelUsed": "Y", "cardGubun": "N", "cardBizGubun": "P",
-            "cardMaskNo": "940915********19", "subCardCd": "011", "vanSno": card["vanSno"],
-            "customerId": "User123", "customerName": "홍길동", "escrowUsed": "N"
+            "cardMaskNo": "940915********19", "subCardCd": "011", "cardnoHash": hash,
+            "vanTid": "", "vanSno": card["vanSno"],
+            "customerId": "User123", "customerName": "홍길동", "escrowUsed": "N",
+            "complexUsed": "N", "basketUsed": "N"
         })
     );
     assert!(received[0].headers.contains_key("webhook-signature"));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(receiver.received().len(), 3);
 }
 
 const WRONG_NOTI_URL: &str = "http://127.0.0.1:9/wrong";
