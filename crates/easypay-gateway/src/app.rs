@@ -72,6 +72,8 @@ pub struct RunningGateway {
     server: JoinHandle<std::io::Result<()>>,
     stop_worker: watch::Sender<bool>,
     worker: JoinHandle<()>,
+    /// Erases the cards of lapsed registrations; stopped with the worker.
+    card_retention: JoinHandle<()>,
     metrics: Arc<Metrics>,
     stopping: Arc<AtomicBool>,
     shutdown_timeout: Duration,
@@ -152,6 +154,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         crate::store::production_mark::record(db.pool(), chrono::Utc::now()).await?;
     }
     let (stop_worker, worker_stopped) = watch::channel(false);
+    let card_retention = crate::service::card_retention::spawn(
+        db.clone(),
+        crate::service::card_retention::SWEEP_EVERY,
+        worker_stopped.clone(),
+    );
     let worker = notifier.spawn(worker_stopped);
     let router = crate::http::router(state);
     let (stop_server, server_stopped) = oneshot::channel::<()>();
@@ -170,6 +177,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
         server,
         stop_worker,
         worker,
+        card_retention,
         metrics,
         stopping,
         shutdown_timeout: config.shutdown_timeout,
@@ -224,6 +232,9 @@ impl RunningGateway {
         self.worker
             .await
             .context("the notification worker panicked")?;
+        self.card_retention
+            .await
+            .context("the card retention sweep panicked")?;
         self.db.close().await;
         Ok(())
     }

@@ -5,6 +5,7 @@ pub mod billing_key;
 pub mod card_cancel;
 pub mod card_charge;
 pub mod card_key_guard;
+pub mod card_retention;
 pub mod idempotent;
 pub mod in_flight;
 pub mod merchant_gate;

@@ -162,3 +162,21 @@ pub async fn update(conn: &mut Conn, next: &Registration) -> Result<bool, sqlx::
     .await?;
     Ok(updated.rows_affected() == 1)
 }
+
+/// Erases the sealed card of every registration completed before `completed_before` that issued
+/// no key: its `authorizationId` has lapsed, so nothing can use the card any more. The version
+/// moves on, so a transition computed from the row as it was cannot write the card back.
+pub async fn erase_lapsed_cards<'e>(
+    db: impl Executor<'e, Database = Any>,
+    completed_before: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sqlx::Error> {
+    let erased = sqlx::query(
+        "UPDATE billing_registrations SET card_sealed = NULL, version = version + 1 \
+         WHERE card_sealed IS NOT NULL AND state = $1 AND completed_at < $2",
+    )
+    .bind(RegistrationState::Completed.as_str())
+    .bind(completed_before.timestamp_millis())
+    .execute(db)
+    .await?;
+    Ok(erased.rows_affected())
+}

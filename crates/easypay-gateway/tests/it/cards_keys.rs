@@ -137,6 +137,41 @@ async fn unknown_foreign_mismatched_and_lapsed_authorizations_are_refused(backen
     )).await;
     let answer = issue(&app, &issue_body(&order, &authorization)).await;
     assert_eq!(answer["resCd"], "B003", "{answer}");
+    // Nothing can use its card any more: the sweep a gateway runs at start (then every minute)
+    // erases it. A registration still within its 30 minutes keeps its card, and issues.
+    let (fresh_order, fresh) = registered(&app, GOOD_CARD).await;
+    let mut app = app;
+    app.restart().await;
+    let holds_a_card = |authorization: String| {
+        let url = app.database_url.clone();
+        async move {
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            let (held,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM billing_registrations \
+                 WHERE authorization_id = $1 AND card_sealed IS NOT NULL",
+            )
+            .bind(authorization)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            held == 1
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while holds_a_card(authorization.clone()).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lapsed card was kept"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        issue(&app, &issue_body(&order, &authorization)).await["resCd"],
+        "B003"
+    );
+    assert!(holds_a_card(fresh.clone()).await);
+    let answer = issue(&app, &issue_body(&fresh_order, &fresh)).await;
+    assert_eq!(answer["resCd"], "0000", "{answer}");
 }
 
 async fn the_request_date_must_be_today_in_seoul(backend: Backend) {

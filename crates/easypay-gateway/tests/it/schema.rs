@@ -19,7 +19,7 @@ async fn each_backend_has_its_own_migrations(backend: Backend) {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    let shared: Vec<i64> = (1..=12).collect();
+    let shared: Vec<i64> = (1..=13).collect();
     if !is_postgres {
         assert_eq!(versions, shared);
         return;
