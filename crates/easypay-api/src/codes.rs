@@ -78,8 +78,8 @@ pub enum ResCode {
     /// `S001`: A sandbox action does not apply to the order's current state (e.g. approving a
     /// declined order).
     TransitionNotAllowed,
-    /// `S002`: This notification was withdrawn, and is not sent again: its payment was voided
-    /// (TS12) before the notification was delivered, so the approval it tells of no longer stands.
+    /// `S002`: This approval notification is not sent again: its payment was voided (TS12) since,
+    /// so the approval it tells of no longer stands (one not delivered by then was withdrawn).
     NotificationWithdrawn,
     /// `C001`: The payment is not approved yet (still pending): there is nothing to cancel.
     CancelNotPaid,
@@ -381,7 +381,7 @@ impl ResCode {
             ResCode::OrderExpired => "The WeChat order expired before it was paid (2 hours by default).",
             ResCode::CancelledByCustomer => "The customer cancelled the payment in the WeChat cashier.",
             ResCode::TransitionNotAllowed => "A sandbox action does not apply to the order's current state (e.g. approving a declined order).",
-            ResCode::NotificationWithdrawn => "This notification was withdrawn, and is not sent again: its payment was voided (TS12) before the notification was delivered, so the approval it tells of no longer stands.",
+            ResCode::NotificationWithdrawn => "This approval notification is not sent again: its payment was voided (TS12) since, so the approval it tells of no longer stands (one not delivered by then was withdrawn).",
             ResCode::CancelNotPaid => "The payment is not approved yet (still pending): there is nothing to cancel.",
             ResCode::CancelDeclined => "The payment was declined: there is nothing to cancel.",
             ResCode::CancelExpired => "The payment expired unpaid: there is nothing to cancel.",

@@ -3,5 +3,12 @@
 -- anyone approve any merchant's orders and replace any merchant's keys.
 CREATE TABLE served_in_production (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
-    first_served_at BIGINT NOT NULL
+    -- NULL: inferred when the table was made, time unknown (below).
+    first_served_at BIGINT
 );
+-- A database served outside sandbox mode before this table existed: such a start deactivated the
+-- sandbox merchant while it still held the public sandbox secret key, and nothing else does but
+-- `easypay merchant deactivate`, which an operator of a production database may well have run.
+INSERT INTO served_in_production (id, first_served_at)
+SELECT 1, NULL FROM merchants
+WHERE mall_id = 'T5102001' AND active = 0 AND secret_key = 'easypay-sandbox-secret';

@@ -187,16 +187,22 @@ pub async fn start(config: Config) -> anyhow::Result<RunningGateway> {
 /// Sandbox mode's control plane answers anyone: on a database a gateway has served outside
 /// sandbox mode, it would let anyone approve real merchants' orders and replace their keys.
 async fn refuse_sandbox_on_a_production_database(db: &Db) -> anyhow::Result<()> {
-    let Some(since) = crate::store::production_mark::first_served(db.pool()).await? else {
-        return Ok(());
+    use crate::store::production_mark::{self, Served};
+    let since = match production_mark::served(db.pool()).await? {
+        Served::NeverInProduction => return Ok(()),
+        Served::InProductionSince(Some(at)) => format!(
+            " since {} Seoul time",
+            at.with_timezone(&easypay_api::seoul_time::seoul())
+                .format("%Y-%m-%d %H:%M:%S")
+        ),
+        // An earlier version's --no-sandbox start deactivated the public sandbox merchant.
+        Served::InProductionSince(None) => " (by an earlier version)".to_owned(),
     };
-    let since = since.with_timezone(&easypay_api::seoul_time::seoul());
     anyhow::bail!(
-        "this database has been served outside sandbox mode (--no-sandbox) since {} Seoul time: \
-         sandbox mode would open its unauthenticated control plane (/_sandbox/) on its merchants, \
-         letting anyone approve their orders and replace their keys; start with --no-sandbox \
-         (EASYPAY_NO_SANDBOX=true), or give the sandbox a database of its own",
-        since.format("%Y-%m-%d %H:%M:%S")
+        "this database has been served outside sandbox mode (--no-sandbox){since}: sandbox mode \
+         would open its unauthenticated control plane (/_sandbox/) on its merchants, letting \
+         anyone approve their orders and replace their keys; start with --no-sandbox \
+         (EASYPAY_NO_SANDBOX=true), or give the sandbox a database of its own"
     )
 }
 

@@ -200,9 +200,9 @@ async fn resend(db: &Db, target: ResendTarget) -> anyhow::Result<()> {
             match notifications::resend(db.pool(), &id, Utc::now()).await? {
                 Resent::Queued => {}
                 Resent::NoSuchNotification => bail!("no notification {id}"),
-                Resent::Withdrawn => bail!(
-                    "notification {id} was withdrawn (its payment was voided before it was \
-                     delivered): it is not sent again"
+                Resent::PaymentVoided => bail!(
+                    "notification {id} tells of an approval whose payment was voided since \
+                     (TS12): it is not sent again"
                 ),
             }
             println!("notification {id} will be sent again now");
@@ -216,15 +216,17 @@ async fn resend(db: &Db, target: ResendTarget) -> anyhow::Result<()> {
             )
             .await?;
             let bar = super::progress::counter(failed.len() as u64, "resending");
+            let mut queued = 0;
             for row in &failed {
-                notifications::resend(db.pool(), &row.id, Utc::now()).await?;
+                match notifications::resend(db.pool(), &row.id, Utc::now()).await? {
+                    Resent::Queued => queued += 1,
+                    // Voided or gone since the list: not sent, not counted.
+                    Resent::PaymentVoided | Resent::NoSuchNotification => {}
+                }
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            println!(
-                "{} failed notification(s) will be sent again now",
-                failed.len()
-            );
+            println!("{queued} failed notification(s) will be sent again now");
         }
     }
     Ok(())

@@ -124,12 +124,12 @@ pub async fn resend(
     own_notification(&state, &merchant, &id).await?;
     match notifications::resend(state.db.pool(), &id, Utc::now()).await? {
         Resent::Queued => {}
-        Resent::Withdrawn => {
+        Resent::PaymentVoided => {
             return Err(ApiError::new(
                 ResCode::NotificationWithdrawn,
                 format!(
-                    "id: notification {id:?} was withdrawn (its payment was voided before it was \
-                     delivered) and is not sent again"
+                    "id: notification {id:?} tells of an approval whose payment was voided since \
+                     (TS12): it is not sent again"
                 ),
             ))
         }

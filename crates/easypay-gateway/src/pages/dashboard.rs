@@ -764,10 +764,10 @@ async fn resend_notification(
                 encode("resent: a new cycle of tries starts now")
             ))
         }
-        Ok(Resent::Withdrawn) => see_other(&format!(
+        Ok(Resent::PaymentVoided) => see_other(&format!(
             "../{back}?error={}",
             encode(
-                "withdrawn: its payment was voided before it was delivered; it is not sent again"
+                "its payment was voided since (TS12): the approval it tells of is not sent again"
             )
         )),
         Ok(Resent::NoSuchNotification) => see_other(&format!(

@@ -111,8 +111,8 @@ async fn holds_by(
 /// What a rotation re-sealed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Rotated {
-    pub billing_keys: usize,
-    pub registrations: usize,
+    pub billing_keys: u64,
+    pub registrations: u64,
 }
 
 /// A rotation that met card traffic in a deadlock or a lock wait (PostgreSQL) is tried again this
@@ -199,15 +199,22 @@ async fn rotate_once(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::R
         )
             .fetch_all(&mut *tx)
             .await?;
+    let mut resealed_keys = 0;
     for (batch_key, sealed) in &keys {
         let context = BillingKey::seal_context(batch_key);
         let resealed = reseal(current, new, sealed, &context)
             .with_context(|| format!("billing key {batch_key}"))?;
-        sqlx::query("UPDATE billing_keys SET card_sealed = $1 WHERE batch_key = $2")
-            .bind(resealed.as_str())
-            .bind(batch_key)
-            .execute(&mut *tx)
-            .await?;
+        // Only if it still holds what was read: a removal that committed meanwhile (PostgreSQL:
+        // these rows are not locked) erased it, and it stays erased.
+        resealed_keys += sqlx::query(
+            "UPDATE billing_keys SET card_sealed = $1 WHERE batch_key = $2 AND card_sealed = $3",
+        )
+        .bind(resealed.as_str())
+        .bind(batch_key)
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     }
     let registrations: Vec<(String, String)> = sqlx::query_as(
         "SELECT window_token, card_sealed FROM billing_registrations \
@@ -215,21 +222,28 @@ async fn rotate_once(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::R
     )
     .fetch_all(&mut *tx)
     .await?;
+    let mut resealed_registrations = 0;
     for (window_token, sealed) in &registrations {
         let context = Registration::seal_context_of(window_token);
         // The window token opens the window: never printed.
         let resealed = reseal(current, new, sealed, &context)
             .context("a registration's card (its row was altered?)")?;
-        sqlx::query("UPDATE billing_registrations SET card_sealed = $1 WHERE window_token = $2")
-            .bind(resealed.as_str())
-            .bind(window_token)
-            .execute(&mut *tx)
-            .await?;
+        // As above: a lapsed registration's card erased meanwhile stays erased.
+        resealed_registrations += sqlx::query(
+            "UPDATE billing_registrations SET card_sealed = $1 \
+             WHERE window_token = $2 AND card_sealed = $3",
+        )
+        .bind(resealed.as_str())
+        .bind(window_token)
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     }
     tx.commit().await?;
     Ok(Rotated {
-        billing_keys: keys.len(),
-        registrations: registrations.len(),
+        billing_keys: resealed_keys,
+        registrations: resealed_registrations,
     })
 }
 

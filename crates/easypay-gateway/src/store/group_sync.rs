@@ -235,7 +235,9 @@ pub fn database_file(url: &str) -> Option<PathBuf> {
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+    // The path as sqlx opens it: percent-decoded (`my%20db.db` is `my db.db`).
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path.as_ref()))
 }
 
 #[cfg(test)]
@@ -251,6 +253,10 @@ mod tests {
         assert_eq!(
             database_file("sqlite:///tmp/x/e.db"),
             Some(PathBuf::from("/tmp/x/e.db"))
+        );
+        assert_eq!(
+            database_file("sqlite:///tmp/x/my%20db.db"),
+            Some(PathBuf::from("/tmp/x/my db.db"))
         );
         assert_eq!(database_file("sqlite::memory:"), None);
         assert_eq!(database_file("postgres://h/db"), None);

@@ -609,7 +609,6 @@ impl Db {
     }
 }
 
-/// Recognises the backend and makes a bare SQLite path creatable (`mode=rwc`).
 /// Whether a PostgreSQL database has had the gateway's migrations. A database that cannot be
 /// reached counts as having them: [`Db::connect`] then says why it cannot be reached.
 async fn has_a_schema(url: &str) -> bool {
@@ -626,6 +625,7 @@ async fn has_a_schema(url: &str) -> bool {
     !matches!(looked, Ok(Ok(false)))
 }
 
+/// Recognises the backend and makes a bare SQLite path creatable (`mode=rwc`).
 fn normalise_url(url: &str) -> anyhow::Result<(Backend, String)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Backend::Postgres, url.to_owned()));

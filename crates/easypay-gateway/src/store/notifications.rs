@@ -5,6 +5,8 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::batch::{self, LockedRow};
 use super::{Backend, Db, StoreError, WriteTx};
+use crate::domain::wechat_payment::PaymentState;
+use crate::notify::Kind;
 
 /// Where a notification is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,13 +263,20 @@ async fn record_attempt(tx: &mut WriteTx, finished: &Finished) -> Result<(), Sto
     .await?;
     if settled.rows_affected() == 0 {
         // A resend came during the attempt: the new cycle stands as the resend set it (its first
-        // try due at once); or a void withdrew it, and it stays withdrawn. The attempt only
-        // counts, and gives the lease back.
+        // try due at once); the attempt only counts, and gives the lease back. Or a void withdrew
+        // it: it stays withdrawn, unless this attempt was acknowledged, in which case the
+        // merchant has it and it is delivered after all.
+        let acknowledged = i64::from(matches!(after, AfterAttempt::Delivered));
         sqlx::query(
             "UPDATE notifications SET attempts_total = attempts_total + 1, \
-             lease_owner = NULL, lease_until = NULL WHERE id = $1",
+             lease_owner = NULL, lease_until = NULL, \
+             delivered_at = CASE WHEN status = 'withdrawn' AND $2 = 1 THEN $3 ELSE delivered_at END, \
+             status = CASE WHEN status = 'withdrawn' AND $2 = 1 THEN 'delivered' ELSE status END \
+             WHERE id = $1",
         )
         .bind(id)
+        .bind(acknowledged)
+        .bind(now.timestamp_millis())
         .execute(&mut **tx)
         .await?;
     }
@@ -345,11 +354,13 @@ pub enum Resent {
     /// A new cycle starts now.
     Queued,
     NoSuchNotification,
-    /// It was withdrawn (see [`DeliveryStatus::Withdrawn`]) and stays so.
-    Withdrawn,
+    /// A WeChat approval notification of a payment voided since: withdrawn (see
+    /// [`DeliveryStatus::Withdrawn`]), or delivered before the void; never sent again.
+    PaymentVoided,
 }
 
-/// Starts a new delivery cycle now (KICC's manual resend), unless the notification was withdrawn.
+/// Starts a new delivery cycle now (KICC's manual resend), unless it tells of an approval whose
+/// payment was voided since.
 /// An attempt in flight keeps its lease: it ends (within the delivery timeout), is recorded, and
 /// the new cycle's first try follows it at once (see [`record_attempt`]).
 pub async fn resend<'e, E>(db: E, id: &str, now: DateTime<Utc>) -> Result<Resent, sqlx::Error>
@@ -360,17 +371,20 @@ where
     // notification follows the merchant's notiUrl as it is then.
     let updated = sqlx::query(
         "UPDATE notifications SET status = 'pending', attempts_in_cycle = 0, next_attempt_at = $1, \
-         cycle = cycle + 1, delivered_at = NULL WHERE id = $2 AND status <> 'withdrawn'",
+         cycle = cycle + 1, delivered_at = NULL WHERE id = $2 AND status <> 'withdrawn' \
+         AND NOT (kind = $3 AND pg_cno IN (SELECT pg_cno FROM payments WHERE state = $4))",
     )
     .bind(now.timestamp_millis())
     .bind(id)
+    .bind(Kind::WechatApproval.as_str())
+    .bind(PaymentState::Voided.as_str())
     .execute(db)
     .await?;
     if updated.rows_affected() == 1 {
         return Ok(Resent::Queued);
     }
     Ok(match find(db, id).await? {
-        Some(_) => Resent::Withdrawn,
+        Some(_) => Resent::PaymentVoided,
         None => Resent::NoSuchNotification,
     })
 }

@@ -19,14 +19,26 @@ where
     Ok(())
 }
 
-/// When a gateway first served this database outside sandbox mode, if one ever did.
-pub async fn first_served<'e, E>(db: E) -> Result<Option<DateTime<Utc>>, sqlx::Error>
+/// Whether a gateway ever served this database outside sandbox mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    NeverInProduction,
+    /// Since then (`None`: by a version that did not record when).
+    InProductionSince(Option<DateTime<Utc>>),
+}
+
+pub async fn served<'e, E>(db: E) -> Result<Served, sqlx::Error>
 where
     E: Executor<'e, Database = Any>,
 {
-    let row: Option<(i64,)> =
+    let row: Option<(Option<i64>,)> =
         sqlx::query_as("SELECT first_served_at FROM served_in_production WHERE id = 1")
             .fetch_optional(db)
             .await?;
-    Ok(row.and_then(|(millis,)| DateTime::from_timestamp_millis(millis)))
+    Ok(match row {
+        None => Served::NeverInProduction,
+        Some((millis,)) => {
+            Served::InProductionSince(millis.and_then(DateTime::from_timestamp_millis))
+        }
+    })
 }

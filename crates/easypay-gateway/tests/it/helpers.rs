@@ -277,6 +277,11 @@ impl TestApp {
         self.gateway = Some(gateway);
     }
 
+    /// Stops the gateway (as a clean shutdown), leaving its database for another start.
+    pub async fn stop(&mut self) {
+        self.gateway.take().expect("running").stop().await.unwrap();
+    }
+
     pub fn gateway(&self) -> &RunningGateway {
         self.gateway.as_ref().expect("running")
     }

@@ -271,14 +271,36 @@ async fn a_void_withdraws_the_approval_notification_not_yet_delivered(backend: B
     )
     .await;
     assert_eq!(listed["notifications"][0]["id"], id, "{listed}");
-    // A void of a payment whose approval was delivered changes nothing of it.
+    // A void of a payment whose approval was delivered leaves it delivered, and it is never sent
+    // again either.
     let delivered = paid_order(&app, &receiver.url).await;
-    wait_until(&app, &delivered, |n| n["status"] == "delivered").await;
+    let was = wait_until(&app, &delivered, |n| n["status"] == "delivered").await;
     assert_eq!(app.sandbox(&delivered, "void").await.0, 200);
     assert_eq!(
         notification_of(&app, &delivered).await["status"],
         "delivered"
     );
+    let (_, refused) = merchant_api(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/notifications/{}/resend", was["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(refused["resCd"], "S002", "{refused}");
+}
+
+/// A void that commits while an attempt of the approval is under way withdraws it; if that attempt
+/// is then acknowledged, the merchant has it, and it is recorded as delivered.
+async fn an_approval_acknowledged_after_its_void_is_delivered(backend: Backend) {
+    let (app, receiver) =
+        app_and_slow_receiver(backend, Duration::from_secs(3), Duration::from_millis(1500)).await;
+    let pg_cno = paid_order(&app, &receiver.url).await;
+    receiver.wait_for(1, WAIT).await;
+    assert_eq!(app.sandbox(&pg_cno, "void").await.0, 200);
+    assert_eq!(notification_of(&app, &pg_cno).await["status"], "withdrawn");
+    let delivered = wait_until(&app, &pg_cno, |n| n["status"] == "delivered").await;
+    assert_eq!(outcomes(&delivered), ["acknowledged"]);
+    assert!(delivered["deliveredAt"].is_string(), "{delivered}");
 }
 
 async fn a_resend_during_an_attempt_starts_a_new_cycle_after_it(backend: Backend) {
@@ -477,6 +499,7 @@ on_both_backends!(
     a_notification_that_used_all_its_tries_is_failed_then_resent,
     a_resend_during_an_attempt_starts_a_new_cycle_after_it,
     a_void_withdraws_the_approval_notification_not_yet_delivered,
+    an_approval_acknowledged_after_its_void_is_delivered,
     the_notification_api_is_the_merchants_own,
     flush_attempts_everything_now,
     a_slow_receiver_does_not_delay_the_others,

@@ -207,10 +207,50 @@ fn serve_log_until_listening(database_url: &str) -> String {
     log
 }
 
+/// A database served outside sandbox mode by a version from before the mark: its `--no-sandbox`
+/// start left the public sandbox merchant deactivated, and the upgrade infers the mark from that.
+async fn a_production_database_from_before_the_mark_is_marked_on_upgrade(backend: Backend) {
+    use sqlx::Connection;
+    let mut app = spawn_with(backend, |config| {
+        config.card_key = Some(CARD_KEY.into());
+        config.card_key_file = None;
+    })
+    .await;
+    app.restart_with(|config| config.sandbox = false).await;
+    app.stop().await;
+    // Back to the schema before the mark (migrations 10 and later undone).
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    for undo in [
+        "DROP TABLE served_in_production",
+        "DROP INDEX notifications_by_payment",
+        "DROP INDEX billing_registrations_holding_a_card",
+        "DELETE FROM _sqlx_migrations WHERE version >= 10 AND version < 1001",
+    ] {
+        sqlx::query(undo).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+    let mut sandbox = app.config().clone();
+    sandbox.sandbox = true;
+    let refused = format!(
+        "{:#}",
+        app::start(sandbox)
+            .await
+            .err()
+            .expect("a sandbox start is refused")
+    );
+    assert!(
+        refused.contains("served outside sandbox mode (--no-sandbox) (by an earlier version)"),
+        "{refused}"
+    );
+}
+
 on_both_backends!(
     the_sandbox_merchant_is_activated_only_with_both_secrets_rotated,
     a_public_webhook_secret_alone_is_retired_outside_sandbox_mode,
     activating_the_active_sandbox_merchant_says_it_is_active,
     a_sandbox_start_warns_of_a_deactivated_sandbox_merchant,
     a_database_served_in_production_is_never_served_in_sandbox_mode,
+    a_production_database_from_before_the_mark_is_marked_on_upgrade,
 );
