@@ -104,8 +104,9 @@ impl IssueKeyRequest {
 
 // Read leniently (kicc-api §1.2, §1.8, §3.3): `cardNo`, the billing key, is required; every other
 // text may be absent (empty), and `installmentMonth` may be a number or a digit string (absent: 0).
-/// `paymentInfo.cardInfo` of an issuance: `cardNo` is the billing key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `paymentInfo.cardInfo` of an issuance: `cardNo` is the billing key, which its `Debug` leaves
+/// out (it charges the card with no other secret: no log line should hold it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCardInfo {
@@ -142,6 +143,24 @@ pub struct IssuedCardInfo {
     /// `cardMaskNo`: the masked card number to show the customer, e.g. `546465********41`.
     #[serde(default)]
     pub card_mask_no: String,
+}
+
+impl std::fmt::Debug for IssuedCardInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCardInfo")
+            .field("card_no", &"<billing key>")
+            .field("issuer_code", &self.issuer_code)
+            .field("issuer_name", &self.issuer_name)
+            .field("acquirer_code", &self.acquirer_code)
+            .field("acquirer_name", &self.acquirer_name)
+            .field("installment_month", &self.installment_month)
+            .field("card_gubun", &self.card_gubun)
+            .field("card_biz_gubun", &self.card_biz_gubun)
+            .field("part_cancel_used", &self.part_cancel_used)
+            .field("sub_card_cd", &self.sub_card_cd)
+            .field("card_mask_no", &self.card_mask_no)
+            .finish()
+    }
 }
 
 // Read leniently: its texts may be absent (empty).
@@ -327,6 +346,8 @@ mod tests {
     fn the_documented_issuance_reads_and_the_key_is_required() {
         let answer: IssueKeyResponse = serde_json::from_value(documented_issuance()).unwrap();
         assert_eq!(answer.amount, Some(0));
+        // The key charges the card: no Debug output (a log line) holds it.
+        assert!(!format!("{answer:?}").contains("T00019972103BA260900"));
         let card = answer.payment_info.unwrap().card_info;
         assert_eq!(card.card_no, "T00019972103BA260900");
         // Only the key matters in cardInfo: anything else may be missing.

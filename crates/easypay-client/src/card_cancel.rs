@@ -5,6 +5,7 @@ use easypay_api::card_revise::{ReviseCardRequest, ReviseCardResponse};
 use easypay_api::msg_auth;
 use serde_json::json;
 
+use crate::charge::Tax;
 use crate::client::Client;
 use crate::error::Error;
 use crate::keys::{new_shop_transaction_id, seoul_date};
@@ -21,6 +22,8 @@ pub struct CancelCard<'c> {
     remain_amount: Option<u64>,
     message: Option<String>,
     client_ip: Option<String>,
+    client_id: Option<String>,
+    tax: Option<Tax>,
     shop_transaction_id: Option<String>,
     cancel_req_date: Option<String>,
 }
@@ -69,6 +72,8 @@ impl Client {
             remain_amount: None,
             message: None,
             client_ip: None,
+            client_id: None,
+            tax: None,
             shop_transaction_id: None,
             cancel_req_date: None,
         }
@@ -101,6 +106,20 @@ impl CancelCard<'_> {
         self
     }
 
+    /// Who asks for the cancel (`clientId`, ≤ 32 bytes), e.g. the operator's login.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// The cancelled amount's taxable, tax-free and VAT parts (`taxInfo`: `taxationAmount`,
+    /// `taxFreeAmount`, `vatAmount`), for a charge made with [`crate::Tax`] parts: the same
+    /// [`Tax`] type as a charge's.
+    pub fn tax(mut self, tax: Tax) -> Self {
+        self.tax = Some(tax);
+        self
+    }
+
     /// Sends under this key instead of a generated one.
     pub fn shop_transaction_id(mut self, key: impl Into<String>) -> Self {
         self.shop_transaction_id = Some(key.into());
@@ -116,7 +135,11 @@ impl CancelCard<'_> {
         self
     }
 
-    /// Checks, signs and sends, retrying with the same key and date.
+    /// Checks, signs and sends, retrying with the same key and date. Unlike a charge, a cancel
+    /// whose answer is lost is not looked up by itself: on an error with
+    /// [`Error::outcome_unknown`], send it again with the same key and date
+    /// ([`CancelCard::shop_transaction_id`], [`CancelCard::cancel_req_date`]), or look it up with
+    /// [`Client::recover_card_cancel`].
     pub async fn send(self) -> Result<CardCancel, Error> {
         let client = self.client;
         let key = self
@@ -133,6 +156,12 @@ impl CancelCard<'_> {
             "amount": self.partial,
             "remainAmount": self.remain_amount,
             "clientIp": self.client_ip,
+            "clientId": self.client_id,
+            "taxInfo": self.tax.map(|tax| json!({
+                "taxationAmount": tax.tax_amount,
+                "taxFreeAmount": tax.free_amount,
+                "vatAmount": tax.vat_amount,
+            })),
             "cancelReqDate": date,
             "msgAuthValue": msg_auth::sign(&client.secret_key, &[&self.pg_cno, &key]),
             "reviseMessage": self.message,

@@ -3,8 +3,12 @@
 use serde_json::{json, Value};
 
 /// The customer of a WeChat order, card registration or charge (`customerInfo`). Every field is
-/// optional; KICC's rules apply when the request is sent (name and id ≤ 20 bytes, contact number
-/// digits only, ≤ 11).
+/// optional; KICC's rules apply when the request is sent, and a value that breaks one refuses the
+/// whole request before anything is sent: lengths in EUC-KR bytes (name and id ≤ 20, a Hangul
+/// syllable counting 2), contact number digits only (≤ 11), and text only of what EUC-KR holds,
+/// without `' " < > \ ; |`. EUC-KR has Hangul, Latin letters and the Hanja of KS X 1001 but not
+/// simplified Chinese: `张伟` is refused, so leave a WeChat shopper's name out, or write it in
+/// Latin letters (`Zhang Wei`); `O'Brien` is refused too (`OBrien`).
 ///
 /// ```
 /// use easypay_client::Customer;

@@ -9,8 +9,10 @@
 //!   generated per call and reused on every retry; retries only where safe (connection errors,
 //!   timeouts, HTTP 5xx, `D003`) with capped exponential backoff; request dates in Seoul time.
 //!   With the defaults (4 attempts) a call that never gets an answer gives up after at most about
-//!   2 minutes (4 × 30 s plus up to 3.5 s of backoff): for calls made while a shopper waits, set a
-//!   shorter [`ClientBuilder::timeout`] and fewer attempts ([`ClientBuilder::retry`]).
+//!   2 minutes (4 × 30 s plus up to 3.5 s of backoff), and a charge or a billing-key issuance
+//!   after twice that (it then looks its answer up with `retrieveTransaction`, retried alike): for
+//!   calls made while a shopper waits, set a shorter [`ClientBuilder::timeout`] and fewer attempts
+//!   ([`ClientBuilder::retry`]).
 //! - **Integrity**: approval answers have their `msgAuthValue` verified; a WeChat payment whose
 //!   approved amount is not the order's is cancelled at once ([`Client::confirm_wechat`]); a
 //!   payment the merchant cannot record is cancelled ([`Client::record_or_cancel`],

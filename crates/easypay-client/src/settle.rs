@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::money::Money;
 use crate::wechat::{WechatPayment, WechatStatus};
 use crate::wechat_cancel::WechatCancel;
+use easypay_api::ResCode;
 
 /// Why a payment was not settled. `E` is the error of the merchant's own "record the payment"
 /// step ([`Client::record_or_cancel`], [`Client::settle_wechat`]).
@@ -25,7 +26,9 @@ pub enum SettleError<E = Infallible> {
     /// mark the order unpaid. Nothing was recorded or cancelled.
     NotApproved(WechatStatus),
     /// The wallet approved another amount than the order's: the payment was cancelled in full at
-    /// once, as KICC requires; `cancel` is that cancel's outcome (on `Err`, cancel it again).
+    /// once, as KICC requires; `cancel` is that cancel's outcome (on `Err`, cancel it again,
+    /// unless it is `C006`: another settlement cancelled it first; [`SettleError::must_run_again`]
+    /// tells).
     AmountMismatch {
         /// The order's amount.
         expected: Money,
@@ -47,6 +50,9 @@ impl<E: fmt::Display> fmt::Display for SettleError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cancelled = |cancel: &Result<WechatCancel, Error>| match cancel {
             Ok(cancel) => format!("cancelled (cancelPgCno {})", cancel.cancel_pg_cno),
+            Err(_) if cancelled_already(cancel) => {
+                "cancelled in full already (C006: another settlement's cancel came first)".into()
+            }
             Err(error) => format!("the cancel FAILED, cancel it again: {error}"),
         };
         match self {
@@ -99,8 +105,22 @@ impl<E> SettleError<E> {
             SettleError::Client(_) => true,
             SettleError::NotApproved(_) => false,
             SettleError::AmountMismatch { cancel, .. }
-            | SettleError::RecordFailed { cancel, .. } => cancel.is_err(),
+            | SettleError::RecordFailed { cancel, .. } => {
+                cancel.is_err() && !cancelled_already(cancel)
+            }
         }
+    }
+}
+
+/// A cancel refused because the payment is cancelled in full already (`C006`): another
+/// settlement of the same payment (a notification and the browser's return at once) cancelled it
+/// first. What the cancel was for is done.
+fn cancelled_already(cancel: &Result<WechatCancel, Error>) -> bool {
+    match cancel {
+        Ok(_) => false,
+        Err(error) => error
+            .refusal()
+            .is_some_and(|refusal| refusal.is(ResCode::AlreadyCancelled)),
     }
 }
 
@@ -178,7 +198,9 @@ impl Client {
     /// `record` must succeed when the payment is already recorded: notifications are sent again
     /// (a lost acknowledgement, a resend), and the browser's return may come too. Write it
     /// idempotently (`UPDATE orders SET paid = true …`, or `INSERT … ON CONFLICT DO NOTHING`);
-    /// an error from it cancels a payment that was recorded.
+    /// an error from it cancels a payment that was recorded. Any error cancels, a passing one too
+    /// (a dropped database connection): retry inside `record` what deserves a retry, and return
+    /// an error only when the payment really cannot be recorded.
     ///
     /// ```no_run
     /// # async fn run(client: easypay_client::Client, payment: easypay_client::WechatPayment) {
@@ -246,5 +268,39 @@ impl Client {
             Ok(recorded) => Ok(recorded),
             Err(source) => Err(self.cancel_unrecorded(&pg_cno, source).await),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Refusal;
+
+    fn refused(code: ResCode) -> Error {
+        Error::Refused(Refusal {
+            res_cd: code.as_str().into(),
+            res_msg: "refused".into(),
+            body: serde_json::json!({}),
+        })
+    }
+
+    #[test]
+    fn a_mismatch_cancelled_first_by_another_settlement_is_settled() {
+        let mismatch = |cancel| SettleError::<Infallible>::AmountMismatch {
+            expected: Money::krw(1000),
+            approved: Money::krw(900),
+            cancel: Err(cancel),
+        };
+        let first_elsewhere = mismatch(refused(ResCode::AlreadyCancelled));
+        assert!(!first_elsewhere.must_run_again());
+        assert!(
+            first_elsewhere
+                .to_string()
+                .contains("cancelled in full already"),
+            "{first_elsewhere}"
+        );
+        let failed = mismatch(refused(ResCode::MsgAuthValueMismatch));
+        assert!(failed.must_run_again());
+        assert!(failed.to_string().contains("the cancel FAILED"), "{failed}");
     }
 }

@@ -63,8 +63,9 @@ impl<K: AsRef<str>, V: AsRef<str>> HeaderLookup for Vec<(K, V)> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebhookError {
-    /// The webhook secret is not `whsec_` followed by base64.
-    #[error("the webhook secret is not whsec_ followed by base64")]
+    /// The webhook secret is not `whsec_` followed by the base64 of at least 24 bytes (an empty or
+    /// short key, e.g. from a template whose variable was unset, would verify forgeries).
+    #[error("the webhook secret is not whsec_ followed by the base64 of at least 24 bytes")]
     BadSecret,
     /// A Standard Webhooks header is missing: not from this gateway (KICC's own hosts send none;
     /// see the [module docs](self)).
@@ -196,8 +197,7 @@ impl Notification {
 impl WebhookVerifier {
     /// A verifier with the default tolerance of 5 minutes.
     pub fn new(secret: &str) -> Result<WebhookVerifier, WebhookError> {
-        let usable = secret.starts_with("whsec_")
-            && webhook_signature::sign(secret, "probe", 0, b"").is_some();
+        let usable = webhook_signature::is_strong_secret(secret);
         if !usable {
             return Err(WebhookError::BadSecret);
         }
@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn another_secret_or_id_is_refused() {
         let headers = webhook_headers(SECRET, BODY, Utc::now());
-        let other = WebhookVerifier::new("whsec_b3RoZXIta2V5").unwrap();
+        let other = WebhookVerifier::new("whsec_YW5vdGhlci1tZXJjaGFudHMta2V5LTI0").unwrap();
         assert_eq!(
             other.verify(&headers, BODY),
             Err(WebhookError::BadSignature)
@@ -349,9 +349,12 @@ mod tests {
             verifier.verify(&renamed, BODY),
             Err(WebhookError::BadSignature)
         );
-        assert_eq!(
-            WebhookVerifier::new("not-a-secret").unwrap_err(),
-            WebhookError::BadSecret
-        );
+        for weak in ["not-a-secret", "whsec_", "whsec_YQ=="] {
+            assert_eq!(
+                WebhookVerifier::new(weak).unwrap_err(),
+                WebhookError::BadSecret,
+                "{weak}"
+            );
+        }
     }
 }

@@ -334,10 +334,17 @@ async fn card_charges_are_cancelled_in_part_then_in_full() {
         .send()
         .await
         .unwrap();
+    // With the cancelled amount's tax parts and who asked, as KICC's cancel takes them.
     let part = client
         .cancel_card(&charge.pg_cno)
         .partial(4_000)
         .expect_remaining(6_000)
+        .tax(easypay_client::Tax {
+            tax_amount: 3_637,
+            free_amount: 0,
+            vat_amount: 363,
+        })
+        .client_id("ops-admin")
         .send()
         .await
         .unwrap();
