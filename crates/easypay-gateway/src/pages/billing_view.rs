@@ -306,6 +306,7 @@ fn document(lang: LangFlag, device: DeviceType, title: &str, body: &str) -> Stri
 {body}
 </main>
 <script>addEventListener('pageshow',function(e){{if(e.persisted)location.replace(location.pathname)}})</script>
+<script>var f=document.querySelector('[autofocus]');if(f&&document.activeElement!==f)f.focus()</script>
 </body>
 </html>
 "#,

@@ -26,7 +26,7 @@ use crate::http::error::ApiError;
 use crate::processor::wechat_wallet::{self, OrderRef};
 use crate::store::dashboard::{self, PaymentFilter, PaymentRow};
 use crate::store::merchants::from_millis;
-use crate::store::notifications::{self, NotificationRecord, Resent};
+use crate::store::notifications::{self, DeliveryStatus, NotificationRecord, Resent};
 
 /// The most rows a list shows.
 const LIST_LIMIT: i64 = 200;
@@ -592,7 +592,9 @@ fn wallet_actions(row: &PaymentRow) -> String {
     };
     match row.state.as_str() {
         "pending" => format!(
-            "<div class=\"actions\"><form class=\"inline\" method=\"post\" action=\"{segment}/approve\"><button type=\"submit\" id=\"action-approve\" class=\"primary\">Approve</button> <label class=\"muted\">amount <input name=\"amount\" id=\"approve-amount\" inputmode=\"numeric\" size=\"10\" placeholder=\"{}\"></label></form>{}{}</div>",
+            "<div class=\"actions\"><form class=\"inline\" method=\"post\" action=\"{segment}/approve\"><button type=\"submit\" id=\"action-approve\" class=\"primary\">Approve</button> <label class=\"muted\">amount in {} <input name=\"amount\" id=\"approve-amount\" inputmode=\"numeric\" size=\"10\" placeholder=\"{}\"></label></form>{}{}</div>",
+            // Amounts are in the minor unit, as the API's: 1203 is USD 12.03.
+            if row.currency == "USD" { "cents" } else { "won" },
             row.amount,
             button("decline", "Decline", "danger"),
             button("expire", "Expire", "")
@@ -725,11 +727,16 @@ async fn notification_page(
             )
         })
         .collect();
-    let pretty = serde_json::from_str::<serde_json::Value>(&record.body)
-        .and_then(|body| serde_json::to_string_pretty(&body))
-        .unwrap_or_else(|_| record.body.clone());
+    // The bytes as sent and signed (`webhook-signature` is over them): never re-serialised.
+    let sent = &record.body;
+    // A withdrawn notification is never sent again: no button invites it.
+    let actions = if record.status == DeliveryStatus::Withdrawn.as_str() {
+        "<p class=\"muted\">Withdrawn: its payment was voided before it was delivered, so it is never sent again.</p>".to_owned()
+    } else {
+        resend_button(&path_segment(&record.id))
+    };
     let body = format!(
-        "<p><a href=\"../notifications\">← Notifications</a> · <a href=\"../payments/{}\">payment {}</a></p><h1>Notification <code>{}</code></h1>{}<dl class=\"summary\"><dt>kind</dt><dd>{}</dd><dt>merchant</dt><dd>{}</dd><dt>to</dt><dd>{}</dd><dt>status</dt><dd id=\"status\">{}</dd><dt>attempts</dt><dd>{}</dd><dt>created</dt><dd>{}</dd><dt>request id</dt><dd>{}</dd></dl><div class=\"actions\">{}</div><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th class=\"num\">#</th><th>started (KST)</th><th>outcome</th><th>HTTP</th><th class=\"num\">ms</th><th>answer</th></tr></thead><tbody>{rows}</tbody></table><h2>Body</h2><pre>{}</pre>",
+        "<p><a href=\"../notifications\">← Notifications</a> · <a href=\"../payments/{}\">payment {}</a></p><h1>Notification <code>{}</code></h1>{}<dl class=\"summary\"><dt>kind</dt><dd>{}</dd><dt>merchant</dt><dd>{}</dd><dt>to</dt><dd>{}</dd><dt>status</dt><dd id=\"status\">{}</dd><dt>attempts</dt><dd>{}</dd><dt>created</dt><dd>{}</dd><dt>request id</dt><dd>{}</dd></dl><div class=\"actions\">{}</div><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th class=\"num\">#</th><th>started (KST)</th><th>outcome</th><th>HTTP</th><th class=\"num\">ms</th><th>answer</th></tr></thead><tbody>{rows}</tbody></table><h2>Body (as sent)</h2><pre>{}</pre>",
         path_segment(&record.pg_cno),
         escape(&record.pg_cno),
         escape(&record.id),
@@ -741,8 +748,8 @@ async fn notification_page(
         record.attempts_total,
         time(record.created_at),
         escape(record.request_id.as_deref().unwrap_or("-")),
-        resend_button(&path_segment(&record.id)),
-        escape(&pretty)
+        actions,
+        escape(sent)
     );
     shell("../../dashboard", "notifications", "Notification", body)
 }

@@ -195,7 +195,7 @@ h1{font-size:20px;margin:0 0 8px;text-align:center}
 .note{background:#f6fef9;border:1px dashed var(--green);border-radius:8px;padding:8px}
 .qr{display:flex;justify-content:center;margin:8px 0;transition:opacity .3s}
 .qr svg{width:100%;max-width:260px;height:auto;border:1px solid var(--line);border-radius:8px}
-.qr.closed{opacity:.12;filter:grayscale(1)}
+.qr.closed{opacity:.12;filter:grayscale(1) blur(6px)}
 .details{margin:16px 0;padding:0;border-top:1px solid var(--line)}
 .details .row{display:flex;justify-content:space-between;gap:12px;padding:10px 0;border-bottom:1px solid var(--line)}
 .details dt{color:var(--muted);margin:0}

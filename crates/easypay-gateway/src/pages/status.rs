@@ -182,7 +182,12 @@ if(!line||!window.fetch||!window.JSON)return;
 var texts=JSON.parse(document.getElementById("state-texts").textContent);
 var url=line.getAttribute("data-url"),mode=line.getAttribute("data-mode"),shown=line.getAttribute("data-state");
 var amount=document.getElementById("amount");
+// Back to this page from the merchant's (the back/forward cache restores it as it was, pending):
+// ask the server again, which shows the outcome with the return behind a button; never post again.
+var leaving=false;
+addEventListener("pageshow",function(e){if(e.persisted){leaving=true;window.location.reload();}});
 function show(d){
+if(leaving)return;
 if(amount&&d.amount&&amount.textContent!==d.amount)amount.textContent=d.amount;
 if(d.state===shown)return;
 if(mode==="reload"){if(d.returnForm&&shown==="pending"){back(d.returnForm);}else{window.location.reload();}return;}
@@ -197,6 +202,7 @@ var title=document.getElementById("qr-title");if(title&&t)title.textContent=t[2]
 }
 }
 function back(r){
+leaving=true;
 var f=document.createElement("form");f.method="post";f.action=r.action;
 r.fields.forEach(function(p){var i=document.createElement("input");i.type="hidden";i.name=p[0];i.value=p[1];f.appendChild(i);});
 document.body.appendChild(f);f.submit();

@@ -216,8 +216,8 @@ async fn timeline_actions_and_resend(backend: Backend) {
     }
     assert!(shown.matches("acknowledged").count() >= 2, "{shown}");
     assert!(
-        shown.contains("&quot;resCd&quot;: &quot;0000&quot;"),
-        "the body, escaped"
+        shown.contains("{&quot;resCd&quot;:&quot;0000&quot;"),
+        "the body as sent (resCd first), escaped"
     );
 
     let charged = page(&app, &format!("/_sandbox/dashboard/payments/{card}")).await;

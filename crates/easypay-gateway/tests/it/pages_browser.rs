@@ -126,6 +126,17 @@ async fn paying_in_the_cashier_returns_kiccs_fields_to_the_merchant() {
     assert_eq!(merchant.next_post().await, paid_return(&body, &pg_cno));
     browser.wait_for_text("merchant received the return").await;
     assert_eq!(app.find(&pg_cno).await["statusCd"], "TS01");
+    // Back from the merchant's page: the cashier, restored as it was (pending) from the
+    // back/forward cache, must ask the server again and show the outcome, not post a second
+    // return.
+    browser.client.back().await.unwrap();
+    browser.wait_for_text("Return to the merchant").await;
+    assert!(
+        merchant
+            .no_post_within(std::time::Duration::from_secs(3))
+            .await,
+        "Back posted the return again"
+    );
     browser.close().await;
 }
 
