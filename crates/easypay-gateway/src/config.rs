@@ -79,13 +79,6 @@ impl Config {
         if let Some(key) = &self.card_key {
             crate::vault::decode_key(key).context("--card-key")?;
         }
-        // Where the card key comes from: an existing key file must hold a key, and a new one
-        // must have a directory to go in. Nothing is created here.
-        crate::vault::KeySource::find(
-            self.card_key.as_deref(),
-            self.card_key_file.as_deref(),
-            &self.database_url,
-        )?;
         chrono::Duration::from_std(self.order_ttl).context("--order-ttl is too long")?;
         if self.order_ttl < Duration::from_secs(1) {
             bail!("--order-ttl must be at least 1s (an order must be payable for some time)");

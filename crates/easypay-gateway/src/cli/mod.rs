@@ -84,8 +84,19 @@ pub fn main() -> ExitCode {
     };
     if let Command::Config(args) = &layered.cli.command {
         print!("{}", layered::describe(&layered));
-        // The same checks `serve` makes before it starts.
-        return match args.clone().config().validate() {
+        // The same checks `serve` makes before it starts: its settings, then where the card key
+        // comes from (an existing key file must hold a key, a new one must have a directory to go
+        // in; nothing is created here).
+        let config = args.clone().config();
+        let checked = config.validate().and_then(|()| {
+            crate::vault::KeySource::find(
+                config.card_key.as_deref(),
+                config.card_key_file.as_deref(),
+                &config.database_url,
+            )
+            .map(drop)
+        });
+        return match checked {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {}", with_causes(&error));

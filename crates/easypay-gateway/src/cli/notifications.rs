@@ -10,7 +10,7 @@ use easypay_api::seoul_time;
 
 use super::DatabaseArg;
 use crate::store::merchants::from_millis;
-use crate::store::notifications::{self, DeliveryStatus, Resent};
+use crate::store::notifications::{self, DeliveryStatus, Resent, VOIDED_APPROVAL_NOT_RESENT};
 use crate::store::Db;
 
 #[derive(clap::Args)]
@@ -200,10 +200,7 @@ async fn resend(db: &Db, target: ResendTarget) -> anyhow::Result<()> {
             match notifications::resend(db.pool(), &id, Utc::now()).await? {
                 Resent::Queued => {}
                 Resent::NoSuchNotification => bail!("no notification {id}"),
-                Resent::PaymentVoided => bail!(
-                    "notification {id} tells of an approval whose payment was voided since \
-                     (TS12): it is not sent again"
-                ),
+                Resent::PaymentVoided => bail!("notification {id}: {VOIDED_APPROVAL_NOT_RESENT}"),
             }
             println!("notification {id} will be sent again now");
         }

@@ -19,7 +19,9 @@ use crate::openapi::wire::{
     AttemptView, NotificationAnswer, NotificationListAnswer, NotificationView, ResendAnswer,
 };
 use crate::store::merchants::{self, from_millis};
-use crate::store::notifications::{self, DeliveryStatus, NotificationRecord, Resent};
+use crate::store::notifications::{
+    self, DeliveryStatus, NotificationRecord, Resent, VOIDED_APPROVAL_NOT_RESENT,
+};
 
 const MAX_LIMIT: i64 = 500;
 
@@ -127,10 +129,7 @@ pub async fn resend(
         Resent::PaymentVoided => {
             return Err(ApiError::new(
                 ResCode::NotificationWithdrawn,
-                format!(
-                    "id: notification {id:?} tells of an approval whose payment was voided since \
-                     (TS12): it is not sent again"
-                ),
+                format!("id: notification {id:?}: {VOIDED_APPROVAL_NOT_RESENT}"),
             ))
         }
         // Deleted between the look-up and the resend: nothing deletes notifications, but the

@@ -26,7 +26,9 @@ use crate::http::error::ApiError;
 use crate::processor::wechat_wallet::{self, OrderRef};
 use crate::store::dashboard::{self, PaymentFilter, PaymentRow};
 use crate::store::merchants::from_millis;
-use crate::store::notifications::{self, DeliveryStatus, NotificationRecord, Resent};
+use crate::store::notifications::{
+    self, DeliveryStatus, NotificationRecord, Resent, VOIDED_APPROVAL_NOT_RESENT,
+};
 
 /// The most rows a list shows.
 const LIST_LIMIT: i64 = 200;
@@ -773,9 +775,7 @@ async fn resend_notification(
         }
         Ok(Resent::PaymentVoided) => see_other(&format!(
             "../{back}?error={}",
-            encode(
-                "its payment was voided since (TS12): the approval it tells of is not sent again"
-            )
+            encode(VOIDED_APPROVAL_NOT_RESENT)
         )),
         Ok(Resent::NoSuchNotification) => see_other(&format!(
             "../{back}?error={}",

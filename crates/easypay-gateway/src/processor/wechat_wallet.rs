@@ -86,12 +86,8 @@ async fn apply_in(tx: &mut WriteTx, event: &Event) -> Result<WechatPayment, ApiE
                 // An approval notification not delivered yet would tell of money that was given
                 // back: it is withdrawn, in the same transaction.
                 PaymentState::Voided => {
-                    notifications::withdraw_undelivered(
-                        tx,
-                        Kind::WechatApproval.as_str(),
-                        &next.pg_cno,
-                    )
-                    .await?;
+                    notifications::withdraw_undelivered(tx, Kind::WechatApproval, &next.pg_cno)
+                        .await?;
                 }
                 PaymentState::Pending
                 | PaymentState::Declined

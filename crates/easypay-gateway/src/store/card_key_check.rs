@@ -191,60 +191,81 @@ async fn rotate_once(db: &Db, current: &CardVault, new: &CardVault) -> anyhow::R
     if claimed.rows_affected() != 1 {
         bail!("the database's card key changed meanwhile (another rotation?); nothing was changed");
     }
-    let keys: Vec<(String, String)> =
-        // A removed key's card is erased: nothing to re-seal.
-        sqlx::query_as(
-            "SELECT batch_key, card_sealed FROM billing_keys WHERE card_sealed <> '' \
-             ORDER BY batch_key",
-        )
-            .fetch_all(&mut *tx)
-            .await?;
     let mut resealed_keys = 0;
-    for (batch_key, sealed) in &keys {
-        let context = BillingKey::seal_context(batch_key);
-        let resealed = reseal(current, new, sealed, &context)
+    for (batch_key, sealed) in sealed_rows(&mut tx, BILLING_KEYS).await? {
+        let context = BillingKey::seal_context(&batch_key);
+        let resealed = reseal(current, new, &sealed, &context)
             .with_context(|| format!("billing key {batch_key}"))?;
-        // Only if it still holds what was read: a removal that committed meanwhile (PostgreSQL:
-        // these rows are not locked) erased it, and it stays erased.
-        resealed_keys += sqlx::query(
-            "UPDATE billing_keys SET card_sealed = $1 WHERE batch_key = $2 AND card_sealed = $3",
-        )
-        .bind(resealed.as_str())
-        .bind(batch_key)
-        .bind(sealed)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        resealed_keys +=
+            replace_sealed(&mut tx, BILLING_KEYS, &batch_key, &sealed, &resealed).await?;
     }
-    let registrations: Vec<(String, String)> = sqlx::query_as(
-        "SELECT window_token, card_sealed FROM billing_registrations \
-         WHERE card_sealed IS NOT NULL ORDER BY window_token",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
     let mut resealed_registrations = 0;
-    for (window_token, sealed) in &registrations {
-        let context = Registration::seal_context_of(window_token);
+    for (window_token, sealed) in sealed_rows(&mut tx, REGISTRATIONS).await? {
+        let context = Registration::seal_context_of(&window_token);
         // The window token opens the window: never printed.
-        let resealed = reseal(current, new, sealed, &context)
+        let resealed = reseal(current, new, &sealed, &context)
             .context("a registration's card (its row was altered?)")?;
-        // As above: a lapsed registration's card erased meanwhile stays erased.
-        resealed_registrations += sqlx::query(
-            "UPDATE billing_registrations SET card_sealed = $1 \
-             WHERE window_token = $2 AND card_sealed = $3",
-        )
-        .bind(resealed.as_str())
-        .bind(window_token)
-        .bind(sealed)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        resealed_registrations +=
+            replace_sealed(&mut tx, REGISTRATIONS, &window_token, &sealed, &resealed).await?;
     }
     tx.commit().await?;
     Ok(Rotated {
         billing_keys: resealed_keys,
         registrations: resealed_registrations,
     })
+}
+
+/// A table whose rows hold sealed card data, and the column that names a row.
+#[derive(Clone, Copy)]
+struct SealedRows {
+    table: &'static str,
+    id: &'static str,
+}
+
+const BILLING_KEYS: SealedRows = SealedRows {
+    table: "billing_keys",
+    id: "batch_key",
+};
+
+const REGISTRATIONS: SealedRows = SealedRows {
+    table: "billing_registrations",
+    id: "window_token",
+};
+
+/// Every row of `rows` that still holds a sealed card (a removed key's is `''`, a lapsed
+/// registration's `NULL`: erased, nothing to re-seal), by id.
+async fn sealed_rows(
+    conn: &mut Conn,
+    rows: SealedRows,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let SealedRows { table, id } = rows;
+    sqlx::query_as(&format!(
+        "SELECT {id}, card_sealed FROM {table} WHERE card_sealed <> '' ORDER BY {id}"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+}
+
+/// Stores `resealed` in place of `read`, only if the row still holds what was read: a removal or
+/// a lapse that committed meanwhile (PostgreSQL: these rows are not locked) erased it, and it
+/// stays erased. Answers how many rows changed (0 or 1).
+async fn replace_sealed(
+    conn: &mut Conn,
+    rows: SealedRows,
+    row_id: &str,
+    read: &str,
+    resealed: &SealedCard,
+) -> Result<u64, sqlx::Error> {
+    let SealedRows { table, id } = rows;
+    let replaced = sqlx::query(&format!(
+        "UPDATE {table} SET card_sealed = $1 WHERE {id} = $2 AND card_sealed = $3"
+    ))
+    .bind(resealed.as_str())
+    .bind(row_id)
+    .bind(read)
+    .execute(&mut *conn)
+    .await?;
+    Ok(replaced.rows_affected())
 }
 
 fn reseal(

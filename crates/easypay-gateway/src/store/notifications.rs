@@ -348,6 +348,10 @@ pub async fn attempts<'e>(
     .await
 }
 
+/// Why a [`Resent::PaymentVoided`] notification is not sent, in the words every caller shows.
+pub const VOIDED_APPROVAL_NOT_RESENT: &str =
+    "it tells of an approval whose payment was voided since (TS12): it is not sent again";
+
 /// What [`resend`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resent {
@@ -394,7 +398,7 @@ where
 /// already under way only count when it ends (see [`record_attempt`]), not reschedule it.
 pub async fn withdraw_undelivered(
     tx: &mut WriteTx,
-    kind: &str,
+    kind: Kind,
     pg_cno: &str,
 ) -> Result<u64, sqlx::Error> {
     let withdrawn = sqlx::query(
@@ -402,7 +406,7 @@ pub async fn withdraw_undelivered(
          WHERE pg_cno = $1 AND kind = $2 AND status IN ('pending', 'failed')",
     )
     .bind(pg_cno)
-    .bind(kind)
+    .bind(kind.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(withdrawn.rows_affected())

@@ -98,14 +98,19 @@ async fn wait_until(app: &TestApp, pg_cno: &str, done: impl Fn(&Value) -> bool) 
     }
 }
 
-/// The merchant resends a notification over the API, and it is accepted.
-async fn resend(app: &TestApp, id: &str) {
-    let (status, answer) = merchant_api(
+/// The merchant's resend of a notification over the API, and its answer.
+async fn resend_answer(app: &TestApp, id: &str) -> (u16, Value) {
+    merchant_api(
         app,
         reqwest::Method::POST,
         &format!("/api/notifications/{id}/resend"),
     )
-    .await;
+    .await
+}
+
+/// The merchant resends a notification over the API, and it is accepted.
+async fn resend(app: &TestApp, id: &str) {
+    let (status, answer) = resend_answer(app, id).await;
     assert_eq!(
         (status, answer["resCd"].as_str()),
         (200, Some("0000")),
@@ -252,12 +257,7 @@ async fn a_void_withdraws_the_approval_notification_not_yet_delivered(backend: B
         "nothing sent after the void"
     );
     let id = withdrawn["id"].as_str().unwrap();
-    let (status, refused) = merchant_api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/notifications/{id}/resend"),
-    )
-    .await;
+    let (status, refused) = resend_answer(&app, id).await;
     assert_eq!(
         (status, refused["resCd"].as_str()),
         (200, Some("S002")),
@@ -280,12 +280,7 @@ async fn a_void_withdraws_the_approval_notification_not_yet_delivered(backend: B
         notification_of(&app, &delivered).await["status"],
         "delivered"
     );
-    let (_, refused) = merchant_api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/notifications/{}/resend", was["id"].as_str().unwrap()),
-    )
-    .await;
+    let (_, refused) = resend_answer(&app, was["id"].as_str().unwrap()).await;
     assert_eq!(refused["resCd"], "S002", "{refused}");
 }
 

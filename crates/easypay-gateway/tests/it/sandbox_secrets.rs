@@ -5,7 +5,7 @@
 use easypay_gateway::app;
 use serde_json::json;
 
-use crate::helpers::{create_body, spawn_app, spawn_with, Backend, MALL_ID};
+use crate::helpers::{create_body, spawn_app, spawn_with, Backend, TestApp, MALL_ID};
 use crate::on_both_backends;
 use crate::process::{cancel_signed_with, easypay, stdout};
 use easypay_gateway::sandbox::SANDBOX_SECRET_KEY;
@@ -140,16 +140,7 @@ async fn a_database_served_in_production_is_never_served_in_sandbox_mode(backend
         &["merchant", "add", "P0000001", "--name", "Real shop"],
         &db,
     ));
-    let mut sandbox = app.config().clone();
-    sandbox.sandbox = true;
-    sandbox.addr = "127.0.0.1:0".parse().unwrap();
-    let refused = format!(
-        "{:#}",
-        app::start(sandbox)
-            .await
-            .err()
-            .expect("a sandbox start is refused")
-    );
+    let refused = refused_sandbox_start(&app).await;
     assert!(
         refused.contains("this database has been served outside sandbox mode (--no-sandbox) since")
             && refused.contains("start with --no-sandbox"),
@@ -164,6 +155,15 @@ async fn a_database_served_in_production_is_never_served_in_sandbox_mode(backend
     let mut body = create_body("native");
     body["mallId"] = json!("T5102001");
     assert_eq!(app.create(&body).await["resCd"], "M002");
+}
+
+/// Why a sandbox-mode start on `app`'s database, with its other settings, is refused.
+async fn refused_sandbox_start(app: &TestApp) -> String {
+    let mut sandbox = app.config().clone();
+    sandbox.sandbox = true;
+    sandbox.addr = "127.0.0.1:0".parse().unwrap();
+    let refused = app::start(sandbox).await.err();
+    format!("{:#}", refused.expect("a sandbox start is refused"))
 }
 
 /// The card key of the test gateway and of the `easypay serve` started on its database.
@@ -231,15 +231,7 @@ async fn a_production_database_from_before_the_mark_is_marked_on_upgrade(backend
         sqlx::query(undo).execute(&mut conn).await.unwrap();
     }
     conn.close().await.unwrap();
-    let mut sandbox = app.config().clone();
-    sandbox.sandbox = true;
-    let refused = format!(
-        "{:#}",
-        app::start(sandbox)
-            .await
-            .err()
-            .expect("a sandbox start is refused")
-    );
+    let refused = refused_sandbox_start(&app).await;
     assert!(
         refused.contains("served outside sandbox mode (--no-sandbox) (by an earlier version)"),
         "{refused}"
